@@ -1,0 +1,145 @@
+/**
+ * StorageBackend: the metadata store's contract. One implementation runs on
+ * PostgreSQL through postgres.js, whether the server is a real PostgreSQL or
+ * the embedded PGlite; the contract suite in `test/storage/` runs against both.
+ *
+ * The backend stores what the registry service hands it: content has already
+ * been validated, canonicalised and hashed, and the version (when given) is a
+ * valid semver. The backend owns what needs the database to be right:
+ * version assignment, idempotent registration, uniqueness under concurrency,
+ * lifecycle transitions with their history, and soft/permanent deletion.
+ * Failures it can name are RegistryErrors (`not_found`, `version_exists`,
+ * `invalid_transition`, `conflict`, `unavailable`).
+ */
+import type {
+  ContentLocation,
+  Page,
+  SchemaMetadata,
+  SchemaRecord,
+  SchemaState,
+  SchemaType,
+  StateTransition,
+  SubjectSummary,
+} from "../domain/types.ts";
+
+/** How a schema is addressed: by its UUID or by its registry-wide `global_id`. */
+export type SchemaRef = { id: string } | { globalId: number };
+
+export interface NewSchema {
+  subject: string;
+  /** A valid semver; absent means "assign the next minor version". */
+  version?: string;
+  schemaType: SchemaType;
+  /** `draft` or `active`. */
+  state: SchemaState;
+  /** The canonical content; `null` when it lives in the object store. */
+  content: unknown | null;
+  contentHash: string;
+  contentSize: number;
+  contentLocation: ContentLocation;
+  contentKey: string | null;
+  metadata: SchemaMetadata;
+}
+
+export interface RegisterOutcome {
+  schema: SchemaRecord;
+  /** false when the same content was already live under the subject. */
+  created: boolean;
+}
+
+export interface ReadOptions {
+  /** Also find soft-deleted schemas. */
+  includeDeleted?: boolean;
+}
+
+export interface PageRequest {
+  limit: number;
+  offset: number;
+}
+
+export interface ListVersionsOptions extends PageRequest {
+  /** Only these states; all states when absent or empty. */
+  states?: SchemaState[];
+  includeDeleted?: boolean;
+  /** Load `content` into the records (lists leave it out by default). */
+  withContent?: boolean;
+}
+
+export type SearchSortField = "relevance" | "created_at" | "subject" | "version";
+
+export interface SearchQuery extends PageRequest {
+  /** Fuzzy text over subject, description and tags (pg_trgm). */
+  q?: string;
+  /** Subject pattern; `*` matches any run of characters. */
+  subject?: string;
+  schemaType?: SchemaType;
+  /** Every tag must be present. */
+  tags?: string[];
+  owner?: string;
+  states?: SchemaState[];
+  /** A JSON object the metadata must contain (`@>`). */
+  metadata?: Record<string, unknown>;
+  sort: { field: SearchSortField; descending: boolean };
+  includeDeleted?: boolean;
+  withContent?: boolean;
+}
+
+export interface SearchHit extends SchemaRecord {
+  /** Trigram similarity to `q`, when `q` was given. */
+  score: number | null;
+}
+
+export interface StorageStats {
+  totalSchemas: number;
+  draftSchemas: number;
+  activeSchemas: number;
+  deprecatedSchemas: number;
+  archivedSchemas: number;
+  deletedSchemas: number;
+  subjects: number;
+  /** Bytes of content kept inline in the database and in the object store. */
+  inlineBytes: number;
+  objectStoreBytes: number;
+}
+
+export interface PopularSchema {
+  schemaId: string;
+  reads: number;
+}
+
+export interface StorageBackend {
+  register(input: NewSchema): Promise<RegisterOutcome>;
+
+  getById(ref: SchemaRef, options?: ReadOptions): Promise<SchemaRecord | null>;
+  /** `version` is matched without build metadata. */
+  getBySubjectVersion(subject: string, version: string, options?: ReadOptions): Promise<SchemaRecord | null>;
+  /** The highest version that is not deleted and is `active` or `deprecated`. */
+  getLatest(subject: string): Promise<SchemaRecord | null>;
+  /** Newest first. Throws `not_found` when the subject has no (visible) version. */
+  listVersions(subject: string, options: ListVersionsOptions): Promise<Page<SchemaRecord>>;
+  listSubjects(page: PageRequest): Promise<Page<SubjectSummary>>;
+  search(query: SearchQuery): Promise<Page<SearchHit>>;
+
+  /** Throws `not_found` (missing or soft-deleted) or `invalid_transition`. */
+  updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaRecord>;
+  stateHistory(ref: SchemaRef): Promise<StateTransition[]>;
+  /** Sets `deleted_at`. Throws `not_found` when missing or already deleted. */
+  softDelete(ref: SchemaRef): Promise<SchemaRecord>;
+  /** Removes a soft-deleted schema for good. Throws `conflict` when it is not soft-deleted. */
+  permanentDelete(ref: SchemaRef): Promise<SchemaRecord>;
+
+  /** Runs `work` in one transaction: everything it does commits or rolls back together. */
+  transaction<T>(work: (tx: StorageBackend) => Promise<T>): Promise<T>;
+
+  stats(): Promise<StorageStats>;
+
+  /** Counts a read in memory; flushed to the access log in batches. Never waits on I/O. */
+  recordRead(schemaId: string): void;
+  /** The most read schemas of the recent past (from `popular_schemas`). */
+  popularSchemas(limit: number): Promise<PopularSchema[]>;
+
+  /** Round trip to the database; throws `unavailable` when it does not answer. */
+  ping(): Promise<void>;
+  /** Flushes the access log and closes connections. */
+  close(): Promise<void>;
+}
