@@ -1,0 +1,330 @@
+/**
+ * Configuration: defaults, the TOML file, the environment's precedence over
+ * it, and the messages a bad value stops start-up with.
+ */
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig } from "../../src/config/load-config.ts";
+
+const files = (content: Record<string, string>) => (path: string) => {
+  const text = content[path];
+  if (text === undefined) throw new Error(`ENOENT: no such file ${path}`);
+  return text;
+};
+
+async function configError(promise: Promise<unknown>): Promise<ConfigError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("defaults", () => {
+  test("an empty environment gives the documented defaults", async () => {
+    const config = await loadConfig({ env: {} });
+    expect(config.server).toEqual({ port: 8080, logLevel: "info" });
+    expect(config.storage.databaseUrl).toBeNull();
+    expect(config.storage.readUrls).toEqual([]);
+    expect(config.storage.migrateOnStart).toBe(true);
+    expect(config.storage.dataDir).toBe("./data");
+    expect(config.storage.maxSchemaBytes).toBe(16 * 1024 * 1024);
+    expect(config.storage.pool).toEqual({
+      maxConnections: 50,
+      minConnections: 0,
+      idleTimeoutSeconds: 600,
+      maxLifetimeSeconds: 1800,
+      connectTimeoutSeconds: 3,
+      statementTimeoutMs: 3000,
+    });
+    expect(config.storage.cache).toMatchObject({
+      l1MaxEntries: 10000,
+      l1TtlSeconds: 3600,
+      l1IdleSeconds: 1800,
+      redis: null,
+      redisTtlSeconds: 3600,
+      warmOnStartup: true,
+      warmSize: 100,
+    });
+    expect(config.storage.s3).toBeNull();
+    expect(config.limits).toEqual({});
+  });
+
+  test("S3 settings take their defaults once a bucket is named", async () => {
+    const config = await loadConfig({ env: { S3_BUCKET: "schemas" } });
+    expect(config.storage.s3).toEqual({
+      bucket: "schemas",
+      region: "us-east-1",
+      prefix: "schemas/",
+      minSizeBytes: 1048576,
+      endpoint: null,
+      forcePathStyle: false,
+      presignExpirySeconds: 3600,
+    });
+  });
+});
+
+describe("sources and precedence", () => {
+  const toml = `
+[server]
+port = 9000
+log_level = "warn"
+
+[storage]
+database_url = "postgres://file-host/db"
+read_urls = ["postgres://replica-1/db", "postgres://replica-2/db"]
+migrate_on_start = false
+max_schema_bytes = 2048
+
+[storage.pool]
+max_connections = 20
+min_connections = 2
+statement_timeout_ms = 1500
+
+[storage.cache]
+l1_max_entries = 500
+l1_ttl_seconds = 100
+redis_url = "redis://127.0.0.1:6379/2"
+warm_on_startup = false
+
+[storage.s3]
+bucket = "from-file"
+endpoint = "http://127.0.0.1:4569"
+force_path_style = true
+presign_expiry_seconds = 600
+
+[limits]
+max_tags = 10
+`;
+
+  test("every TOML section is read", async () => {
+    const config = await loadConfig({
+      env: { CONFIG_FILE: "/etc/registry.toml" },
+      readFile: files({ "/etc/registry.toml": toml }),
+    });
+    expect(config.server).toEqual({ port: 9000, logLevel: "warn" });
+    expect(config.storage.databaseUrl).toBe("postgres://file-host/db");
+    expect(config.storage.readUrls).toEqual(["postgres://replica-1/db", "postgres://replica-2/db"]);
+    expect(config.storage.migrateOnStart).toBe(false);
+    expect(config.storage.maxSchemaBytes).toBe(2048);
+    expect(config.storage.pool).toMatchObject({
+      maxConnections: 20,
+      minConnections: 2,
+      statementTimeoutMs: 1500,
+    });
+    expect(config.storage.cache).toMatchObject({
+      l1MaxEntries: 500,
+      l1TtlSeconds: 100,
+      l1IdleSeconds: 50,
+      redis: { kind: "tcp", url: "redis://127.0.0.1:6379/2" },
+      warmOnStartup: false,
+    });
+    expect(config.storage.s3).toMatchObject({
+      bucket: "from-file",
+      endpoint: "http://127.0.0.1:4569",
+      forcePathStyle: true,
+      presignExpirySeconds: 600,
+    });
+    expect(config.limits).toEqual({ maxTags: 10 });
+  });
+
+  test("the environment overrides the file, key by key", async () => {
+    const config = await loadConfig({
+      env: {
+        CONFIG_FILE: "/etc/registry.toml",
+        PORT: "7000",
+        DATABASE_URL: "postgresql://env-host/db",
+        DATABASE_READ_URLS: "postgres://r1/db, postgres://r2/db,",
+        DATABASE_MAX_CONNECTIONS: "8",
+        DATABASE_MIGRATE_ON_START: "yes",
+        S3_BUCKET: "from-env",
+        CACHE_WARM_ON_STARTUP: "TRUE",
+      },
+      readFile: files({ "/etc/registry.toml": toml }),
+    });
+    expect(config.server).toEqual({ port: 7000, logLevel: "warn" });
+    expect(config.storage.databaseUrl).toBe("postgresql://env-host/db");
+    expect(config.storage.readUrls).toEqual(["postgres://r1/db", "postgres://r2/db"]);
+    expect(config.storage.migrateOnStart).toBe(true);
+    expect(config.storage.pool.maxConnections).toBe(8);
+    expect(config.storage.pool.minConnections).toBe(2);
+    expect(config.storage.cache.warmOnStartup).toBe(true);
+    expect(config.storage.s3).toMatchObject({ bucket: "from-env", endpoint: "http://127.0.0.1:4569" });
+  });
+
+  test("--config on the command line wins over CONFIG_FILE", async () => {
+    const read = files({ "/a.toml": "[server]\nport = 1111\n", "/b.toml": "[server]\nport = 2222\n" });
+    expect(
+      (await loadConfig({ env: { CONFIG_FILE: "/a.toml" }, argv: ["--config", "/b.toml"], readFile: read }))
+        .server.port,
+    ).toBe(2222);
+    expect((await loadConfig({ env: {}, argv: ["--config=/a.toml"], readFile: read })).server.port).toBe(
+      1111,
+    );
+  });
+
+  test("an empty environment variable counts as unset", async () => {
+    const config = await loadConfig({ env: { PORT: "", DATABASE_URL: "  " } });
+    expect(config.server.port).toBe(8080);
+    expect(config.storage.databaseUrl).toBeNull();
+  });
+
+  test("Upstash is chosen by its URL and token", async () => {
+    const config = await loadConfig({
+      env: { UPSTASH_REDIS_REST_URL: "https://eu1.upstash.io", UPSTASH_REDIS_REST_TOKEN: "secret" },
+    });
+    expect(config.storage.cache.redis).toEqual({
+      kind: "upstash",
+      url: "https://eu1.upstash.io",
+      token: "secret",
+    });
+  });
+});
+
+describe("bad values stop start-up with the setting and its source", () => {
+  test("a port that is not a number, from the environment", async () => {
+    const error = await configError(loadConfig({ env: { PORT: "abc" } }));
+    expect(error.message).toBe('PORT: expected an integer from 1 to 65535, got "abc" (environment)');
+    expect(error.setting).toBe("PORT");
+  });
+
+  test("a port out of range, from the file", async () => {
+    const error = await configError(
+      loadConfig({
+        env: {},
+        argv: ["--config", "r.toml"],
+        readFile: files({ "r.toml": "[server]\nport = 70000" }),
+      }),
+    );
+    expect(error.message).toBe(
+      "server.port: expected an integer from 1 to 65535, got 70000 (config file r.toml)",
+    );
+  });
+
+  test("a fraction where an integer belongs", async () => {
+    const error = await configError(loadConfig({ env: { DATABASE_MAX_CONNECTIONS: "2.5" } }));
+    expect(error.message).toContain("DATABASE_MAX_CONNECTIONS: expected an integer from 1 to 10000");
+  });
+
+  test("a word that is not a boolean", async () => {
+    const error = await configError(loadConfig({ env: { S3_FORCE_PATH_STYLE: "maybe" } }));
+    expect(error.message).toBe('S3_FORCE_PATH_STYLE: expected true or false, got "maybe" (environment)');
+  });
+
+  test("a TOML value of the wrong type", async () => {
+    const error = await configError(
+      loadConfig({
+        env: { CONFIG_FILE: "r.toml" },
+        readFile: files({ "r.toml": '[storage]\nmigrate_on_start = "sometimes"' }),
+      }),
+    );
+    expect(error.message).toContain("storage.migrate_on_start: expected true or false");
+    expect(error.source).toBe("config file r.toml");
+  });
+
+  test("a URL of the wrong scheme, without echoing its password", async () => {
+    const error = await configError(loadConfig({ env: { DATABASE_URL: "mysql://user:hunter2@db/x" } }));
+    expect(error.message).toContain(
+      "DATABASE_URL: expected a URL starting with postgres:// or postgresql:// or pglite://",
+    );
+    expect(error.message).not.toContain("hunter2");
+  });
+
+  test("a bad item of a list", async () => {
+    const error = await configError(
+      loadConfig({ env: { DATABASE_READ_URLS: "postgres://ok/db,http://nope" } }),
+    );
+    expect(error.message).toContain("DATABASE_READ_URLS: expected a URL starting with postgres://");
+    expect(error.message).toContain('"http://nope"');
+  });
+
+  test("an unknown log level", async () => {
+    const error = await configError(loadConfig({ env: { LOG_LEVEL: "loud" } }));
+    expect(error.message).toBe(
+      'LOG_LEVEL: expected one of debug, info, warn, error, silent, got "loud" (environment)',
+    );
+  });
+
+  test("an unknown TOML key is named", async () => {
+    const error = await configError(
+      loadConfig({
+        env: { CONFIG_FILE: "r.toml" },
+        readFile: files({ "r.toml": "[storage.pool]\nmax_conections = 5" }),
+      }),
+    );
+    expect(error.message).toBe("storage.pool.max_conections: unknown setting (config file r.toml)");
+  });
+
+  test("an unknown TOML section is named", async () => {
+    const error = await configError(
+      loadConfig({
+        env: { CONFIG_FILE: "r.toml" },
+        readFile: files({ "r.toml": "[stroage]\ndatabase_url = 'x'" }),
+      }),
+    );
+    expect(error.message).toBe("stroage: unknown setting (config file r.toml)");
+  });
+
+  test("a value where a section belongs", async () => {
+    const error = await configError(
+      loadConfig({ env: { CONFIG_FILE: "r.toml" }, readFile: files({ "r.toml": "storage = 5" }) }),
+    );
+    expect(error.message).toContain("storage: ");
+    expect(error.source).toBe("config file r.toml");
+  });
+
+  test("a file that is not TOML", async () => {
+    const error = await configError(
+      loadConfig({ env: { CONFIG_FILE: "r.toml" }, readFile: files({ "r.toml": "[server\nport = 1" }) }),
+    );
+    expect(error.message).toStartWith("r.toml: not valid TOML:");
+  });
+
+  test("a file that cannot be read", async () => {
+    const error = await configError(
+      loadConfig({ env: { CONFIG_FILE: "/missing.toml" }, readFile: files({}) }),
+    );
+    expect(error.message).toContain("CONFIG_FILE: cannot read /missing.toml: ENOENT");
+  });
+
+  test("--config without a path", async () => {
+    const error = await configError(loadConfig({ env: {}, argv: ["--config"] }));
+    expect(error.setting).toBe("--config");
+  });
+
+  test("settings that contradict each other", async () => {
+    const tooFew = await configError(
+      loadConfig({ env: { DATABASE_MAX_CONNECTIONS: "4", DATABASE_MIN_CONNECTIONS: "5" } }),
+    );
+    expect(tooFew.message).toBe(
+      "DATABASE_MIN_CONNECTIONS: must not exceed max_connections (4) (environment)",
+    );
+    const noToken = await configError(
+      loadConfig({ env: { UPSTASH_REDIS_REST_URL: "https://x.upstash.io" } }),
+    );
+    expect(noToken.message).toContain("UPSTASH_REDIS_REST_TOKEN: required when upstash_url is set");
+    const both = await configError(
+      loadConfig({
+        env: {
+          REDIS_URL: "redis://h",
+          UPSTASH_REDIS_REST_URL: "https://x.upstash.io",
+          UPSTASH_REDIS_REST_TOKEN: "t",
+        },
+      }),
+    );
+    expect(both.message).toContain("not both");
+  });
+
+  test("a token is never echoed", async () => {
+    const error = await configError(
+      loadConfig({
+        env: { CONFIG_FILE: "r.toml" },
+        readFile: files({ "r.toml": "[storage.cache]\nupstash_token = 42" }),
+      }),
+    );
+    expect(error.message).toContain("storage.cache.upstash_token");
+    expect(error.message).toContain("(hidden)");
+    expect(error.message).not.toContain("42");
+  });
+});
