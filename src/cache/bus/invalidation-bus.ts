@@ -1,0 +1,224 @@
+/**
+ * Cross-instance invalidation over PostgreSQL LISTEN/NOTIFY.
+ *
+ * Why PostgreSQL and not Redis pub/sub: every instance already holds a
+ * PostgreSQL connection, and it is the only backend every deployment has (the
+ * bus then works with ioredis, with Upstash, whose REST API cannot hold a
+ * subscription open, and with no L2 at all). Above all, a NOTIFY sent inside
+ * the write's own transaction is delivered only if that transaction commits,
+ * and only after it does: no instance ever drops a value for a write that
+ * rolled back, and none is told before the new data is visible. Redis pub/sub
+ * would fire at publish time, committed or not.
+ *
+ * `publish(keys, tx?)` applies the invalidation to this instance at once
+ * (source `local`) and sends NOTIFY payloads of under 8,000 bytes (NOTIFY's
+ * limit), chunked. Every instance, the publisher included, receives them after
+ * the commit (`remote`, or `echo` for the publisher's own). After the listening
+ * connection is lost and re-established, notifications sent meanwhile are gone,
+ * so subscribers get a `resync` ("drop everything local"). A heartbeat NOTIFY
+ * checks the listener: if its echo does not come back, the bus listens again.
+ */
+import type postgres from "postgres";
+import * as v from "valibot";
+
+/** postgres.js client or transaction: anything that can run `select pg_notify(...)`. */
+export type NotifySql = postgres.Sql | postgres.TransactionSql;
+
+export type InvalidationSource = "local" | "echo" | "remote" | "resync";
+
+export interface InvalidationEvent {
+  /** Logical cache keys, or "all" on a resync. */
+  keys: readonly string[] | "all";
+  /** instanceId of the publisher. */
+  origin: string;
+  source: InvalidationSource;
+  /** Sent inside a transaction: delivered only on commit. */
+  transactional: boolean;
+}
+
+export type InvalidationHandler = (event: InvalidationEvent) => void | Promise<void>;
+
+export interface InvalidationBusOptions {
+  /** Default `registry_cache_invalidation`. */
+  channel?: string;
+  /** Default a random UUID. */
+  instanceId?: string;
+  /** Heartbeat period for the listener check, ms; 0 turns it off. Default 10,000. */
+  heartbeatMs?: number;
+}
+
+export interface InvalidationBusStats {
+  published: number;
+  notificationsSent: number;
+  received: number;
+  resyncs: number;
+  malformed: number;
+  /** Publish-to-delivery time of the last notification seen, ms (wall clocks of the two instances). */
+  lastDeliveryMs: number | null;
+  listening: boolean;
+}
+
+export interface InvalidationBus {
+  readonly instanceId: string;
+  readonly channel: string;
+  /** Applies locally at once, then NOTIFYs (through `tx` when given, so only a commit delivers it). */
+  publish(keys: readonly string[], tx?: NotifySql): Promise<void>;
+  /** Returns the function that unsubscribes. */
+  subscribe(handler: InvalidationHandler): () => void;
+  stats(): InvalidationBusStats;
+  close(): Promise<void>;
+}
+
+/** NOTIFY payloads must be shorter than 8,000 bytes; keep a margin for the envelope. */
+export const MAX_PAYLOAD_BYTES = 7_900;
+
+const MESSAGE = v.object({
+  o: v.string(),
+  s: v.number(),
+  t: v.optional(v.literal(1)),
+  h: v.optional(v.literal(1)),
+  k: v.optional(v.array(v.string())),
+  a: v.optional(v.literal(1)),
+});
+
+const encoder = new TextEncoder();
+
+/** Splits keys into JSON payloads under `MAX_PAYLOAD_BYTES`; a key too long for any payload turns into "all". */
+export function encodePayloads(origin: string, keys: readonly string[], transactional: boolean): string[] {
+  const head = { o: origin, s: 0, ...(transactional ? { t: 1 } : {}) };
+  const base = encoder.encode(JSON.stringify({ ...head, s: Date.now(), k: [] })).length;
+  const payloads: string[] = [];
+  let batch: string[] = [];
+  let size = base;
+  const flush = () => {
+    if (batch.length > 0) payloads.push(JSON.stringify({ ...head, s: Date.now(), k: batch }));
+    batch = [];
+    size = base;
+  };
+  for (const key of keys) {
+    const cost = encoder.encode(JSON.stringify(key)).length + 1;
+    if (base + cost > MAX_PAYLOAD_BYTES) {
+      // Cannot be named within NOTIFY's limit: tell everyone to drop everything instead of losing it.
+      return [JSON.stringify({ ...head, s: Date.now(), a: 1 })];
+    }
+    if (size + cost > MAX_PAYLOAD_BYTES) flush();
+    batch.push(key);
+    size += cost;
+  }
+  flush();
+  return payloads;
+}
+
+export async function createInvalidationBus(
+  sql: postgres.Sql,
+  options: InvalidationBusOptions = {},
+): Promise<InvalidationBus> {
+  const channel = options.channel ?? "registry_cache_invalidation";
+  const instanceId = options.instanceId ?? crypto.randomUUID();
+  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  const handlers = new Set<InvalidationHandler>();
+  const counters = { published: 0, notificationsSent: 0, received: 0, resyncs: 0, malformed: 0 };
+  let lastDeliveryMs: number | null = null;
+  let listening = false;
+  let closed = false;
+  let listenCount = 0;
+  let heartbeatPending = false;
+
+  const dispatch = async (event: InvalidationEvent): Promise<void> => {
+    const results = [...handlers].map(async (handler) => handler(event));
+    await Promise.allSettled(results);
+  };
+
+  const onNotify = (payload: string): void => {
+    let message: v.InferOutput<typeof MESSAGE>;
+    try {
+      const parsed = v.safeParse(MESSAGE, JSON.parse(payload));
+      if (!parsed.success) throw new Error("unexpected payload shape");
+      message = parsed.output;
+    } catch {
+      counters.malformed++;
+      return;
+    }
+    const self = message.o === instanceId;
+    if (message.h === 1) {
+      if (self) heartbeatPending = false;
+      return;
+    }
+    counters.received++;
+    lastDeliveryMs = Date.now() - message.s;
+    void dispatch({
+      keys: message.a === 1 ? "all" : (message.k ?? []),
+      origin: message.o,
+      source: self ? "echo" : "remote",
+      transactional: message.t === 1,
+    });
+  };
+
+  const onListen = (): void => {
+    listening = true;
+    listenCount++;
+    // The first LISTEN starts the bus; any later one follows a lost connection, whose notifications are gone.
+    if (listenCount > 1) {
+      counters.resyncs++;
+      void dispatch({ keys: "all", origin: instanceId, source: "resync", transactional: false });
+    }
+  };
+
+  let subscription = await sql.listen(channel, onNotify, onListen);
+
+  const relisten = async (): Promise<void> => {
+    listening = false;
+    try {
+      await subscription.unlisten();
+    } catch {
+      // The old listener is gone already; listening again is what matters.
+    }
+    try {
+      subscription = await sql.listen(channel, onNotify, onListen);
+    } catch {
+      // PostgreSQL is still away; the next heartbeat tries again.
+    }
+  };
+
+  const heartbeat =
+    heartbeatMs > 0
+      ? setInterval(() => {
+          if (closed) return;
+          if (heartbeatPending) void relisten();
+          heartbeatPending = true;
+          sql.notify(channel, JSON.stringify({ o: instanceId, s: Date.now(), h: 1 })).catch(() => {});
+        }, heartbeatMs)
+      : undefined;
+
+  return {
+    instanceId,
+    channel,
+    async publish(keys, tx) {
+      if (keys.length === 0) return;
+      counters.published++;
+      const transactional = tx !== undefined;
+      await dispatch({ keys, origin: instanceId, source: "local", transactional });
+      const target = tx ?? sql;
+      for (const payload of encodePayloads(instanceId, keys, transactional)) {
+        await target`select pg_notify(${channel}, ${payload})`;
+        counters.notificationsSent++;
+      }
+    },
+    subscribe(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    stats: () => ({ ...counters, lastDeliveryMs, listening }),
+    async close() {
+      closed = true;
+      if (heartbeat !== undefined) clearInterval(heartbeat);
+      handlers.clear();
+      listening = false;
+      try {
+        await subscription.unlisten();
+      } catch {
+        // Closing: nothing left to tell.
+      }
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * L1: the in-process tier, on lru-cache. Holds decoded values (a hit costs no
+ * parsing) and is bounded three ways so that no single shape of traffic can
+ * take it over: by entries, by bytes (each entry weighs its serialized size,
+ * so one 5 MB schema cannot push out thousands of small ones), and by a cap
+ * on a single entry (larger values stay in L2 only).
+ *
+ * Expiry is absolute (an entry never outlives its TTL however hot it is, so a
+ * missed invalidation heals) and idle (an entry nobody read for `idleMs` goes
+ * early, which frees memory for what is read). lru-cache's sliding TTL does
+ * the idle part; the absolute deadline is kept in the entry.
+ */
+import { LRUCache } from "lru-cache";
+
+export interface MemoryCacheOptions {
+  /** Most entries held. Default 10,000 (`CACHE_L1_MAX_ENTRIES`). */
+  maxEntries: number;
+  /** Most bytes held, counted as serialized size. Default 64 MiB. */
+  maxBytes: number;
+  /** Largest single entry kept; larger ones are not stored in L1. Default 1 MiB. */
+  maxEntryBytes: number;
+  /** Absolute lifetime of an entry. Default 3,600,000 ms (`CACHE_L1_TTL_SECONDS`). */
+  ttlMs: number;
+  /** Entries not read for this long expire early. Default half of `ttlMs`. */
+  idleMs: number;
+}
+
+export const DEFAULT_MEMORY_CACHE_OPTIONS: MemoryCacheOptions = {
+  maxEntries: 10_000,
+  maxBytes: 64 * 1024 * 1024,
+  maxEntryBytes: 1024 * 1024,
+  ttlMs: 3_600_000,
+  idleMs: 1_800_000,
+};
+
+/** What L1 holds for a key: a value, or `null` for a cached "does not exist". */
+export interface MemoryHit {
+  readonly value: unknown;
+}
+
+interface Slot extends MemoryHit {
+  readonly expiresAt: number;
+}
+
+export interface MemoryCacheStats {
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  maxBytes: number;
+  /** Entries pushed out by the entry or byte bound. */
+  evictions: number;
+  /** Entries that reached their absolute or idle expiry. */
+  expirations: number;
+  /** Values not stored because they exceeded `maxEntryBytes`. */
+  oversized: number;
+}
+
+export class MemoryCache {
+  readonly options: MemoryCacheOptions;
+  readonly #lru: LRUCache<string, Slot>;
+  #evictions = 0;
+  #expirations = 0;
+  #oversized = 0;
+
+  constructor(options: Partial<MemoryCacheOptions> = {}) {
+    const ttlMs = options.ttlMs ?? DEFAULT_MEMORY_CACHE_OPTIONS.ttlMs;
+    this.options = {
+      ...DEFAULT_MEMORY_CACHE_OPTIONS,
+      idleMs: Math.max(1, Math.floor(ttlMs / 2)),
+      ...options,
+      ttlMs,
+    };
+    const { maxEntries, maxBytes, maxEntryBytes, idleMs } = this.options;
+    for (const [name, value] of Object.entries(this.options)) {
+      if (!Number.isInteger(value) || value <= 0)
+        throw new RangeError(`L1 ${name} must be a positive integer`);
+    }
+    this.#lru = new LRUCache<string, Slot>({
+      max: maxEntries,
+      maxSize: maxBytes,
+      maxEntrySize: Math.min(maxEntryBytes, maxBytes),
+      ttl: idleMs,
+      updateAgeOnGet: true,
+      // Lazy expiry: no timer per entry; expired entries go when touched or evicted.
+      ttlAutopurge: false,
+      dispose: (_slot, _key, reason) => {
+        if (reason === "evict") this.#evictions++;
+        else if (reason === "expire") this.#expirations++;
+      },
+    });
+  }
+
+  get(key: string): MemoryHit | undefined {
+    const slot = this.#lru.get(key);
+    if (slot === undefined) return undefined;
+    if (slot.expiresAt <= performance.now()) {
+      this.#lru.delete(key);
+      this.#expirations++;
+      return undefined;
+    }
+    return slot;
+  }
+
+  /**
+   * Stores `value` (`null` = known missing) weighing `size` bytes for at most
+   * `ttlMs`. Returns false when the value is too large for L1; any older value
+   * under the key is dropped then, so L1 never answers with it.
+   */
+  set(key: string, value: unknown, size: number, ttlMs: number = this.options.ttlMs): boolean {
+    const weight = Math.max(1, Math.ceil(size));
+    if (weight > this.#lru.maxEntrySize) {
+      this.#oversized++;
+      this.#lru.delete(key);
+      return false;
+    }
+    const lifetime = Math.min(ttlMs, this.options.ttlMs);
+    this.#lru.set(
+      key,
+      { value, expiresAt: performance.now() + lifetime },
+      { size: weight, ttl: Math.min(lifetime, this.options.idleMs) },
+    );
+    return true;
+  }
+
+  delete(key: string): void {
+    this.#lru.delete(key);
+  }
+
+  clear(): void {
+    this.#lru.clear();
+  }
+
+  stats(): MemoryCacheStats {
+    return {
+      entries: this.#lru.size,
+      bytes: this.#lru.calculatedSize,
+      maxEntries: this.options.maxEntries,
+      maxBytes: this.options.maxBytes,
+      evictions: this.#evictions,
+      expirations: this.#expirations,
+      oversized: this.#oversized,
+    };
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * L2's driver contract and the factory that picks a driver at start-up.
+ *
+ * Values are strings: the Upstash REST protocol carries them inside JSON and
+ * its client decodes results as UTF-8, so text is what both drivers store and
+ * read byte for byte (test/cache/remote-driver.contract.test.ts checks that
+ * one driver reads what the other wrote). Keys arrive fully namespaced; the
+ * drivers add nothing to them.
+ *
+ * Each driver lives in its own module and is loaded with `await import()`, so
+ * an Upstash deployment never loads ioredis and vice versa.
+ */
+
+export interface RemoteEntry {
+  key: string;
+  value: string;
+  ttlSeconds: number;
+}
+
+export interface RemoteCacheDriver {
+  /** `ioredis` or `upstash`: for stats and health output. */
+  readonly name: string;
+  get(key: string): Promise<string | null>;
+  /** One round trip; answers in the order of `keys`, `null` where absent. */
+  getMany(keys: readonly string[]): Promise<(string | null)[]>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Pipelined: one round trip for the batch. */
+  setMany(entries: readonly RemoteEntry[]): Promise<void>;
+  delete(key: string): Promise<void>;
+  deleteMany(keys: readonly string[]): Promise<void>;
+  /** Throws when the server does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface IoredisDriverConfig {
+  kind: "ioredis";
+  /** `redis://` or `rediss://` URL (`REDIS_URL`). */
+  url: string;
+  /** Per-command timeout inside ioredis; the cache's own budget is shorter. Default 1,000 ms. */
+  commandTimeoutMs?: number;
+  /** Default 2,000 ms. */
+  connectTimeoutMs?: number;
+  /** How long the factory waits for the first connection; it returns either way. Default 1,000 ms. */
+  readyTimeoutMs?: number;
+}
+
+export interface UpstashDriverConfig {
+  kind: "upstash";
+  /** `UPSTASH_REDIS_REST_URL` */
+  url: string;
+  /** `UPSTASH_REDIS_REST_TOKEN` */
+  token: string;
+}
+
+export type RemoteDriverConfig = IoredisDriverConfig | UpstashDriverConfig;
+
+export async function createRemoteCacheDriver(config: RemoteDriverConfig): Promise<RemoteCacheDriver> {
+  switch (config.kind) {
+    case "ioredis": {
+      const { createIoredisDriver } = await import("./ioredis-driver.ts");
+      return createIoredisDriver(config);
+    }
+    case "upstash": {
+      const { createUpstashDriver } = await import("./upstash-driver.ts");
+      return createUpstashDriver(config);
+    }
+  }
+}
+
+/** Splits a batch so that no single command carries an unbounded argument list. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

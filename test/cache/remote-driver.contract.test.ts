@@ -1,0 +1,158 @@
+/**
+ * One contract for every L2 driver, run against the machine's Redis: ioredis
+ * over TCP, and @upstash/redis over HTTP through the REST bridge. Both must
+ * store and read the same bytes, so each also reads what the other wrote.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Redis } from "ioredis";
+import { createRemoteCacheDriver, type RemoteCacheDriver } from "../../src/cache/l2/remote-driver.ts";
+import { deleteByPrefix, REDIS_TEST_URL, requireRedis, uniquePrefix } from "../support/redis.ts";
+import { startUpstashBridge, type UpstashBridge } from "../support/upstash-bridge.ts";
+
+const available = await requireRedis("L2 driver contract suite");
+const prefix = uniquePrefix("driver");
+
+let bridge: UpstashBridge;
+let raw: Redis;
+const drivers: Record<string, RemoteCacheDriver> = {};
+
+/** The TTL Redis holds for `key`, in seconds (rounded up). */
+const ttlOf = async (key: string) => Math.ceil((await raw.pttl(key)) / 1000);
+
+beforeAll(async () => {
+  if (!available) return;
+  bridge = await startUpstashBridge(REDIS_TEST_URL);
+  raw = new Redis(REDIS_TEST_URL);
+  drivers.ioredis = await createRemoteCacheDriver({ kind: "ioredis", url: REDIS_TEST_URL });
+  drivers.upstash = await createRemoteCacheDriver({ kind: "upstash", url: bridge.url, token: bridge.token });
+});
+
+afterAll(async () => {
+  if (!available) return;
+  for (const driver of Object.values(drivers)) await driver.close();
+  await bridge.stop();
+  await deleteByPrefix(prefix);
+  raw.disconnect();
+});
+
+// Text a byte-for-byte store must keep: multi-byte UTF-8, escapes, JSON-looking and base64-looking strings.
+const AWKWARD = [
+  'plain {"a":1}',
+  "ünïcødé ✓ 😀 中文 \u0000 nul",
+  "T0s=",
+  "OK",
+  "123",
+  "  spaces  \n\ttabs",
+  "x".repeat(200_000),
+];
+
+describe.skipIf(!available).each(["ioredis", "upstash"])("%s driver", (name) => {
+  const key = (k: string) => `${prefix}:${name}:${k}`;
+  const driver = () => drivers[name]!;
+
+  test("reports its name", () => {
+    expect(driver().name).toBe(name);
+  });
+
+  test("get of a missing key is null", async () => {
+    expect(await driver().get(key("missing"))).toBeNull();
+  });
+
+  test("set then get returns the exact text", async () => {
+    for (const [i, value] of AWKWARD.entries()) {
+      await driver().set(key(`v${i}`), value, 60);
+      expect(await driver().get(key(`v${i}`))).toBe(value);
+    }
+  });
+
+  test("set applies the TTL, in whole seconds of at least 1", async () => {
+    await driver().set(key("ttl"), "short", 42);
+    expect(await ttlOf(key("ttl"))).toBe(42);
+    await driver().set(key("ttl0"), "tiny", 0.2);
+    expect(await ttlOf(key("ttl0"))).toBe(1);
+  });
+
+  test("getMany answers in key order with null for absent keys", async () => {
+    await driver().set(key("m1"), "one", 60);
+    await driver().set(key("m3"), "three", 60);
+    expect(await driver().getMany([key("m1"), key("m2"), key("m3")])).toEqual(["one", null, "three"]);
+    expect(await driver().getMany([])).toEqual([]);
+  });
+
+  test("getMany of more keys than one batch keeps the order", async () => {
+    const keys = Array.from({ length: 1_203 }, (_, i) => key(`big${i}`));
+    await driver().setMany(
+      keys.filter((_, i) => i % 2 === 0).map((k) => ({ key: k, value: k, ttlSeconds: 60 })),
+    );
+    const values = await driver().getMany(keys);
+    expect(values).toHaveLength(keys.length);
+    for (const [i, value] of values.entries()) expect(value).toBe(i % 2 === 0 ? keys[i]! : null);
+  });
+
+  test("setMany stores every entry with its TTL", async () => {
+    await driver().setMany([
+      { key: key("s1"), value: "a", ttlSeconds: 60 },
+      { key: key("s2"), value: AWKWARD[1]!, ttlSeconds: 7 },
+    ]);
+    expect(await driver().getMany([key("s1"), key("s2")])).toEqual(["a", AWKWARD[1]!]);
+    expect([await ttlOf(key("s1")), await ttlOf(key("s2"))]).toEqual([60, 7]);
+  });
+
+  test("delete and deleteMany remove keys and ignore absent ones", async () => {
+    await driver().setMany(["d1", "d2", "d3"].map((k) => ({ key: key(k), value: k, ttlSeconds: 60 })));
+    await driver().delete(key("d1"));
+    await driver().deleteMany([key("d2"), key("never-there")]);
+    await driver().deleteMany([]);
+    expect(await driver().getMany([key("d1"), key("d2"), key("d3")])).toEqual([null, null, "d3"]);
+  });
+
+  test("ping succeeds", async () => {
+    await driver().ping();
+  });
+});
+
+describe.skipIf(!available)("both drivers", () => {
+  test("each reads exactly what the other wrote", async () => {
+    for (const [i, value] of AWKWARD.entries()) {
+      await drivers.ioredis!.set(`${prefix}:x:io${i}`, value, 60);
+      await drivers.upstash!.set(`${prefix}:x:up${i}`, value, 60);
+      expect(await drivers.upstash!.get(`${prefix}:x:io${i}`)).toBe(value);
+      expect(await drivers.ioredis!.get(`${prefix}:x:up${i}`)).toBe(value);
+    }
+  });
+
+  test("upstash batch writes go in one pipeline request", async () => {
+    const before = { ...bridge.requests };
+    await drivers.upstash!.setMany(
+      Array.from({ length: 50 }, (_, i) => ({ key: `${prefix}:p${i}`, value: String(i), ttlSeconds: 60 })),
+    );
+    expect(bridge.requests.pipeline - before.pipeline).toBe(1);
+    expect(bridge.requests.single - before.single).toBe(0);
+  });
+
+  test("the bridge refuses a wrong token, so the driver fails", async () => {
+    const wrong = await createRemoteCacheDriver({ kind: "upstash", url: bridge.url, token: "wrong" });
+    await expect(wrong.ping()).rejects.toThrow();
+  });
+});
+
+describe("a dead server", () => {
+  test("ioredis commands fail fast instead of queueing", async () => {
+    const driver = await createRemoteCacheDriver({
+      kind: "ioredis",
+      url: "redis://127.0.0.1:1",
+      readyTimeoutMs: 100,
+    });
+    const started = performance.now();
+    await expect(driver.get("k")).rejects.toThrow();
+    expect(performance.now() - started).toBeLessThan(100);
+    await driver.close();
+  });
+
+  test("upstash commands fail without retrying", async () => {
+    const driver = await createRemoteCacheDriver({ kind: "upstash", url: "http://127.0.0.1:1", token: "t" });
+    const started = performance.now();
+    await expect(driver.get("k")).rejects.toThrow();
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+});
