@@ -1,0 +1,207 @@
+/**
+ * The limits of API.md, defined once. The HTTP layer's zod schemas reuse the
+ * patterns and numbers from here; the service calls the check functions, so
+ * every entry point enforces the same rules with the same messages.
+ *
+ * Patterns hold the character rules only; lengths come from `Limits` so that a
+ * configured limit is the one enforced (API.md's tag pattern `{0,49}` is the
+ * default `maxTagLength` of 50 written into the pattern).
+ */
+import { RegistryError } from "../errors.ts";
+import type { SchemaMetadata } from "./types.ts";
+
+/** A subject: letters, digits, `.`, `_`, `-`; starts and ends with a letter or digit. */
+export const SUBJECT_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+
+/** A tag: starts with a letter or digit, then letters, digits, `_`, `.`, `:`, `-`. */
+export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+
+export interface Limits {
+  /** UTF-8 bytes of the canonical content (`MAX_SCHEMA_BYTES`). */
+  maxSchemaBytes: number;
+  /** Characters of a subject. */
+  maxSubjectLength: number;
+  maxTags: number;
+  /** Characters of one tag. */
+  maxTagLength: number;
+  /** Characters (code points) of `metadata.description`. */
+  maxDescriptionLength: number;
+  /** UTF-8 bytes of the metadata object written as JSON. */
+  maxMetadataBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxSchemaBytes: 16 * 1024 * 1024,
+  maxSubjectLength: 255,
+  maxTags: 50,
+  maxTagLength: 50,
+  maxDescriptionLength: 4096,
+  maxMetadataBytes: 16 * 1024,
+});
+
+/** Characters (code points) of `metadata.owner`; not configurable. */
+export const MAX_OWNER_LENGTH = 255;
+
+/**
+ * Deepest nesting of arrays and objects accepted in JSON content. Far beyond
+ * any real schema, and low enough that every recursive step (canonical form,
+ * meta-schema validation, Avro parsing) stays clear of the call stack limit.
+ */
+export const MAX_CONTENT_DEPTH = 1000;
+
+/** Keys `metadata` may hold; anything else is rejected rather than silently stored. */
+export const METADATA_KEYS = ["description", "tags", "owner", "custom"] as const;
+
+export function validateSubject(subject: string, limits: Limits = DEFAULT_LIMITS): void {
+  if (typeof subject !== "string") throw RegistryError.invalidRequest("subject must be a string");
+  if (subject.length < 1 || subject.length > limits.maxSubjectLength) {
+    throw RegistryError.invalidRequest(
+      `subject must be 1 to ${limits.maxSubjectLength} characters long (got ${subject.length})`,
+      { field: "subject", max_length: limits.maxSubjectLength },
+    );
+  }
+  if (!SUBJECT_PATTERN.test(subject)) {
+    throw RegistryError.invalidRequest(`subject must match ${SUBJECT_PATTERN.source}`, {
+      field: "subject",
+      pattern: SUBJECT_PATTERN.source,
+    });
+  }
+}
+
+/**
+ * Checks `metadata` against API.md and returns it with only the known keys.
+ *
+ * `undefined` or `null` (the whole object or one field) means "not given".
+ * Metadata over `maxMetadataBytes` is `invalid_request` (400), not
+ * `payload_too_large`: API.md keeps 413 for the body and the content.
+ * Duplicate tags are rejected, not merged, so what is stored is what was sent.
+ */
+export function validateMetadata(metadata: unknown, limits: Limits = DEFAULT_LIMITS): SchemaMetadata {
+  if (metadata === undefined || metadata === null) return {};
+  if (!isPlainObject(metadata)) throw RegistryError.invalidRequest("metadata must be an object");
+
+  const unknown = Object.keys(metadata).filter((key) => !(METADATA_KEYS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw RegistryError.invalidRequest(
+      `metadata has unknown keys: ${unknown.join(", ")}; allowed keys are ${METADATA_KEYS.join(", ")}`,
+      { field: "metadata", unknown_keys: unknown },
+    );
+  }
+
+  const result: SchemaMetadata = {};
+  const { description, tags, owner, custom } = metadata;
+
+  if (description !== undefined && description !== null) {
+    if (typeof description !== "string") {
+      throw RegistryError.invalidRequest("metadata.description must be a string", {
+        field: "metadata.description",
+      });
+    }
+    const length = codePointLength(description);
+    if (length > limits.maxDescriptionLength) {
+      throw RegistryError.invalidRequest(
+        `metadata.description must be at most ${limits.maxDescriptionLength} characters long (got ${length})`,
+        { field: "metadata.description", max_length: limits.maxDescriptionLength },
+      );
+    }
+    result.description = description;
+  }
+
+  if (tags !== undefined && tags !== null) result.tags = validateTags(tags, limits);
+
+  if (owner !== undefined && owner !== null) {
+    if (typeof owner !== "string") {
+      throw RegistryError.invalidRequest("metadata.owner must be a string", { field: "metadata.owner" });
+    }
+    const length = codePointLength(owner);
+    if (length < 1 || length > MAX_OWNER_LENGTH) {
+      throw RegistryError.invalidRequest(
+        `metadata.owner must be 1 to ${MAX_OWNER_LENGTH} characters long (got ${length})`,
+        { field: "metadata.owner", max_length: MAX_OWNER_LENGTH },
+      );
+    }
+    result.owner = owner;
+  }
+
+  if (custom !== undefined && custom !== null) {
+    if (!isPlainObject(custom)) {
+      throw RegistryError.invalidRequest("metadata.custom must be an object", { field: "metadata.custom" });
+    }
+    result.custom = custom;
+  }
+
+  const size = new TextEncoder().encode(JSON.stringify(result)).length;
+  if (size > limits.maxMetadataBytes) {
+    throw RegistryError.invalidRequest(
+      `metadata must be at most ${limits.maxMetadataBytes} bytes as JSON (got ${size})`,
+      { field: "metadata", limit_bytes: limits.maxMetadataBytes, size_bytes: size },
+    );
+  }
+  return result;
+}
+
+function validateTags(tags: unknown, limits: Limits): string[] {
+  if (!Array.isArray(tags)) {
+    throw RegistryError.invalidRequest("metadata.tags must be an array of strings", {
+      field: "metadata.tags",
+    });
+  }
+  if (tags.length > limits.maxTags) {
+    throw RegistryError.invalidRequest(
+      `metadata.tags must hold at most ${limits.maxTags} tags (got ${tags.length})`,
+      { field: "metadata.tags", max_items: limits.maxTags },
+    );
+  }
+  const seen = new Map<string, number>();
+  tags.forEach((tag: unknown, i) => {
+    const field = `metadata.tags[${i}]`;
+    if (typeof tag !== "string") throw RegistryError.invalidRequest(`${field} must be a string`, { field });
+    if (tag.length < 1 || tag.length > limits.maxTagLength) {
+      throw RegistryError.invalidRequest(
+        `${field} must be 1 to ${limits.maxTagLength} characters long (got ${tag.length})`,
+        { field, max_length: limits.maxTagLength },
+      );
+    }
+    if (!TAG_PATTERN.test(tag)) {
+      throw RegistryError.invalidRequest(
+        `${field} must match ${TAG_PATTERN.source} (got ${JSON.stringify(tag)})`,
+        {
+          field,
+          pattern: TAG_PATTERN.source,
+        },
+      );
+    }
+    const first = seen.get(tag);
+    if (first !== undefined) {
+      throw RegistryError.invalidRequest(
+        `${field} repeats metadata.tags[${first}] (${JSON.stringify(tag)})`,
+        {
+          field,
+        },
+      );
+    }
+    seen.set(tag, i);
+  });
+  return [...tags] as string[];
+}
+
+/** Content over `maxSchemaBytes` is `payload_too_large` (413), as API.md says. */
+export function checkContentSize(bytes: number, limits: Limits = DEFAULT_LIMITS): void {
+  if (bytes > limits.maxSchemaBytes) {
+    throw new RegistryError(
+      "payload_too_large",
+      `content is ${bytes} bytes, over the limit of ${limits.maxSchemaBytes} bytes`,
+      { limit_bytes: limits.maxSchemaBytes, size_bytes: bytes },
+    );
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
