@@ -1,0 +1,61 @@
+/**
+ * Validation of schema content by type, run on register. A schema that does
+ * not parse or is not valid for its type is an `invalid_schema` RegistryError
+ * (422) carrying the parser's message; see `invalid-schema.ts` for the details.
+ */
+import { RegistryError } from "../../errors.ts";
+import { MAX_CONTENT_DEPTH } from "../limits.ts";
+import { SCHEMA_TYPES, type SchemaType } from "../types.ts";
+import { validateAvroSchema } from "./avro.ts";
+import { invalidSchema } from "./invalid-schema.ts";
+import { validateJsonSchema } from "./json-schema.ts";
+import { validateProtobufSchema } from "./protobuf.ts";
+
+export { DEFAULT_JSON_SCHEMA_DIALECT, JSON_SCHEMA_DIALECTS, jsonSchemaDialect } from "./json-schema.ts";
+export type { JsonSchemaDialect } from "./json-schema-structure.ts";
+
+/**
+ * Throws `invalid_schema` unless `content` is a valid schema of `schemaType`.
+ * `content` is the parsed JSON value for json and avro, the source string for protobuf.
+ */
+export function validateSchemaContent(schemaType: SchemaType, content: unknown): void {
+  switch (schemaType) {
+    case "json":
+      checkContentDepth(schemaType, content);
+      validateJsonSchema(content);
+      return;
+    case "avro":
+      checkContentDepth(schemaType, content);
+      validateAvroSchema(content);
+      return;
+    case "protobuf":
+      validateProtobufSchema(content);
+      return;
+    default:
+      throw RegistryError.invalidRequest(
+        `schema_type must be one of ${SCHEMA_TYPES.join(", ")} (got ${JSON.stringify(schemaType)})`,
+        { field: "schema_type" },
+      );
+  }
+}
+
+/**
+ * Rejects JSON content nested deeper than MAX_CONTENT_DEPTH before anything
+ * recursive touches it. Iterative, so it cannot overflow the stack itself.
+ */
+export function checkContentDepth(schemaType: SchemaType, content: unknown): void {
+  const stack: [unknown, number][] = [[content, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== "object" || value === null) continue;
+    if (depth + 1 > MAX_CONTENT_DEPTH) {
+      throw invalidSchema(schemaType, `content is nested more than ${MAX_CONTENT_DEPTH} levels deep`, {
+        max_depth: MAX_CONTENT_DEPTH,
+      });
+    }
+    const children = Array.isArray(value) ? value : Object.values(value);
+    for (const child of children) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+}
