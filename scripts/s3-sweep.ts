@@ -1,0 +1,128 @@
+/**
+ * Runs the orphan sweep once against the configured bucket and database:
+ * removes content objects no schema row references (older than the grace
+ * period) and staging uploads never registered (older than the upload expiry).
+ *
+ *   bun scripts/s3-sweep.ts [--dry-run] [--grace 1h] [--upload-expiry 1h] [--json] [--config file.toml]
+ *
+ * Reads the server's configuration (S3_* and DATABASE_URL, or the TOML file);
+ * it needs a PostgreSQL DATABASE_URL. A row references an object through
+ * `schemas.content_key`, soft-deleted rows included.
+ */
+import postgres from "postgres";
+import { loadConfig } from "../src/config/load-config.ts";
+import { s3ConfigFromApp } from "../src/content/config.ts";
+import { createObjectStore } from "../src/content/object-store.ts";
+import { SWEEP_DEFAULTS, type SweepReport, sweepOrphans } from "../src/content/orphan-sweep.ts";
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500ms`, `90s`, `15m`, `1h`, `2d`; a bare number is seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) throw new Error(`not a duration: ${JSON.stringify(text)} (use e.g. 90s, 15m, 1h, 2d)`);
+  return Math.round(Number(match[1]) * UNITS[match[2] ?? "s"]!);
+}
+
+export interface SweepArgs {
+  dryRun: boolean;
+  graceMs: number;
+  uploadExpiryMs: number | null;
+  json: boolean;
+}
+
+export function parseSweepArgs(argv: string[]): SweepArgs {
+  const args: SweepArgs = {
+    dryRun: false,
+    graceMs: SWEEP_DEFAULTS.graceMs,
+    uploadExpiryMs: null,
+    json: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === "--config") i++;
+    else if (arg?.startsWith("--config=")) continue;
+    else if (arg === "--dry-run") args.dryRun = true;
+    else if (arg === "--json") args.json = true;
+    else if (arg === "--grace") args.graceMs = parseDuration(value());
+    else if (arg === "--upload-expiry") args.uploadExpiryMs = parseDuration(value());
+    else
+      throw new Error(
+        `unknown argument ${arg}; usage: s3-sweep [--dry-run] [--grace 1h] [--upload-expiry 1h] [--json]`,
+      );
+  }
+  return args;
+}
+
+/** The reference check the sweep needs, answered by the `schemas` table. */
+export function postgresReferenceCheck(sql: postgres.Sql): (keys: string[]) => Promise<Set<string>> {
+  return async (keys) => {
+    const rows = await sql<{ content_key: string }[]>`
+      select content_key from schemas where content_key = any(${keys}::text[])`;
+    return new Set(rows.map((row) => row.content_key));
+  };
+}
+
+export function formatSweepReport(report: SweepReport): string {
+  const verb = report.dryRun ? "would delete" : "deleted";
+  return [
+    `${report.dryRun ? "DRY RUN: " : ""}scanned ${report.scanned} objects in ${report.durationMs} ms`,
+    `  content objects: ${report.contentObjects} (${report.referenced} referenced, ${report.keptRecent} unreferenced but within the grace period)`,
+    `  orphans ${verb}: ${report.orphansDeleted} (${report.orphanBytesDeleted} bytes)`,
+    `  staging uploads: ${report.uploads} (${verb} ${report.uploadsExpired} expired, kept ${report.uploadsKept})`,
+    `  other objects under the prefix, left alone: ${report.foreign}`,
+    ...(report.failed > 0 ? [`  FAILED deletions: ${report.failed} (the next sweep retries them)`] : []),
+  ].join("\n");
+}
+
+async function main(): Promise<number> {
+  const args = parseSweepArgs(process.argv.slice(2));
+  const appConfig = await loadConfig({
+    env: process.env,
+    argv: process.argv.slice(2),
+    readFile: (path) => Bun.file(path).text(),
+  });
+  const config = s3ConfigFromApp(appConfig);
+  if (!config) {
+    console.error("S3_BUCKET is not set: there is no object store to sweep.");
+    return 1;
+  }
+  const databaseUrl = appConfig.storage.databaseUrl;
+  if (!databaseUrl || !/^postgres(ql)?:/.test(databaseUrl)) {
+    console.error(
+      "DATABASE_URL must name the PostgreSQL database: without it the sweep cannot tell referenced objects from orphans.",
+    );
+    return 1;
+  }
+  const sql = postgres(databaseUrl, { max: 2, connect_timeout: 5, idle_timeout: 5, max_lifetime: 60 });
+  const store = await createObjectStore(config);
+  try {
+    const report = await sweepOrphans({
+      store,
+      isReferenced: postgresReferenceCheck(sql),
+      graceMs: args.graceMs,
+      uploadExpiryMs: args.uploadExpiryMs ?? config.uploadExpirySeconds * 1000,
+      dryRun: args.dryRun,
+    });
+    console.log(args.json ? JSON.stringify(report) : formatSweepReport(report));
+    return report.failed > 0 ? 1 : 0;
+  } finally {
+    await store.close();
+    await sql.end({ timeout: 5 });
+  }
+}
+
+if (import.meta.main) {
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exit(1);
+    },
+  );
+}
