@@ -7,7 +7,7 @@
  * Safety against a concurrent register: an object is removed only when it is
  * older than the grace period both when listed and when looked at again right
  * before deletion. A register that reuses an old object rewrites it first
- * (ContentStore.putContent), which makes it young again.
+ * (ObjectContentStore.putContent), which makes it young again.
  */
 import { classifyKey } from "./content-keys.ts";
 import type { ObjectInfo, ObjectStore } from "./object-store.ts";

@@ -1,7 +1,7 @@
 /**
  * A real S3-protocol server for tests: s3rver (npm) on 127.0.0.1, a free port
  * and a temporary directory, with one bucket and a configured ObjectStore /
- * ContentStore pointed at it.
+ * ObjectContentStore pointed at it.
  *
  * s3rver 3.7.1 falls short of S3 in three ways that matter here, and the
  * server in front of it fills them in:
@@ -25,7 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { resolveS3Config, type S3Config, type S3ConfigInput } from "../../src/content/config.ts";
-import { ContentStore } from "../../src/content/content-store.ts";
+import { ObjectContentStore } from "../../src/content/object-content-store.ts";
 import { createObjectStore, type ObjectStore } from "../../src/content/object-store.ts";
 import { createS3Client } from "../../src/content/s3-object-store.ts";
 
@@ -55,7 +55,7 @@ export interface TestS3 {
   /** Resolved configuration with s3rver's credentials, ready for `createObjectStore`. */
   config: S3Config;
   store: ObjectStore;
-  content: ContentStore;
+  content: ObjectContentStore;
   /** Builds another store on this server with some settings changed. */
   makeStore(overrides?: Partial<S3ConfigInput>): Promise<ObjectStore>;
   /** Incomplete multipart uploads in the bucket, listed over the S3 protocol. */
@@ -134,7 +134,7 @@ export async function startS3(options: { bucket?: string; prefix?: string } = {}
     ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
   });
   const store = await createObjectStore(config);
-  const content = new ContentStore(store, {
+  const content = new ObjectContentStore(store, {
     maxObjectBytes: config.maxObjectBytes,
     uploadExpirySeconds: config.uploadExpirySeconds,
     refreshAfterMs: config.refreshAfterMs,

@@ -1,10 +1,12 @@
 /**
- * ContentStore: the content tier as the registry service uses it, on top of an
+ * ObjectContentStore: the content tier as the registry service uses it, on top of an
  * ObjectStore. It names objects by the SHA-256 of their bytes (so identical
  * content is stored once and never changes), hands out presigned GET URLs, and
  * runs the direct-upload flow: a ticket with a presigned PUT to a staging key,
  * a size-checked read of what the client sent, and removal of the staging
- * object once the content has been registered under its own key.
+ * object once the content has been registered under its own key. It is what
+ * an object-store implementation of the registry's `ContentStore` seam
+ * (src/registry/content-store.ts) is built on.
  */
 import type { SchemaType } from "../domain/types.ts";
 import { RegistryError } from "../errors.ts";
@@ -21,7 +23,7 @@ import {
 import type { ObjectStore, PresignedUrl } from "./object-store.ts";
 import { createObjectStore } from "./object-store.ts";
 
-export interface ContentStoreOptions {
+export interface ObjectContentStoreOptions {
   /** Largest content accepted from an upload (bytes). */
   maxObjectBytes: number;
   /** Lifetime of a presigned PUT, in seconds. */
@@ -54,12 +56,12 @@ export interface CreateUploadRequest {
   contentLength: number;
 }
 
-export class ContentStore {
+export class ObjectContentStore {
   private readonly now: () => number;
 
   constructor(
     readonly objects: ObjectStore,
-    private readonly options: ContentStoreOptions,
+    private readonly options: ObjectContentStoreOptions,
   ) {
     this.now = options.now ?? Date.now;
   }
@@ -184,11 +186,11 @@ export class ContentStore {
   }
 }
 
-/** The content tier from its configuration: the S3 store (SDK loaded now) and the ContentStore on it. */
-export async function createContentStore(input: S3Config | S3ConfigInput): Promise<ContentStore> {
+/** The content tier from its configuration: the S3 store (SDK loaded now) and the ObjectContentStore on it. */
+export async function createObjectContentStore(input: S3Config | S3ConfigInput): Promise<ObjectContentStore> {
   const config = resolveS3Config(input);
   const objects = await createObjectStore(config);
-  return new ContentStore(objects, {
+  return new ObjectContentStore(objects, {
     maxObjectBytes: config.maxObjectBytes,
     uploadExpirySeconds: config.uploadExpirySeconds,
     refreshAfterMs: config.refreshAfterMs,
