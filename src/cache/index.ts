@@ -1,14 +1,15 @@
 /**
- * The tiered cache's public face: `createTieredCache(config, { bus })` builds
- * L1, the configured L2 driver (loaded on demand) and the serializer from a
- * parsed CacheConfig; the rest is re-exported for callers and tests.
+ * The tiered cache's public face. `createTieredCache(config.storage.cache)`
+ * builds L1, the configured L2 driver (loaded on demand, so an Upstash
+ * deployment never loads ioredis) and the cache from the project's one
+ * configuration (src/config); the settings that configuration does not carry
+ * (L2 budget, breaker, key prefix, serializer, negative TTLs) take the
+ * defaults declared next to them (tiered-cache.ts, l2/guarded-remote.ts,
+ * l2/circuit-breaker.ts) unless given here.
  */
-import type { InvalidationBus } from "./bus/invalidation-bus.ts";
-import type { CacheConfig } from "./config.ts";
+import type { CacheConfig } from "../config/config-schema.ts";
 import { createRemoteCacheDriver } from "./l2/remote-driver.ts";
-import { jsonSerializer } from "./serializers/json-serializer.ts";
-import type { Serializer } from "./serializers/serializer.ts";
-import { TieredCache } from "./tiered-cache.ts";
+import { TieredCache, type TieredCacheOptions } from "./tiered-cache.ts";
 
 export type {
   InvalidationBus,
@@ -19,7 +20,6 @@ export type {
   NotifySql,
 } from "./bus/invalidation-bus.ts";
 export { createInvalidationBus } from "./bus/invalidation-bus.ts";
-export { type CacheConfig, parseCacheConfig } from "./config.ts";
 export { CACHE_FORMAT_VERSION, cacheKeys, createKeyNamespace, type KeyNamespace } from "./keys.ts";
 export type { MemoryCacheOptions, MemoryCacheStats } from "./l1/memory-cache.ts";
 export type { BreakerState, BreakerStats } from "./l2/circuit-breaker.ts";
@@ -41,22 +41,37 @@ export {
   type TieredCacheOptions,
 } from "./tiered-cache.ts";
 
+/** What the project configuration does not carry; all optional. */
+export type TieredCacheExtras = Pick<
+  TieredCacheOptions,
+  "bus" | "keyPrefix" | "serializer" | "l2Guard" | "negativeTtlSeconds" | "fenceTimeoutMs"
+>;
+
 export async function createTieredCache(
   config: CacheConfig,
-  extras: { bus?: InvalidationBus } = {},
+  extras: TieredCacheExtras = {},
 ): Promise<TieredCache> {
-  const serializer: Serializer =
-    config.serializer === "msgpack"
-      ? (await import("./serializers/msgpack-serializer.ts")).msgpackSerializer
-      : jsonSerializer;
+  const l1Enabled = config.l1MaxEntries > 0 && config.l1MaxBytes > 0;
+  const l2 =
+    config.redis === null
+      ? null
+      : await createRemoteCacheDriver(
+          config.redis.kind === "tcp"
+            ? { kind: "ioredis", url: config.redis.url }
+            : { kind: "upstash", url: config.redis.url, token: config.redis.token },
+        );
   return new TieredCache({
-    l1: config.l1,
-    l2: config.l2 ? await createRemoteCacheDriver(config.l2) : null,
-    l2Guard: { timeoutMs: config.l2TimeoutMs, breaker: config.breaker },
-    l2TtlSeconds: config.l2TtlSeconds,
-    negativeTtlSeconds: config.negativeTtlSeconds,
-    serializer,
-    keyPrefix: config.keyPrefix,
-    ...(extras.bus ? { bus: extras.bus } : {}),
+    ...extras,
+    l1: l1Enabled
+      ? {
+          maxEntries: config.l1MaxEntries,
+          maxBytes: config.l1MaxBytes,
+          maxEntryBytes: Math.min(1024 * 1024, config.l1MaxBytes),
+          ttlMs: config.l1TtlSeconds * 1000,
+          idleMs: config.l1IdleSeconds * 1000,
+        }
+      : false,
+    l2,
+    l2TtlSeconds: config.redisTtlSeconds,
   });
 }

@@ -13,10 +13,13 @@
  * `publish(keys, tx?)` applies the invalidation to this instance at once
  * (source `local`) and sends NOTIFY payloads of under 8,000 bytes (NOTIFY's
  * limit), chunked. Every instance, the publisher included, receives them after
- * the commit (`remote`, or `echo` for the publisher's own). After the listening
- * connection is lost and re-established, notifications sent meanwhile are gone,
- * so subscribers get a `resync` ("drop everything local"). A heartbeat NOTIFY
- * checks the listener: if its echo does not come back, the bus listens again.
+ * the commit (`remote`, or `echo` for the publisher's own). postgres.js
+ * re-establishes a lost listening connection by itself, retrying until the
+ * server lets it in (test/cache/invalidation-bus.test.ts holds it to that);
+ * notifications sent meanwhile are gone, so subscribers then get a `resync`
+ * ("drop everything local"). A watchdog of our own that listened again was
+ * tried and removed: it stacked listeners next to postgres.js's own and
+ * delivered every notification several times.
  */
 import type postgres from "postgres";
 import * as v from "valibot";
@@ -43,8 +46,6 @@ export interface InvalidationBusOptions {
   channel?: string;
   /** Default a random UUID. */
   instanceId?: string;
-  /** Heartbeat period for the listener check, ms; 0 turns it off. Default 10,000. */
-  heartbeatMs?: number;
 }
 
 export interface InvalidationBusStats {
@@ -55,7 +56,6 @@ export interface InvalidationBusStats {
   malformed: number;
   /** Publish-to-delivery time of the last notification seen, ms (wall clocks of the two instances). */
   lastDeliveryMs: number | null;
-  listening: boolean;
 }
 
 export interface InvalidationBus {
@@ -76,7 +76,6 @@ const MESSAGE = v.object({
   o: v.string(),
   s: v.number(),
   t: v.optional(v.literal(1)),
-  h: v.optional(v.literal(1)),
   k: v.optional(v.array(v.string())),
   a: v.optional(v.literal(1)),
 });
@@ -115,14 +114,11 @@ export async function createInvalidationBus(
 ): Promise<InvalidationBus> {
   const channel = options.channel ?? "registry_cache_invalidation";
   const instanceId = options.instanceId ?? crypto.randomUUID();
-  const heartbeatMs = options.heartbeatMs ?? 10_000;
   const handlers = new Set<InvalidationHandler>();
   const counters = { published: 0, notificationsSent: 0, received: 0, resyncs: 0, malformed: 0 };
   let lastDeliveryMs: number | null = null;
-  let listening = false;
-  let closed = false;
   let listenCount = 0;
-  let heartbeatPending = false;
+  let closed = false;
 
   const dispatch = async (event: InvalidationEvent): Promise<void> => {
     const results = [...handlers].map(async (handler) => handler(event));
@@ -130,6 +126,7 @@ export async function createInvalidationBus(
   };
 
   const onNotify = (payload: string): void => {
+    if (closed) return;
     let message: v.InferOutput<typeof MESSAGE>;
     try {
       const parsed = v.safeParse(MESSAGE, JSON.parse(payload));
@@ -140,10 +137,6 @@ export async function createInvalidationBus(
       return;
     }
     const self = message.o === instanceId;
-    if (message.h === 1) {
-      if (self) heartbeatPending = false;
-      return;
-    }
     counters.received++;
     lastDeliveryMs = Date.now() - message.s;
     void dispatch({
@@ -155,7 +148,6 @@ export async function createInvalidationBus(
   };
 
   const onListen = (): void => {
-    listening = true;
     listenCount++;
     // The first LISTEN starts the bus; any later one follows a lost connection, whose notifications are gone.
     if (listenCount > 1) {
@@ -164,31 +156,7 @@ export async function createInvalidationBus(
     }
   };
 
-  let subscription = await sql.listen(channel, onNotify, onListen);
-
-  const relisten = async (): Promise<void> => {
-    listening = false;
-    try {
-      await subscription.unlisten();
-    } catch {
-      // The old listener is gone already; listening again is what matters.
-    }
-    try {
-      subscription = await sql.listen(channel, onNotify, onListen);
-    } catch {
-      // PostgreSQL is still away; the next heartbeat tries again.
-    }
-  };
-
-  const heartbeat =
-    heartbeatMs > 0
-      ? setInterval(() => {
-          if (closed) return;
-          if (heartbeatPending) void relisten();
-          heartbeatPending = true;
-          sql.notify(channel, JSON.stringify({ o: instanceId, s: Date.now(), h: 1 })).catch(() => {});
-        }, heartbeatMs)
-      : undefined;
+  const subscription = await sql.listen(channel, onNotify, onListen);
 
   return {
     instanceId,
@@ -208,12 +176,12 @@ export async function createInvalidationBus(
       handlers.add(handler);
       return () => handlers.delete(handler);
     },
-    stats: () => ({ ...counters, lastDeliveryMs, listening }),
+    stats: () => ({ ...counters, lastDeliveryMs }),
     async close() {
+      // After a reconnection postgres.js listens with listener objects of its own, which this unlisten does
+      // not reach; the flag keeps them quiet until the caller ends the client.
       closed = true;
-      if (heartbeat !== undefined) clearInterval(heartbeat);
       handlers.clear();
-      listening = false;
       try {
         await subscription.unlisten();
       } catch {
