@@ -1,0 +1,149 @@
+/**
+ * The registry's HTTP app: one OpenAPIHono `fetch` handler with every route
+ * of API.md, the OpenAPI document and the docs page. Web-standard only, so
+ * it serves on Bun and Deno alike and tests call `app.request()`.
+ *
+ * Order of the pipeline: request id → body limit → route (zod validation →
+ * handler) → onError / notFound. Metrics middleware (issue 5) goes right
+ * after the request id, so it times everything after it.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { bodyLimit } from "hono/body-limit";
+import type { Limits } from "../domain/limits.ts";
+import { RegistryError } from "../errors.ts";
+import type { AppDeps, AppEnv, RegistryApp, RouteContext } from "./app-env.ts";
+import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
+import { requestId } from "./request-id.ts";
+import { API_PREFIX } from "./responses.ts";
+import { deleteSchema } from "./routes/delete-schema.ts";
+import { getLatestVersion } from "./routes/get-latest-version.ts";
+import { getSchema } from "./routes/get-schema.ts";
+import { getSchemaContent } from "./routes/get-schema-content.ts";
+import { getSchemaHistory } from "./routes/get-schema-history.ts";
+import { getStats } from "./routes/get-stats.ts";
+import { getVersion } from "./routes/get-version.ts";
+import { health } from "./routes/health.ts";
+import { listSubjects } from "./routes/list-subjects.ts";
+import { listVersions } from "./routes/list-versions.ts";
+import { registerSchema } from "./routes/register-schema.ts";
+import { searchSchemas } from "./routes/search-schemas.ts";
+import { updateSchemaState } from "./routes/update-schema-state.ts";
+import { createApiSchemas } from "./schemas.ts";
+
+export const API_VERSION = "1.0.0";
+
+/**
+ * The largest request body: the content limit twice over (content is
+ * measured in canonical form, and the JSON text a client sends may be pretty
+ * printed, or a .proto source escaped inside a JSON string), plus the
+ * metadata limit, plus 64 KiB for the rest of the envelope.
+ */
+export function bodyLimitFor(limits: Limits): number {
+  return 2 * limits.maxSchemaBytes + limits.maxMetadataBytes + 64 * 1024;
+}
+
+/**
+ * Routes in registration order. `versions/latest` comes before
+ * `versions/{version}`: both match `/latest`, and the first one answers.
+ */
+const ROUTES: ((context: RouteContext) => void)[] = [
+  registerSchema,
+  getSchema,
+  getSchemaContent,
+  getSchemaHistory,
+  updateSchemaState,
+  deleteSchema,
+  listSubjects,
+  getLatestVersion,
+  getVersion,
+  listVersions,
+  searchSchemas,
+  getStats,
+  health,
+];
+
+export function createApp(deps: AppDeps): RegistryApp {
+  const limits = deps.service.limits;
+  const schemas = createApiSchemas(limits);
+  const app: RegistryApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use("*", requestId);
+  app.use(
+    `${API_PREFIX}/*`,
+    bodyLimit({
+      maxSize: bodyLimitFor(limits),
+      onError: () => {
+        throw new RegistryError(
+          "payload_too_large",
+          `request body is over the limit of ${bodyLimitFor(limits)} bytes`,
+          {
+            limit_bytes: bodyLimitFor(limits),
+          },
+        );
+      },
+    }),
+  );
+
+  const context: RouteContext = { app, deps, schemas };
+  for (const addRoute of ROUTES) addRoute(context);
+
+  let document: unknown;
+  app.get("/openapi.json", (c) => {
+    // Built once: the routes do not change after start-up.
+    document ??= app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "Schema Registry",
+        version: API_VERSION,
+        description: describeLimits(limits),
+      },
+      tags: [
+        { name: "schemas", description: "Register, read, change and delete schemas." },
+        { name: "subjects", description: "Subjects and their versions." },
+        { name: "search", description: "Find schemas." },
+        { name: "operations", description: "Health and statistics." },
+      ],
+    });
+    return c.json(document);
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Schema Registry API" }));
+
+  app.notFound(createNotFoundHandler(allowedMethodsOf(app)));
+  app.onError(createErrorHandler(deps.logger));
+  return app;
+}
+
+function describeLimits(limits: Limits): string {
+  return [
+    "Schema registry for JSON Schema, Avro and Protobuf, with semantic versions and a lifecycle.",
+    "",
+    'Every error answers `{ "error": { "code", "message", "details", "request_id" } }` (the Error schema); every response carries `X-Request-Id`.',
+    "A known path asked with another method answers 405 `method_not_allowed` with `Allow`.",
+    "",
+    "Limits of this instance:",
+    `- content: at most ${limits.maxSchemaBytes} bytes in canonical form (MAX_SCHEMA_BYTES); request body at most ${bodyLimitFor(limits)} bytes`,
+    `- subject: 1 to ${limits.maxSubjectLength} characters`,
+    `- tags: at most ${limits.maxTags}, each at most ${limits.maxTagLength} characters`,
+    `- description: at most ${limits.maxDescriptionLength} characters; metadata at most ${limits.maxMetadataBytes} bytes of JSON`,
+    "- lists: limit 0 to 1000, default 50",
+  ].join("\n");
+}
+
+/** The methods that serve a path, from the app's own route table (for 405). */
+function allowedMethodsOf(app: RegistryApp): (path: string) => string[] {
+  let table: { pattern: RegExp; method: string }[] | undefined;
+  return (path) => {
+    table ??= app.routes
+      .filter((route) => route.method !== "ALL")
+      .map((route) => ({
+        method: route.method,
+        pattern: new RegExp(
+          `^${route.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:[^/]+/g, "[^/]+")}/?$`,
+        ),
+      }));
+    const methods = new Set(table.filter((route) => route.pattern.test(path)).map((route) => route.method));
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods].sort();
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * GET /api/v1/subjects/{subject}/versions/latest: the highest version that is
+ * not deleted and is active or deprecated.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { LATEST_ELIGIBLE_STATES } from "../../domain/lifecycle.ts";
+import type { RouteContext } from "../app-env.ts";
+import { toSchemaResource } from "../resource.ts";
+import { API_PREFIX, errorResponses, requestIdHeader } from "../responses.ts";
+
+export function getLatestVersion({ app, deps, schemas }: RouteContext): void {
+  const route = createRoute({
+    method: "get",
+    path: `${API_PREFIX}/subjects/{subject}/versions/latest`,
+    operationId: "getLatestVersion",
+    tags: ["subjects"],
+    summary: "A subject's latest version",
+    description: `The highest version (semver precedence) that is not deleted and is ${LATEST_ELIGIBLE_STATES.join(" or ")}.`,
+    request: { params: schemas.subjectParam, query: z.object({ include: schemas.include }) },
+    responses: {
+      200: {
+        description: "The latest version.",
+        headers: requestIdHeader,
+        content: { "application/json": { schema: schemas.schemaResource } },
+      },
+      ...errorResponses(schemas, 404),
+    },
+  });
+
+  app.openapi(route, async (c) => {
+    const { subject } = c.req.valid("param");
+    const { include } = c.req.valid("query");
+    const view = await deps.service.getLatest(subject, { includeContent: include === "content" });
+    // Latest moves with every register: no ETag, so no client keeps a stale one.
+    return c.json(toSchemaResource(view.schema, { withContent: true, link: view.link }), 200);
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * GET /health/live and GET /health/ready. Live: the process answers. Ready:
+ * every critical component (PostgreSQL, with its migrations applied) answers;
+ * a non-critical one down (Redis, the object store) makes it degraded but
+ * still ready, since requests succeed without it. `/health` with every
+ * component's detail comes with the operations work and reuses these probes.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { isRegistryError } from "../../errors.ts";
+import type { HealthProbe, RouteContext } from "../app-env.ts";
+import { requestIdHeader } from "../responses.ts";
+
+/** A probe that does not answer within this budget counts as down. */
+export const PROBE_TIMEOUT_MS = 2000;
+
+const check = z.object({
+  status: z.enum(["up", "down"]),
+  critical: z.boolean(),
+  latency_ms: z.number(),
+  error: z.string().optional(),
+});
+
+export interface ProbeResult {
+  name: string;
+  status: "up" | "down";
+  critical: boolean;
+  latencyMs: number;
+  error?: string;
+}
+
+export async function runProbes(probes: HealthProbe[]): Promise<ProbeResult[]> {
+  return Promise.all(
+    probes.map(async (probe) => {
+      const started = performance.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          probe.check(),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)),
+              PROBE_TIMEOUT_MS,
+            );
+          }),
+        ]);
+        return {
+          name: probe.name,
+          status: "up" as const,
+          critical: probe.critical,
+          latencyMs: elapsed(started),
+        };
+      } catch (error) {
+        // Only our own messages go out: a driver's error may name hosts or users.
+        const message =
+          isRegistryError(error) || (error instanceof Error && error.message.startsWith("no answer"))
+            ? error.message
+            : "does not answer";
+        return {
+          name: probe.name,
+          status: "down" as const,
+          critical: probe.critical,
+          latencyMs: elapsed(started),
+          error: message,
+        };
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
+export function health({ app, deps }: RouteContext): void {
+  const live = createRoute({
+    method: "get",
+    path: "/health/live",
+    operationId: "healthLive",
+    tags: ["operations"],
+    summary: "Liveness: the process answers",
+    responses: {
+      200: {
+        description: "Alive.",
+        headers: requestIdHeader,
+        content: { "application/json": { schema: z.object({ status: z.literal("live") }) } },
+      },
+    },
+  });
+  app.openapi(live, (c) => c.json({ status: "live" as const }, 200));
+
+  const readiness = z
+    .object({ status: z.enum(["ready", "degraded", "unready"]), checks: z.record(z.string(), check) })
+    .openapi("Readiness");
+  const ready = createRoute({
+    method: "get",
+    path: "/health/ready",
+    operationId: "healthReady",
+    tags: ["operations"],
+    summary: "Readiness: PostgreSQL answers and its migrations are applied",
+    responses: {
+      200: {
+        description: "Ready (degraded when a non-critical component is down).",
+        headers: requestIdHeader,
+        content: { "application/json": { schema: readiness } },
+      },
+      503: {
+        description: "A critical component is down.",
+        content: { "application/json": { schema: readiness } },
+      },
+    },
+  });
+  app.openapi(ready, async (c) => {
+    const results = await runProbes(deps.health);
+    const checks = Object.fromEntries(
+      results.map((r) => [
+        r.name,
+        {
+          status: r.status,
+          critical: r.critical,
+          latency_ms: r.latencyMs,
+          ...(r.error ? { error: r.error } : {}),
+        },
+      ]),
+    );
+    if (results.some((r) => r.critical && r.status === "down")) {
+      return c.json({ status: "unready" as const, checks }, 503);
+    }
+    const status = results.some((r) => r.status === "down") ? ("degraded" as const) : ("ready" as const);
+    return c.json({ status, checks }, 200);
+  });
+}

@@ -1,0 +1,174 @@
+/**
+ * The composition root: configuration in, a serving registry out. Resolves the
+ * database (embedded PGlite when no DATABASE_URL), opens the backend (which
+ * applies migrations unless told not to), builds the service and the app.
+ * The Bun entry point, Deno and the tests all start the registry through here.
+ */
+import type { Config } from "../config/config-schema.ts";
+import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
+import { RegistryError } from "../errors.ts";
+import { createApp } from "../http/app.ts";
+import type { HealthProbe, RegistryApp } from "../http/app-env.ts";
+import type { StorageBackend } from "../storage/backend.ts";
+import { type ResolvedDatabase, resolveDatabase } from "../storage/embedded/resolve-database.ts";
+import { createPostgresBackend } from "../storage/postgres/postgres-backend.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { RegistryService, type RegistryServiceOptions } from "./registry-service.ts";
+
+export interface Registry {
+  app: RegistryApp;
+  service: RegistryService;
+  backend: StorageBackend;
+  database: ResolvedDatabase;
+  limits: Limits;
+  /** "embedded PGlite in ./data", "PostgreSQL at host:5432/db", … for the start-up line. */
+  storageMode: string;
+  /** Flushes the access log, closes the pool, stops the embedded database. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Seams for the tiers that wrap the read and write paths (cache, object store). */
+export type RegistryExtensions = Pick<
+  RegistryServiceOptions,
+  "reader" | "content" | "changes" | "cacheStats"
+>;
+
+export interface RegistryOptions {
+  logger?: Logger;
+  /** Builds the cache and content tiers once the backend exists. */
+  extend?: (
+    backend: StorageBackend,
+    limits: Limits,
+  ) => Promise<RegistryExtensions & { health?: HealthProbe[] }>;
+}
+
+export function limitsFrom(config: Config): Limits {
+  return { ...DEFAULT_LIMITS, ...config.limits, maxSchemaBytes: config.storage.maxSchemaBytes };
+}
+
+export async function createRegistry(config: Config, options: RegistryOptions = {}): Promise<Registry> {
+  const logger = options.logger ?? createLogger(config.server.logLevel);
+  const { storage } = config;
+  const limits = limitsFrom(config);
+
+  const database = await resolveDatabase(storage.databaseUrl ?? undefined, storage.dataDir);
+  let backend: StorageBackend;
+  try {
+    backend = await createPostgresBackend({
+      url: database.url,
+      maxConnections: database.maxConnections ?? storage.pool.maxConnections,
+      idleTimeoutSeconds: storage.pool.idleTimeoutSeconds,
+      maxLifetimeSeconds: storage.pool.maxLifetimeSeconds,
+      connectTimeoutSeconds: storage.pool.connectTimeoutSeconds,
+      statementTimeoutMs: storage.pool.statementTimeoutMs,
+      migrateOnStart: storage.migrateOnStart,
+      log: {
+        info: (message) => logger.info(message),
+        error: (message, error) => logger.error(message, { error }),
+      },
+    });
+  } catch (error) {
+    await database.stop();
+    throw error;
+  }
+
+  warnAboutUnusedSettings(config, logger, options.extend !== undefined);
+  const extensions = options.extend ? await options.extend(backend, limits) : {};
+  const { health: extraProbes = [], ...seams } = extensions;
+  const service = new RegistryService({ backend, limits, logger, ...seams });
+  const health: HealthProbe[] = [
+    {
+      name: "postgres",
+      critical: true,
+      check: storage.migrateOnStart
+        ? () => backend.ping()
+        : // Migrations left to an operator: ready only once they are applied.
+          migrationsApplied(database.url),
+    },
+    ...extraProbes,
+  ];
+  const app = createApp({ service, health, logger });
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    service,
+    backend,
+    database,
+    limits,
+    storageMode: describeStorage(config, database),
+    close() {
+      closing ??= (async () => {
+        try {
+          await backend.close();
+        } finally {
+          await database.stop();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+function describeStorage(config: Config, database: ResolvedDatabase): string {
+  if (database.embedded) {
+    const url = config.storage.databaseUrl;
+    if (url?.toLowerCase() === "pglite://memory") return "embedded PGlite in memory";
+    const dir = url ? url.slice("pglite://".length) : config.storage.dataDir;
+    return `embedded PGlite in ${dir}`;
+  }
+  try {
+    const url = new URL(database.url);
+    return `PostgreSQL at ${url.hostname}:${url.port || "5432"}${url.pathname}`;
+  } catch {
+    return "PostgreSQL";
+  }
+}
+
+/**
+ * A readiness check for a database whose migrations are applied by an
+ * operator: true once no migration of this build is pending. It opens its
+ * own short-lived connection and stops asking once they are applied.
+ */
+function migrationsApplied(url: string): () => Promise<void> {
+  let applied = false;
+  return async () => {
+    if (applied) return;
+    const [{ default: postgres }, { createMigrator }] = await Promise.all([
+      import("postgres"),
+      import("../storage/postgres/migrator.ts"),
+    ]);
+    const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
+    try {
+      const statuses = await (await createMigrator(sql)).info();
+      const pending = statuses
+        .filter((s) => !s.applied || s.problem !== null)
+        .map((s) => `${s.version}_${s.name}`);
+      if (pending.length > 0) {
+        throw RegistryError.unavailable(`migrations not applied: ${pending.join(", ")}`);
+      }
+      applied = true;
+    } catch (error) {
+      if (error instanceof RegistryError) throw error;
+      throw RegistryError.unavailable("the metadata database does not answer", error);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  };
+}
+
+/** Settings validated here whose tiers are not wired in: say so rather than ignore them silently. */
+function warnAboutUnusedSettings(config: Config, logger: Logger, extended: boolean): void {
+  if (config.storage.readUrls.length > 0) {
+    logger.warn(
+      "DATABASE_READ_URLS is set, but read replicas are not wired in yet: every read goes to the primary",
+    );
+  }
+  if (extended) return;
+  if (config.storage.cache.redis) {
+    logger.warn("a Redis cache is configured, but no cache tier is wired in: every read goes to PostgreSQL");
+  }
+  if (config.storage.s3) {
+    logger.warn("S3_BUCKET is set, but no object-store tier is wired in: all content stays inline");
+  }
+}

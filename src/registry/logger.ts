@@ -1,0 +1,39 @@
+/**
+ * Structured logs: one JSON object per line on the console, filtered by the
+ * configured level. Small on purpose; the HTTP layer adds the request id.
+ */
+import type { LogLevel } from "../config/config-schema.ts";
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+export function createLogger(level: LogLevel, write: (line: string) => void = console.log): Logger {
+  const emit = (at: Exclude<LogLevel, "silent">, message: string, fields?: LogFields) => {
+    if (RANK[at] < RANK[level]) return;
+    write(JSON.stringify({ time: new Date().toISOString(), level: at, message, ...fields }, errorReplacer));
+  };
+  return {
+    debug: (message, fields) => emit("debug", message, fields),
+    info: (message, fields) => emit("info", message, fields),
+    warn: (message, fields) => emit("warn", message, fields),
+    error: (message, fields) => emit("error", message, fields),
+  };
+}
+
+export const silentLogger: Logger = createLogger("silent");
+
+// Errors have no enumerable fields; without this they log as {}.
+function errorReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) {
+    return { name: value.name, message: value.message, stack: value.stack, cause: value.cause };
+  }
+  return value;
+}

@@ -1,0 +1,325 @@
+/**
+ * The registry service: the read and write paths between HTTP and storage.
+ *
+ * Write: validate (subject, state, version, metadata) → prepare content
+ * (size limit, parse, validate, canonicalise, hash) → place content (row or
+ * object store) → backend.register in its transaction → tell the change
+ * listener. A failed write discards placed content, so nothing is left behind.
+ *
+ * Read: through a SchemaReader (the backend, or the tiered cache in front of
+ * it), then the content store for content the row does not hold. Every schema
+ * served counts as a read for the access log.
+ */
+import { prepareContent } from "../domain/content.ts";
+import { INITIAL_STATES } from "../domain/lifecycle.ts";
+import { type Limits, validateMetadata, validateSubject } from "../domain/limits.ts";
+import { isSemVer } from "../domain/semver.ts";
+import type {
+  Page,
+  SchemaRecord,
+  SchemaState,
+  SchemaType,
+  StateTransition,
+  SubjectSummary,
+} from "../domain/types.ts";
+import { RegistryError } from "../errors.ts";
+import type {
+  ListVersionsOptions,
+  PageRequest,
+  RegisterOutcome,
+  SchemaRef,
+  SearchHit,
+  SearchQuery,
+  StorageBackend,
+  StorageStats,
+} from "../storage/backend.ts";
+import { type ContentLink, type ContentTier, inlineContentTier, type PlacedContent } from "./content-tier.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { ignoreChanges, type SchemaChange, type SchemaChangeListener } from "./schema-changes.ts";
+import type { SchemaReader } from "./schema-reader.ts";
+import { describeRef } from "./schema-ref.ts";
+
+export interface RegisterInput {
+  subject: string;
+  schemaType: SchemaType;
+  /** As the client sent it: a JSON value, or a string holding JSON or `.proto` source. */
+  content: unknown;
+  version?: string | undefined;
+  state?: SchemaState | undefined;
+  metadata?: unknown;
+}
+
+export interface ReadRequest {
+  includeDeleted?: boolean;
+  /** Load content the row does not hold (object store) rather than link to it. */
+  includeContent?: boolean;
+}
+
+/** A schema as a single read serves it. */
+export interface SchemaView {
+  /** `content` is set unless it lives in the object store and was not asked for. */
+  schema: SchemaRecord;
+  /** A direct URL to the content, when the row does not hold it and it was not loaded. */
+  link: ContentLink | null;
+}
+
+/** What `GET /schemas/{id}/content` serves. */
+export type ContentView =
+  | { kind: "value"; schema: SchemaRecord; value: unknown }
+  | { kind: "link"; schema: SchemaRecord; link: ContentLink }
+  | { kind: "stream"; schema: SchemaRecord; body: ReadableStream<Uint8Array> };
+
+export interface CacheTierStats {
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses); null before the first lookup. */
+  hitRate: number | null;
+  evictions?: number;
+  errors?: number;
+}
+
+export interface CacheStatsReport {
+  /** By tier name (`l1`, `l2`). */
+  tiers: Record<string, CacheTierStats>;
+  /** Share of lookups answered by any tier. */
+  hitRate: number | null;
+}
+
+export interface RegistryStats {
+  storage: StorageStats;
+  /** null when no cache sits in front of the database. */
+  cache: CacheStatsReport | null;
+}
+
+export interface RegistryServiceOptions {
+  backend: StorageBackend;
+  limits: Limits;
+  /** The read path; defaults to the backend itself. */
+  reader?: SchemaReader;
+  /** Where content lives; defaults to the database row. */
+  content?: ContentTier;
+  /** Told of every committed write; defaults to nobody. */
+  changes?: SchemaChangeListener;
+  /** Cache figures for `/stats`. */
+  cacheStats?: () => CacheStatsReport | null;
+  logger?: Logger;
+}
+
+export class RegistryService {
+  readonly limits: Limits;
+  private readonly backend: StorageBackend;
+  private readonly reader: SchemaReader;
+  private readonly content: ContentTier;
+  private readonly changes: SchemaChangeListener;
+  private readonly cacheStats: () => CacheStatsReport | null;
+  private readonly logger: Logger;
+
+  constructor(options: RegistryServiceOptions) {
+    this.backend = options.backend;
+    this.limits = options.limits;
+    this.reader = options.reader ?? options.backend;
+    this.content = options.content ?? inlineContentTier;
+    this.changes = options.changes ?? ignoreChanges;
+    this.cacheStats = options.cacheStats ?? (() => null);
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  // ---- write path ------------------------------------------------------
+
+  async register(input: RegisterInput): Promise<RegisterOutcome> {
+    validateSubject(input.subject, this.limits);
+    const state = input.state ?? "active";
+    if (!INITIAL_STATES.includes(state)) {
+      throw RegistryError.invalidRequest(
+        `a schema is registered as ${INITIAL_STATES.join(" or ")}, not ${state}`,
+        { field: "state" },
+      );
+    }
+    if (input.version !== undefined && !isSemVer(input.version)) {
+      throw RegistryError.invalidRequest(
+        `version ${JSON.stringify(input.version)} is not a Semantic Versioning 2.0.0 version`,
+        { field: "version" },
+      );
+    }
+    const metadata = validateMetadata(input.metadata ?? {}, this.limits);
+    // Checks the size limit (413) before spending parser time on the content.
+    const prepared = await prepareContent(input.schemaType, input.content, this.limits);
+
+    const placed = await this.content.place({ ...prepared, schemaType: input.schemaType });
+    let outcome: RegisterOutcome;
+    try {
+      outcome = await this.backend.register({
+        subject: input.subject,
+        ...(input.version !== undefined ? { version: input.version } : {}),
+        schemaType: input.schemaType,
+        state,
+        content: placed.content,
+        contentHash: prepared.contentHash,
+        contentSize: prepared.contentSize,
+        contentLocation: placed.contentLocation,
+        contentKey: placed.contentKey,
+        metadata,
+      });
+    } catch (error) {
+      await this.discard(placed);
+      throw error;
+    }
+    if (outcome.created) await this.notify({ kind: "registered", schema: outcome.schema });
+    return outcome;
+  }
+
+  async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaView> {
+    const schema = await this.backend.updateState(ref, to, reason);
+    await this.notify({ kind: "state_changed", schema });
+    return this.present(schema, {});
+  }
+
+  /** Soft delete, or with `permanent` remove a soft-deleted schema for good. */
+  async delete(ref: SchemaRef, options: { permanent: boolean }): Promise<void> {
+    if (options.permanent) {
+      const schema = await this.backend.permanentDelete(ref);
+      await this.notify({ kind: "deleted", schema });
+      try {
+        await this.content.release(schema);
+      } catch (error) {
+        // The row is gone; an object left behind is found by the orphan sweep.
+        this.logger.warn("could not release content of a deleted schema", { schema_id: schema.id, error });
+      }
+      return;
+    }
+    const schema = await this.backend.softDelete(ref);
+    await this.notify({ kind: "soft_deleted", schema });
+  }
+
+  // ---- read path -------------------------------------------------------
+
+  async getSchema(ref: SchemaRef, request: ReadRequest = {}): Promise<SchemaView> {
+    const schema = await this.reader.getById(ref, { includeDeleted: request.includeDeleted ?? false });
+    if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
+    return this.view(schema, request);
+  }
+
+  async getVersion(subject: string, version: string, request: ReadRequest = {}): Promise<SchemaView> {
+    if (!isSemVer(version)) {
+      throw RegistryError.invalidRequest(
+        `version ${JSON.stringify(version)} is not a Semantic Versioning 2.0.0 version`,
+        { field: "version" },
+      );
+    }
+    const schema = await this.reader.getBySubjectVersion(subject, version, {
+      includeDeleted: request.includeDeleted ?? false,
+    });
+    if (!schema) {
+      throw RegistryError.notFound(`subject ${subject} has no version ${version}`, { subject, version });
+    }
+    return this.view(schema, request);
+  }
+
+  async getLatest(subject: string, request: ReadRequest = {}): Promise<SchemaView> {
+    const schema = await this.reader.getLatest(subject);
+    if (!schema) {
+      throw RegistryError.notFound(`subject ${subject} has no active or deprecated version`, { subject });
+    }
+    return this.view(schema, request);
+  }
+
+  /** The content alone: its value, a direct link, or a stream of its canonical bytes. */
+  async getContent(ref: SchemaRef, options: { redirect: boolean }): Promise<ContentView> {
+    const schema = await this.reader.getById(ref, { includeDeleted: false });
+    if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
+    this.backend.recordRead(schema.id);
+    if (schema.contentLocation === "inline" && schema.content !== null) {
+      return { kind: "value", schema, value: schema.content };
+    }
+    if (options.redirect) {
+      const link = await this.content.link(schema);
+      if (link) return { kind: "link", schema, link };
+    }
+    return { kind: "stream", schema, body: await this.content.open(schema) };
+  }
+
+  async listVersions(subject: string, options: ListVersionsOptions): Promise<Page<SchemaRecord>> {
+    const page = await this.backend.listVersions(subject, options);
+    if (!options.withContent) return page;
+    return { ...page, items: await Promise.all(page.items.map((item) => this.withContent(item, true))) };
+  }
+
+  listSubjects(page: PageRequest): Promise<Page<SubjectSummary>> {
+    return this.backend.listSubjects(page);
+  }
+
+  async search(query: SearchQuery): Promise<Page<SearchHit>> {
+    const page = await this.backend.search(query);
+    if (!query.withContent) return page;
+    const items = await Promise.all(
+      page.items.map(async (hit) => ({ ...(await this.withContent(hit, true)), score: hit.score })),
+    );
+    return { ...page, items };
+  }
+
+  async stateHistory(ref: SchemaRef): Promise<StateTransition[]> {
+    // The history outlives a soft delete: it is how one finds out what happened.
+    const schema = await this.backend.getById(ref, { includeDeleted: true });
+    if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
+    return this.backend.stateHistory({ id: schema.id });
+  }
+
+  async stats(): Promise<RegistryStats> {
+    return { storage: await this.backend.stats(), cache: this.cacheStats() };
+  }
+
+  /** Throws `unavailable` when the database does not answer. */
+  ping(): Promise<void> {
+    return this.backend.ping();
+  }
+
+  // ---- helpers ---------------------------------------------------------
+
+  /** A schema served to a reader: counted in the access log. */
+  private view(schema: SchemaRecord, request: ReadRequest): Promise<SchemaView> {
+    this.backend.recordRead(schema.id);
+    return this.present(schema, request);
+  }
+
+  private async present(schema: SchemaRecord, request: ReadRequest): Promise<SchemaView> {
+    if (schema.content !== null || schema.contentLocation === "inline") return { schema, link: null };
+    if (!request.includeContent) {
+      const link = await this.content.link(schema);
+      if (link) return { schema, link };
+    }
+    return { schema: { ...schema, content: await this.content.load(schema) }, link: null };
+  }
+
+  private async withContent(schema: SchemaRecord, load: boolean): Promise<SchemaRecord> {
+    if (!load || schema.content !== null || schema.contentLocation === "inline") return schema;
+    return { ...schema, content: await this.content.load(schema) };
+  }
+
+  private async discard(placed: PlacedContent): Promise<void> {
+    try {
+      await this.content.discard(placed);
+    } catch (error) {
+      // The original failure is what the client must hear about; an object
+      // left behind is found by the object store's orphan sweep.
+      this.logger.warn("could not discard content of a failed register", { error });
+    }
+  }
+
+  private async notify(change: SchemaChange): Promise<void> {
+    try {
+      await this.changes.schemaChanged(change);
+    } catch (error) {
+      // The write has committed: answering it with an error would invite a
+      // retry of something that succeeded. Caches bound staleness by TTL.
+      this.logger.error("schema change listener failed", {
+        change: change.kind,
+        schema_id: change.schema.id,
+        error,
+      });
+    }
+  }
+}
+
+function refDetails(ref: SchemaRef): Record<string, unknown> {
+  return "id" in ref ? { id: ref.id } : { global_id: ref.globalId };
+}

@@ -1,0 +1,123 @@
+/**
+ * The registry as the HTTP tests see it: started through the real composition
+ * root (createRegistry) on a fresh database of the machine's PostgreSQL, or on
+ * PGlite, and driven with `app.request()` (no server, no port). `snapshot()`
+ * reads every stored row straight from the database, so a test can show that
+ * a bad request changed nothing.
+ */
+import postgres from "postgres";
+import type { Config } from "../../src/config/config-schema.ts";
+import { loadConfig } from "../../src/config/load-config.ts";
+import { createRegistry, type Registry, type RegistryOptions } from "../../src/registry/create-registry.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+
+/** Response bodies are asserted on field by field; typing each one would only restate the OpenAPI document. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type JsonBody = any;
+
+export interface ApiResponse<T = JsonBody> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the response is JSON, else the text. */
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** A raw body, sent as it is (with `headers` saying what it is). */
+  raw?: BodyInit;
+  headers?: Record<string, string>;
+}
+
+export interface DatabaseSnapshot {
+  schemas: Record<string, unknown>[];
+  history: Record<string, unknown>[];
+}
+
+export interface TestRegistry {
+  registry: Registry;
+  config: Config;
+  request<T = JsonBody>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  get<T = JsonBody>(path: string, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  post<T = JsonBody>(path: string, body: unknown): Promise<ApiResponse<T>>;
+  /** Every row of the tables that hold user data, in a stable order. */
+  snapshot(): Promise<DatabaseSnapshot>;
+  close(): Promise<void>;
+}
+
+export interface TestRegistryOptions {
+  /** "postgres": a fresh database on the machine's server; a pglite:// URL: that embedded database. */
+  database: "postgres" | `pglite://${string}`;
+  /** Extra environment, as an operator would set it (MAX_SCHEMA_BYTES, …). */
+  env?: Record<string, string>;
+  extend?: RegistryOptions["extend"];
+}
+
+export async function startTestRegistry(options: TestRegistryOptions): Promise<TestRegistry> {
+  let testDatabase: TestDatabase | null = null;
+  let url: string = options.database;
+  if (options.database === "postgres") {
+    testDatabase = await createTestDatabase();
+    url = testDatabase.url;
+  }
+  const config = await loadConfig({
+    env: { LOG_LEVEL: "silent", DATABASE_URL: url, DATABASE_MAX_CONNECTIONS: "10", ...options.env },
+  });
+  let registry: Registry;
+  try {
+    registry = await createRegistry(config, options.extend ? { extend: options.extend } : {});
+  } catch (error) {
+    await testDatabase?.drop();
+    throw error;
+  }
+
+  // PGlite's socket takes one connection beyond the backend's pool: this one.
+  const sql = postgres(registry.database.url, { max: 1, onnotice: () => {}, idle_timeout: 1 });
+
+  const request = async (method: string, path: string, requestOptions: RequestOptions = {}) => {
+    const headers: Record<string, string> = { ...requestOptions.headers };
+    let body: BodyInit | undefined = requestOptions.raw;
+    if (requestOptions.body !== undefined) {
+      body = JSON.stringify(requestOptions.body);
+      headers["Content-Type"] ??= "application/json";
+    }
+    const response = await registry.app.request(path, { method, headers, body });
+    const text = await response.text();
+    const isJson = /json/.test(response.headers.get("Content-Type") ?? "") && text.length > 0;
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: isJson ? JSON.parse(text) : text,
+      text,
+    };
+  };
+
+  return {
+    registry,
+    config,
+    request,
+    get: (path, headers) => request("GET", path, headers ? { headers } : {}),
+    post: (path, body) => request("POST", path, { body }),
+    async snapshot() {
+      const schemas = await sql`SELECT * FROM schemas ORDER BY global_id`;
+      const history = await sql`SELECT * FROM schema_state_history ORDER BY id`;
+      return { schemas: [...schemas], history: [...history] };
+    },
+    async close() {
+      await sql.end({ timeout: 1 });
+      await registry.close();
+      await testDatabase?.drop();
+    },
+  };
+}
+
+/** A small valid JSON Schema whose content differs with `n`. */
+export function jsonSchema(n = 0): Record<string, unknown> {
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    type: "object",
+    properties: { prompt: { type: "string" }, [`field_${n}`]: { type: "integer" } },
+    required: ["prompt"],
+  };
+}
