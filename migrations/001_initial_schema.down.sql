@@ -1,0 +1,6 @@
+-- Reverts 001_initial_schema. pg_trgm stays installed: extensions are
+-- database-wide and something else in the database may rely on it.
+DROP TABLE IF EXISTS schema_state_history;
+DROP TABLE IF EXISTS schemas;
+DROP FUNCTION IF EXISTS registry_touch_updated_at();
+DROP FUNCTION IF EXISTS registry_schemas_search_text();

@@ -1,0 +1,48 @@
+/**
+ * Turns the configured DATABASE_URL into something postgres.js can connect to:
+ * a PostgreSQL server URL is used as it is; none, or a `pglite://` URL, starts
+ * the embedded PGlite. PGlite is imported only in that case, so a deployment
+ * on a real server never loads it.
+ *
+ *   (unset)              PGlite persisted in `dataDir` (./data by default)
+ *   pglite://memory      PGlite in memory, gone when the process ends
+ *   pglite:///abs/path   PGlite persisted in /abs/path (pglite://rel/path: relative)
+ *   postgres://…         that server (postgresql:// too)
+ */
+import { RegistryError } from "../../errors.ts";
+
+export interface ResolvedDatabase {
+  /** postgres:// URL to hand to createPostgresBackend. */
+  url: string;
+  embedded: boolean;
+  /** Pool size the database requires (1 for PGlite); undefined means "as configured". */
+  maxConnections?: number;
+  /** Stops the embedded database; nothing for a server. Call after the backend has closed. */
+  stop(): Promise<void>;
+}
+
+export async function resolveDatabase(url: string | undefined, dataDir: string): Promise<ResolvedDatabase> {
+  const target = url?.trim() ?? "";
+  if (target === "") return startEmbedded(dataDir);
+  if (/^postgres(ql)?:\/\//i.test(target)) {
+    return { url: target, embedded: false, stop: async () => {} };
+  }
+  if (/^pglite:\/\//i.test(target)) {
+    const rest = target.slice("pglite://".length);
+    if (rest === "memory") return startEmbedded(null);
+    if (rest === "") {
+      throw RegistryError.invalidRequest(
+        "DATABASE_URL pglite:// needs a path or `memory` (pglite:///var/lib/registry)",
+      );
+    }
+    return startEmbedded(rest);
+  }
+  throw RegistryError.invalidRequest(
+    "DATABASE_URL must start with postgres://, postgresql:// or pglite:// (or be unset for the embedded database)",
+  );
+}
+
+async function startEmbedded(dataDir: string | null): Promise<ResolvedDatabase> {
+  const { startEmbeddedPostgres } = await import("./pglite-server.ts");
+  return startEmbeddedPostgres(dataDir);
+}

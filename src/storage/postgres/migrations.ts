@@ -1,0 +1,47 @@
+/**
+ * The SQL migrations of `migrations/`, embedded in the module graph with text
+ * imports so that no filesystem access is needed at run time (Bun, Deno 2 and
+ * compiled binaries alike). Adding a migration means adding its two files and
+ * one entry below; a test checks that this list and the folder agree.
+ */
+import initialSchemaDown from "../../../migrations/001_initial_schema.down.sql" with { type: "text" };
+import initialSchemaUp from "../../../migrations/001_initial_schema.up.sql" with { type: "text" };
+import indexesOptimizationDown from "../../../migrations/002_indexes_optimization.down.sql" with {
+  type: "text",
+};
+import indexesOptimizationUp from "../../../migrations/002_indexes_optimization.up.sql" with { type: "text" };
+
+export interface MigrationSource {
+  version: number;
+  name: string;
+  up: string;
+  down: string;
+}
+
+export interface Migration extends MigrationSource {
+  /** Hex SHA-256 of the up file, recorded when the migration is applied. */
+  checksum: string;
+}
+
+export const MIGRATION_SOURCES: readonly MigrationSource[] = [
+  { version: 1, name: "initial_schema", up: initialSchemaUp, down: initialSchemaDown },
+  { version: 2, name: "indexes_optimization", up: indexesOptimizationUp, down: indexesOptimizationDown },
+];
+
+/** `001_initial_schema`: the file stem of a migration. */
+export function migrationId(m: { version: number; name: string }): string {
+  return `${String(m.version).padStart(3, "0")}_${m.name}`;
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The migrations with their checksums, in version order. */
+export async function loadMigrations(
+  sources: readonly MigrationSource[] = MIGRATION_SOURCES,
+): Promise<Migration[]> {
+  const sorted = [...sources].sort((a, b) => a.version - b.version);
+  return Promise.all(sorted.map(async (m) => ({ ...m, checksum: await sha256Hex(m.up) })));
+}

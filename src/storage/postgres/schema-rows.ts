@@ -1,0 +1,85 @@
+/**
+ * The `schemas` table as postgres.js returns it, the explicit column lists the
+ * backend selects (never `*`: `search_text` stays in the database), and the
+ * mapping to the domain's SchemaRecord.
+ */
+import type {
+  ContentLocation,
+  SchemaMetadata,
+  SchemaRecord,
+  SchemaState,
+  SchemaType,
+  StateTransition,
+} from "../../domain/types.ts";
+
+const BEFORE_CONTENT = "id, global_id, subject, version, schema_type, state";
+const AFTER_CONTENT =
+  "content_hash, content_size, content_location, content_key, metadata, created_at, updated_at, deleted_at";
+
+/** Every column a SchemaRecord needs. */
+export const RECORD_COLUMNS = `${BEFORE_CONTENT}, content, ${AFTER_CONTENT}`;
+/** The same shape without loading the content (lists). */
+export const LISTING_COLUMNS = `${BEFORE_CONTENT}, NULL::jsonb AS content, ${AFTER_CONTENT}`;
+
+export interface SchemaRow {
+  id: string;
+  /** int8 arrives as a string. */
+  global_id: string;
+  subject: string;
+  version: string;
+  schema_type: SchemaType;
+  state: SchemaState;
+  content: unknown;
+  content_hash: string;
+  content_size: number;
+  content_location: ContentLocation;
+  content_key: string | null;
+  metadata: SchemaMetadata;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+export function toSchemaRecord(row: SchemaRow): SchemaRecord {
+  return {
+    id: row.id,
+    globalId: Number(row.global_id),
+    subject: row.subject,
+    version: row.version,
+    schemaType: row.schema_type,
+    state: row.state,
+    content: row.content ?? null,
+    contentHash: row.content_hash,
+    contentSize: row.content_size,
+    contentLocation: row.content_location,
+    contentKey: row.content_key,
+    metadata: row.metadata,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
+  };
+}
+
+export interface HistoryRow {
+  schema_id: string;
+  from_state: SchemaState | null;
+  to_state: SchemaState;
+  reason: string | null;
+  changed_at: Date;
+}
+
+export function toStateTransition(row: HistoryRow): StateTransition {
+  return {
+    schemaId: row.schema_id,
+    fromState: row.from_state,
+    toState: row.to_state,
+    reason: row.reason,
+    changedAt: row.changed_at,
+  };
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(text: string): boolean {
+  return UUID_PATTERN.test(text);
+}
