@@ -47,8 +47,8 @@ export interface TestRegistry {
 }
 
 export interface TestRegistryOptions {
-  /** "postgres": a fresh database on the machine's server; a pglite:// URL: that embedded database. */
-  database: "postgres" | `pglite://${string}`;
+  /** "postgres": a fresh database on the machine's server (dropped on close); a URL: that database. */
+  database: "postgres" | `pglite://${string}` | `postgres://${string}`;
   /** Extra environment, as an operator would set it (MAX_SCHEMA_BYTES, …). */
   env?: Record<string, string>;
   extend?: RegistryOptions["extend"];
