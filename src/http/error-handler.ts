@@ -56,13 +56,10 @@ export function errorResponse(
 export function createErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
   return (error, c) => {
     if (isRegistryError(error)) {
-      if (error.code === "internal" || error.code === "unavailable") {
-        logger.error(error.message, {
-          request_id: c.get("requestId"),
-          code: error.code,
-          error: error.cause ?? error,
-        });
-      }
+      // The cause holds what the client is not told (driver errors, SQL states).
+      const fields = { request_id: c.get("requestId"), code: error.code, error: error.cause ?? error };
+      if (error.code === "internal") logger.error(error.message, fields);
+      else if (error.code === "unavailable") logger.warn(error.message, fields);
       const message = error.code === "internal" ? INTERNAL_MESSAGE : error.message;
       return errorResponse(
         c,

@@ -310,9 +310,17 @@ export function createApiSchemas(limits: Limits) {
   const includeDeleted = booleanFlag("Also show soft-deleted schemas.");
 
   const searchQuery = z.object({
-    q: z.string().min(1).max(MAX_QUERY_LENGTH).optional().openapi({
-      description: "Fuzzy text over subject, description and tags.",
-    }),
+    q: z
+      .string()
+      .max(MAX_QUERY_LENGTH)
+      .optional()
+      // An empty search box means no text filter, not an error.
+      .transform((text) => (text?.trim() ? text.trim() : undefined))
+      .openapi({
+        description: "Fuzzy text over subject, description and tags.",
+        type: "string",
+        maxLength: MAX_QUERY_LENGTH,
+      }),
     subject: z
       .string()
       .max(limits.maxSubjectLength)

@@ -268,11 +268,6 @@ export class RegistryService {
     return { storage: await this.backend.stats(), cache: this.cacheStats() };
   }
 
-  /** Throws `unavailable` when the database does not answer. */
-  ping(): Promise<void> {
-    return this.backend.ping();
-  }
-
   // ---- helpers ---------------------------------------------------------
 
   /** A schema served to a reader: counted in the access log. */
