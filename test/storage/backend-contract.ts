@@ -160,6 +160,31 @@ export function backendContract(
         expect((await backend.register(await schema(s, { n: 5 }))).schema.version).toBe("3.6.0");
       });
 
+      test("assigned versions order with given ones across digit lengths, and clash with them", async () => {
+        // The database derives assigned versions' sort keys; the application derives given ones'.
+        const s = subject("digits");
+        await backend.register(await schema(s, { d: 1 }, { version: "9.9.0" }));
+        expect((await backend.register(await schema(s, { d: 2 }))).schema.version).toBe("9.10.0");
+        await backend.register(await schema(s, { d: 3 }, { version: "9.10.1-beta" }));
+        await backend.register(await schema(s, { d: 4 }, { version: "10.0.0-rc.1" }));
+        expect((await backend.register(await schema(s, { d: 5 }))).schema.version).toBe("10.1.0");
+        await backend.register(await schema(s, { d: 6 }, { version: "99.0.0" }));
+        expect((await backend.register(await schema(s, { d: 7 }))).schema.version).toBe("99.1.0");
+        expect((await backend.listVersions(s, page)).items.map((r) => r.version)).toEqual([
+          "99.1.0",
+          "99.0.0",
+          "10.1.0",
+          "10.0.0-rc.1",
+          "9.10.1-beta",
+          "9.10.0",
+          "9.9.0",
+        ]);
+        expect((await failure(backend.register(await schema(s, { d: 8 }, { version: "9.10.0" })))).code).toBe(
+          "version_exists",
+        );
+        expect((await backend.getBySubjectVersion(s, "10.1.0"))?.content).toEqual({ d: 5 });
+      });
+
       test("answers the live schema with the same content instead of creating one, whatever version is asked", async () => {
         const s = subject("idempotent");
         const first = await backend.register(await schema(s, { same: true }, { version: "1.2.0" }));

@@ -21,25 +21,32 @@ export interface ResolvedDatabase {
   stop(): Promise<void>;
 }
 
-export async function resolveDatabase(url: string | undefined, dataDir: string): Promise<ResolvedDatabase> {
+export type DatabaseTarget = { kind: "server"; url: string } | { kind: "embedded"; dataDir: string | null };
+
+/** Reads DATABASE_URL; `dataDir: null` means in memory. */
+export function parseDatabaseUrl(url: string | undefined, dataDir: string): DatabaseTarget {
   const target = url?.trim() ?? "";
-  if (target === "") return startEmbedded(dataDir);
-  if (/^postgres(ql)?:\/\//i.test(target)) {
-    return { url: target, embedded: false, stop: async () => {} };
-  }
+  if (target === "") return { kind: "embedded", dataDir };
+  if (/^postgres(ql)?:\/\//i.test(target)) return { kind: "server", url: target };
   if (/^pglite:\/\//i.test(target)) {
     const rest = target.slice("pglite://".length);
-    if (rest === "memory") return startEmbedded(null);
+    if (rest.toLowerCase() === "memory") return { kind: "embedded", dataDir: null };
     if (rest === "") {
       throw RegistryError.invalidRequest(
-        "DATABASE_URL pglite:// needs a path or `memory` (pglite:///var/lib/registry)",
+        "DATABASE_URL pglite:// needs a path or `memory` (pglite:///var/lib/registry, pglite://memory)",
       );
     }
-    return startEmbedded(rest);
+    return { kind: "embedded", dataDir: rest };
   }
   throw RegistryError.invalidRequest(
     "DATABASE_URL must start with postgres://, postgresql:// or pglite:// (or be unset for the embedded database)",
   );
+}
+
+export async function resolveDatabase(url: string | undefined, dataDir: string): Promise<ResolvedDatabase> {
+  const target = parseDatabaseUrl(url, dataDir);
+  if (target.kind === "server") return { url: target.url, embedded: false, stop: async () => {} };
+  return startEmbedded(target.dataDir);
 }
 
 async function startEmbedded(dataDir: string | null): Promise<ResolvedDatabase> {

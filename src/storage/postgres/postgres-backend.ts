@@ -4,22 +4,15 @@
  *
  * Every statement is a tagged template (parameterised, prepared); the only
  * `unsafe` text is the constant column lists and sort directions of this module.
- * Registration takes a transaction-scoped advisory lock on the subject, so
- * concurrent registers of one subject run one after another and version
- * assignment, idempotency and `version_exists` are decided on data nobody else
- * is changing. Reads are counted in memory (AccessLog) and the materialized
+ * Registration is one call of the SQL function registry_register, which takes
+ * a transaction-scoped advisory lock on the subject, so concurrent registers of
+ * one subject run one after another and version assignment, idempotency and
+ * `version_exists` are decided on data nobody else is changing. Reads are counted in memory (AccessLog) and the materialized
  * views refreshed in the background (ViewRefresher), never inside a request.
  */
 import postgres from "postgres";
 import { ALLOWED_TRANSITIONS, canTransition } from "../../domain/lifecycle.ts";
-import {
-  formatSemVer,
-  nextMinor,
-  parseSemVer,
-  type SemVer,
-  versionKey,
-  versionSortKey,
-} from "../../domain/semver.ts";
+import { parseSemVer, versionKey, versionSortKey } from "../../domain/semver.ts";
 import type { Page, SchemaRecord, SchemaState, StateTransition, SubjectSummary } from "../../domain/types.ts";
 import { RegistryError } from "../../errors.ts";
 import type {
@@ -135,78 +128,38 @@ export class PostgresBackend implements StorageBackend {
       );
     }
     return this.guard(async () => {
-      const outcome = await this.atomic(async (tx) => {
-        // Sent before anything else on this connection: the statements after it
-        // take their snapshot once the lock is held, so they see every register
-        // of this subject that committed before.
-        const lock = tx`SELECT pg_advisory_xact_lock(hashtextextended(${input.subject}, 0))`.execute();
-        if (requested !== null) {
-          const [, result] = await Promise.all([lock, this.insertOrFind(tx, input, requested)]);
-          return result;
-        }
-        // Deleted versions count too, so an assigned version never collides.
-        const highest = tx<{ version: string }[]>`
-          SELECT version FROM schemas WHERE subject = ${input.subject}
-          ORDER BY version_sort DESC LIMIT 1`.execute();
-        const [, rows] = await Promise.all([lock, highest]);
-        const latest = rows[0] ? parseSemVer(rows[0].version) : null;
-        return this.insertOrFind(tx, input, nextMinor(latest));
-      });
-      if (outcome.created) this.shared.views.markStale();
-      return outcome;
+      const db = this.db;
+      const content = input.content === null ? null : db.json(input.content as postgres.JSONValue);
+      // One statement (see registry_register in migrations/001): the subject
+      // lock, the idempotency and version checks, the insert and its history
+      // row, in one round trip. With no version the function assigns the next minor.
+      const [row] = await db<RegisterRow[]>`
+        SELECT * FROM registry_register(
+          ${input.subject}, ${input.version ?? null}, ${requested ? versionKey(requested) : null},
+          ${requested ? versionSortKey(requested) : null}, ${input.schemaType}, ${input.state}, ${content},
+          ${input.contentHash}, ${input.contentSize}, ${input.contentLocation}, ${input.contentKey},
+          ${db.json(input.metadata as postgres.JSONValue)})`;
+      if (!row) throw new RegistryError("internal", "registration produced no outcome");
+      if (row.outcome === "clash") {
+        const version = versionKey(requested!);
+        throw new RegistryError(
+          "version_exists",
+          `version ${version} of subject ${input.subject} already exists with different content`,
+          {
+            subject: input.subject,
+            version,
+            existing_id: row.id,
+            existing_global_id: Number(row.global_id),
+            existing_deleted: row.deleted_at !== null,
+          },
+        );
+      }
+      const created = row.outcome === "created";
+      // A created row's content is what was sent; the function does not send it back.
+      const schema = toSchemaRecord(created ? { ...row, content: input.content } : row);
+      if (created) this.shared.views.markStale();
+      return { schema, created };
     });
-  }
-
-  /** One statement: the live row with this content, else the row holding the version, else a new row. */
-  private async insertOrFind(tx: Tx, input: NewSchema, version: SemVer): Promise<RegisterOutcome> {
-    const { recordColumns: cols } = this.shared;
-    const key = versionKey(version);
-    const text = input.version ?? formatSemVer(version);
-    const content = input.content === null ? null : tx.json(input.content as postgres.JSONValue);
-    const rows = await tx<RegisterRow[]>`
-      WITH found AS (
-        SELECT ${cols} FROM schemas
-        WHERE subject = ${input.subject} AND content_hash = ${input.contentHash} AND deleted_at IS NULL
-        ORDER BY version_sort DESC
-        LIMIT 1
-      ), clash AS (
-        SELECT ${cols} FROM schemas
-        WHERE subject = ${input.subject} AND version_key = ${key} AND NOT EXISTS (SELECT 1 FROM found)
-      ), created AS (
-        INSERT INTO schemas (
-          subject, version, version_key, version_sort, schema_type, state, content,
-          content_hash, content_size, content_location, content_key, metadata
-        )
-        SELECT
-          ${input.subject}::text, ${text}::text, ${key}::text, ${versionSortKey(version)}::text,
-          ${input.schemaType}::text, ${input.state}::text, ${content}::jsonb, ${input.contentHash}::text,
-          ${input.contentSize}::integer, ${input.contentLocation}::text, ${input.contentKey}::text,
-          ${tx.json(input.metadata as postgres.JSONValue)}::jsonb
-        WHERE NOT EXISTS (SELECT 1 FROM found) AND NOT EXISTS (SELECT 1 FROM clash)
-        RETURNING ${cols}
-      ), logged AS (
-        INSERT INTO schema_state_history (schema_id, from_state, to_state)
-        SELECT id, NULL, state FROM created
-      )
-      SELECT 'found' AS outcome, found.* FROM found
-      UNION ALL SELECT 'clash', clash.* FROM clash
-      UNION ALL SELECT 'created', created.* FROM created`;
-    const row = rows[0];
-    if (!row) throw new RegistryError("internal", "registration produced no outcome");
-    if (row.outcome === "clash") {
-      throw new RegistryError(
-        "version_exists",
-        `version ${key} of subject ${input.subject} already exists with different content`,
-        {
-          subject: input.subject,
-          version: key,
-          existing_id: row.id,
-          existing_global_id: Number(row.global_id),
-          existing_deleted: row.deleted_at !== null,
-        },
-      );
-    }
-    return { schema: toSchemaRecord(row), created: row.outcome === "created" };
   }
 
   async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaRecord> {
@@ -292,16 +245,24 @@ export class PostgresBackend implements StorageBackend {
 
   async getById(ref: SchemaRef, options?: ReadOptions): Promise<SchemaRecord | null> {
     if (!isValidRef(ref)) return null;
-    return this.guard(async () => {
-      const cols = this.shared.recordColumns;
-      // One shape per key kind and no deleted_at parameter: a primary-key or
-      // unique-index probe, prepared once per connection.
+    try {
+      // The hottest read: one primary-key (or unique-index) probe with the
+      // columns written out, one prepared statement per key kind, deleted
+      // rows filtered here rather than by a parameter.
       const rows =
         "id" in ref
-          ? await this.db<SchemaRow[]>`SELECT ${cols} FROM schemas WHERE id = ${ref.id}`
-          : await this.db<SchemaRow[]>`SELECT ${cols} FROM schemas WHERE global_id = ${ref.globalId}`;
+          ? await this.db<SchemaRow[]>`
+              SELECT id, global_id, subject, version, schema_type, state, content, content_hash, content_size,
+                     content_location, content_key, metadata, created_at, updated_at, deleted_at
+              FROM schemas WHERE id = ${ref.id}`
+          : await this.db<SchemaRow[]>`
+              SELECT id, global_id, subject, version, schema_type, state, content, content_hash, content_size,
+                     content_location, content_key, metadata, created_at, updated_at, deleted_at
+              FROM schemas WHERE global_id = ${ref.globalId}`;
       return visible(rows[0], options);
-    });
+    } catch (error) {
+      throw toRegistryError(error);
+    }
   }
 
   async getBySubjectVersion(

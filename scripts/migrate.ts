@@ -1,0 +1,92 @@
+/**
+ * Database migrations from the command line:
+ *
+ *   bun scripts/migrate.ts run           apply every pending migration
+ *   bun scripts/migrate.ts revert        revert the last applied migration
+ *   bun scripts/migrate.ts revert <N>    revert every applied migration above version N (0: all of them)
+ *   bun scripts/migrate.ts info          list the migrations and their state
+ *
+ * The database is chosen as the server chooses it (DATABASE_URL, DATA_DIR,
+ * CONFIG_FILE or --config <file>): with no DATABASE_URL, the embedded PGlite
+ * under ./data. Stop the server first in that case: one PGlite directory must
+ * not be opened by two processes.
+ */
+import postgres from "postgres";
+import { ConfigError, loadConfig } from "../src/config/load-config.ts";
+import { readConfigFile } from "../src/config/read-config-file.ts";
+import { resolveDatabase } from "../src/storage/embedded/resolve-database.ts";
+import { migrationId } from "../src/storage/postgres/migrations.ts";
+import { createMigrator, type MigrationStatus } from "../src/storage/postgres/migrator.ts";
+
+const USAGE = "usage: bun scripts/migrate.ts run | revert [target-version] | info  [--config <file>]";
+
+function positional(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--config") i++;
+    else if (!arg.startsWith("--config=")) out.push(arg);
+  }
+  return out;
+}
+
+function describe(status: MigrationStatus): string {
+  const id = migrationId(status);
+  if (status.problem === "unknown")
+    return `${id}  applied ${status.appliedAt?.toISOString()}, NOT IN THIS BUILD`;
+  if (status.problem === "checksum_mismatch") {
+    return `${id}  applied ${status.appliedAt?.toISOString()}, FILE CHANGED SINCE (recorded ${status.appliedChecksum?.slice(0, 12)}…, now ${status.checksum?.slice(0, 12)}…)`;
+  }
+  return status.applied ? `${id}  applied ${status.appliedAt?.toISOString()}` : `${id}  pending`;
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const [command, target, ...extra] = positional(argv);
+  const targetVersion = target === undefined ? undefined : Number(target);
+  const valid =
+    extra.length === 0 &&
+    (command === "run" || command === "info" || command === "revert") &&
+    (target === undefined ||
+      (command === "revert" && Number.isSafeInteger(targetVersion) && (targetVersion ?? -1) >= 0));
+  if (!valid) {
+    console.error(USAGE);
+    return 2;
+  }
+
+  const config = await loadConfig({ env: process.env, argv, readFile: readConfigFile });
+  const database = await resolveDatabase(config.storage.databaseUrl ?? undefined, config.storage.dataDir);
+  const sql = postgres(database.url, {
+    max: 1,
+    connect_timeout: config.storage.pool.connectTimeoutSeconds,
+    onnotice: () => {},
+  });
+  try {
+    const migrator = await createMigrator(sql, (message) => console.log(message));
+    if (command === "run") {
+      const applied = await migrator.run();
+      if (applied.length === 0) console.log("nothing to apply: the database is up to date");
+    } else if (command === "revert") {
+      const reverted = await migrator.revert(targetVersion);
+      if (reverted.length === 0) console.log("nothing to revert");
+    } else {
+      for (const status of await migrator.info()) console.log(describe(status));
+    }
+    return 0;
+  } finally {
+    await sql.end({ timeout: 5 });
+    await database.stop();
+  }
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`configuration error: ${error.message}`);
+    process.exitCode = 2;
+  } else {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  }
+}
