@@ -224,7 +224,10 @@ export class TieredCache {
         ttlSeconds: this.#l2TtlSeconds(value, options?.ttlSeconds),
       });
     }
-    if (this.#l2 !== null) await this.#l2.setMany(remote);
+    if (this.#l2 === null) return;
+    // A pipeline has a fixed cost of its own; one entry is one plain SET.
+    if (remote.length === 1) await this.#l2.set(remote[0]!.key, remote[0]!.value, remote[0]!.ttlSeconds);
+    else await this.#l2.setMany(remote);
   }
 
   /** Drops `keys` from L1 and L2 on this instance (and stops in-flight loads from refilling them). */

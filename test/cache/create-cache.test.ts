@@ -32,7 +32,10 @@ const base: CacheConfig = {
 test("L1 only, bounded as configured", async () => {
   const cache = await createTieredCache(base, { keyPrefix });
   for (const key of ["a", "b", "c"]) await cache.get(key, async () => key);
-  expect(cache.stats().l1).toMatchObject({ entries: 2, maxEntries: 2, evictions: 1 });
+  const l1 = cache.stats().l1!;
+  expect(l1).toMatchObject({ entries: 2, maxEntries: 2 });
+  // The third key either pushed one out or was kept out by the admission filter.
+  expect(l1.evictions + l1.rejected).toBe(1);
   expect(cache.stats().l2).toBeNull();
   await cache.close();
 });

@@ -20,8 +20,8 @@ describe("L1 memory cache", () => {
     expect(cache.get("absent")).toBeUndefined();
   });
 
-  test("the entry bound evicts the least recently used and counts it", () => {
-    const cache = new MemoryCache({ maxEntries: 3 });
+  test("the entry bound evicts the least recently used and counts it (plain LRU admission)", () => {
+    const cache = new MemoryCache({ maxEntries: 3, admission: "lru" });
     for (const key of ["a", "b", "c"]) cache.set(key, key, 1);
     cache.get("a");
     cache.set("d", "d", 1);
@@ -86,6 +86,45 @@ describe("L1 memory cache", () => {
     await Bun.sleep(60);
     expect(cache.get("missing")).toBeUndefined();
     expect(cache.get("present")?.value).toBe(1);
+  });
+
+  test("TinyLFU: a one-off read does not push out what is read often", () => {
+    const cache = new MemoryCache({ maxEntries: 3 });
+    for (const key of ["a", "b", "c"]) {
+      cache.get(key);
+      cache.set(key, key, 1);
+    }
+    for (let i = 0; i < 5; i++) for (const key of ["a", "b", "c"]) cache.get(key);
+    // A cold key, read once (its miss), then offered to a full L1.
+    cache.get("cold");
+    expect(cache.set("cold", "x", 1)).toBe(false);
+    expect(cache.get("cold")).toBeUndefined();
+    for (const key of ["a", "b", "c"]) expect(cache.get(key)?.value).toBe(key);
+    expect(cache.stats()).toMatchObject({ entries: 3, rejected: 1, evictions: 0 });
+  });
+
+  test("TinyLFU: a key read more often than the least recently used one gets in", () => {
+    const cache = new MemoryCache({ maxEntries: 3 });
+    for (const key of ["a", "b", "c"]) {
+      cache.get(key);
+      cache.set(key, key, 1);
+    }
+    cache.get("b");
+    cache.get("c");
+    for (let i = 0; i < 4; i++) cache.get("rising");
+    expect(cache.set("rising", "r", 1)).toBe(true);
+    expect(cache.get("rising")?.value).toBe("r");
+    // "a" was the least recently used: it made room.
+    expect(cache.get("a")).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ entries: 3, evictions: 1, rejected: 0 });
+  });
+
+  test("TinyLFU: a key already held is always replaced", () => {
+    const cache = new MemoryCache({ maxEntries: 2 });
+    cache.set("a", 1, 1);
+    cache.set("b", 1, 1);
+    expect(cache.set("a", 2, 1)).toBe(true);
+    expect(cache.get("a")?.value).toBe(2);
   });
 
   test("refuses bounds that are not positive integers", () => {

@@ -9,8 +9,17 @@
  * missed invalidation heals) and idle (an entry nobody read for `idleMs` goes
  * early, which frees memory for what is read). lru-cache's sliding TTL does
  * the idle part; the absolute deadline is kept in the entry.
+ *
+ * Admission (TinyLFU): once L1 is full, a new key displaces the least
+ * recently used one only if it has been read more often lately (frequency
+ * sketch). Plain LRU lets every one-off read of a cold schema push out a hot
+ * one; under the registry's skewed (80/20) reads the filter keeps L1 for the
+ * hot ones: bench/cache/cache-hit-rates.bench.ts measures the L1 share with it
+ * and without it. A refused value is still in L2; admission never affects
+ * what a read answers, only which tier answers it.
  */
 import { LRUCache } from "lru-cache";
+import { FrequencySketch, hashKey } from "./frequency-sketch.ts";
 
 export interface MemoryCacheOptions {
   /** Most entries held. Default 10,000 (`CACHE_L1_MAX_ENTRIES`). */
@@ -23,6 +32,8 @@ export interface MemoryCacheOptions {
   ttlMs: number;
   /** Entries not read for this long expire early. Default half of `ttlMs`. */
   idleMs: number;
+  /** `tinylfu` (default) or `lru` (admit everything). */
+  admission: "tinylfu" | "lru";
 }
 
 export const DEFAULT_MEMORY_CACHE_OPTIONS: MemoryCacheOptions = {
@@ -31,6 +42,7 @@ export const DEFAULT_MEMORY_CACHE_OPTIONS: MemoryCacheOptions = {
   maxEntryBytes: 1024 * 1024,
   ttlMs: 3_600_000,
   idleMs: 1_800_000,
+  admission: "tinylfu",
 };
 
 /** What L1 holds for a key: a value, or `null` for a cached "does not exist". */
@@ -40,6 +52,7 @@ export interface MemoryHit {
 
 interface Slot extends MemoryHit {
   readonly expiresAt: number;
+  readonly hash: number;
 }
 
 export interface MemoryCacheStats {
@@ -53,12 +66,16 @@ export interface MemoryCacheStats {
   expirations: number;
   /** Values not stored because they exceeded `maxEntryBytes`. */
   oversized: number;
+  /** New keys the admission filter kept out (read less often than what they would displace). */
+  rejected: number;
 }
 
 export class MemoryCache {
   readonly options: MemoryCacheOptions;
   readonly #lru: LRUCache<string, Slot>;
+  readonly #sketch: FrequencySketch | null;
   #evictions = 0;
+  #rejected = 0;
   #expirations = 0;
   #oversized = 0;
 
@@ -70,11 +87,13 @@ export class MemoryCache {
       ...options,
       ttlMs,
     };
-    const { maxEntries, maxBytes, maxEntryBytes, idleMs } = this.options;
-    for (const [name, value] of Object.entries(this.options)) {
+    const { maxEntries, maxBytes, maxEntryBytes, idleMs, admission } = this.options;
+    for (const name of ["maxEntries", "maxBytes", "maxEntryBytes", "ttlMs", "idleMs"] as const) {
+      const value = this.options[name];
       if (!Number.isInteger(value) || value <= 0)
         throw new RangeError(`L1 ${name} must be a positive integer`);
     }
+    this.#sketch = admission === "tinylfu" ? new FrequencySketch(maxEntries) : null;
     this.#lru = new LRUCache<string, Slot>({
       max: maxEntries,
       maxSize: maxBytes,
@@ -92,7 +111,11 @@ export class MemoryCache {
 
   get(key: string): MemoryHit | undefined {
     const slot = this.#lru.get(key);
-    if (slot === undefined) return undefined;
+    if (slot === undefined) {
+      this.#sketch?.increment(hashKey(key));
+      return undefined;
+    }
+    this.#sketch?.increment(slot.hash);
     if (slot.expiresAt <= performance.now()) {
       this.#lru.delete(key);
       this.#expirations++;
@@ -103,8 +126,9 @@ export class MemoryCache {
 
   /**
    * Stores `value` (`null` = known missing) weighing `size` bytes for at most
-   * `ttlMs`. Returns false when the value is too large for L1; any older value
-   * under the key is dropped then, so L1 never answers with it.
+   * `ttlMs`. Returns false when the value is too large for L1 or the admission
+   * filter keeps it out; any older value under the key is dropped then, so L1
+   * never answers with it.
    */
   set(key: string, value: unknown, size: number, ttlMs: number = this.options.ttlMs): boolean {
     const weight = Math.max(1, Math.ceil(size));
@@ -113,10 +137,15 @@ export class MemoryCache {
       this.#lru.delete(key);
       return false;
     }
+    const hash = hashKey(key);
+    if (this.#sketch !== null && !this.#admit(key, hash)) {
+      this.#rejected++;
+      return false;
+    }
     const lifetime = Math.min(ttlMs, this.options.ttlMs);
     this.#lru.set(
       key,
-      { value, expiresAt: performance.now() + lifetime },
+      { value, expiresAt: performance.now() + lifetime, hash },
       { size: weight, ttl: Math.min(lifetime, this.options.idleMs) },
     );
     return true;
@@ -124,6 +153,16 @@ export class MemoryCache {
 
   delete(key: string): void {
     this.#lru.delete(key);
+  }
+
+  /** A key already held is always replaced; a new one must beat the entry it would push out. */
+  #admit(key: string, hash: number): boolean {
+    if (this.#lru.size < this.options.maxEntries || this.#lru.has(key)) return true;
+    const victim = this.#lru.rkeys().next();
+    if (victim.done) return true;
+    const victimSlot = this.#lru.peek(victim.value, { allowStale: true });
+    if (victimSlot === undefined) return true;
+    return this.#sketch!.estimate(hash) > this.#sketch!.estimate(victimSlot.hash);
   }
 
   clear(): void {
@@ -139,6 +178,7 @@ export class MemoryCache {
       evictions: this.#evictions,
       expirations: this.#expirations,
       oversized: this.#oversized,
+      rejected: this.#rejected,
     };
   }
 }
