@@ -82,7 +82,7 @@ const consoleLog: BackendLog = {
   error: (message, error) => console.error(message, error),
 };
 
-/** Lock timeout for a refresh's own transaction: views may take longer than a request. */
+/** Statement timeout inside a refresh's own transaction: a refresh may take longer than a request. */
 const REFRESH_STATEMENT_TIMEOUT = "120s";
 
 type Db = postgres.ISql;
