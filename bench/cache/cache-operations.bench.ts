@@ -4,7 +4,9 @@
  * same L1 size and the same Redis, and against the bare building blocks
  * (lru-cache, one raw ioredis GET/SET). Then L1 memory: heap growth per 100
  * typical (~5 KB) schema records held. mitata prints each group's ratios from
- * the same run. Figures are indicative: 2 shared cores.
+ * the same run; the Redis-bound groups are measured once more interleaved
+ * (contenders alternating in short rounds), which a shared machine's changing
+ * load distorts far less. Figures are indicative: 2 shared cores.
  *
  * Run: ./node_modules/.bin/bun bench/cache/cache-operations.bench.ts
  */
@@ -13,7 +15,7 @@ import { LRUCache } from "lru-cache";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { TieredCache } from "../../src/cache/tiered-cache.ts";
 import { schemaRecordOfSize } from "./payloads.ts";
-import { bento, cleanRedis, heapUsed, ours, REDIS_URL, RUN } from "./peers.ts";
+import { bento, cleanRedis, heapUsed, interleaved, ours, REDIS_URL, RUN } from "./peers.ts";
 
 const TYPICAL = 5_120;
 const record = schemaRecordOfSize(TYPICAL, 1);
@@ -66,7 +68,10 @@ console.log();
 const N = 10_000;
 const keys = Array.from({ length: N }, (_, i) => `schema:id:${i}`);
 let cursor = 0;
-const nextKey = () => keys[(cursor = (cursor + 7919) % N)]!;
+const nextKey = () => {
+  cursor = (cursor + 7919) % N;
+  return keys[cursor]!;
+};
 
 const oursL1 = await ours({ l1Entries: N, l2: true });
 const bentoL1 = bento({ l1Entries: N, l2: true, serialize: true }, "bentocache");
@@ -91,7 +96,10 @@ await oursL2.cache.flush();
 const raw = new Redis(REDIS_URL);
 await raw.set(`bench:${RUN}:raw:one`, text, "EX", 600);
 let l2Cursor = 0;
-const nextL2Key = () => keys[(l2Cursor = (l2Cursor + 1) % 1_000)]!;
+const nextL2Key = () => {
+  l2Cursor = (l2Cursor + 1) % 1_000;
+  return keys[l2Cursor]!;
+};
 
 const sizes = [1_000, 10_000, 100_000];
 const bySize = new Map<number, TieredCache>();
@@ -160,6 +168,25 @@ group("put: L1 + L2, ~5 KB", () => {
 });
 
 await run();
+
+console.log();
+await interleaved("cold get: L1 off, L2 hit, ~5 KB", [
+  {
+    name: "raw ioredis GET + JSON.parse",
+    op: async () => JSON.parse((await raw.get(`bench:${RUN}:raw:one`))!),
+  },
+  { name: "ours", op: () => oursL2.get(nextL2Key(), loader) },
+  { name: "bentocache", op: () => bentoL2.get(nextL2Key(), loader) },
+]);
+await interleaved("put: L1 + L2, ~5 KB", [
+  { name: "raw ioredis SET EX", op: () => raw.set(`bench:${RUN}:raw:put`, text, "EX", 600) },
+  { name: "ours", op: (i) => oursL1.set(`put:${i % 1000}`, record) },
+  { name: "bentocache", op: (i) => bentoL1.set(`put:${i % 1000}`, record) },
+]);
+await interleaved("cold get: miss in L1 and L2, loader answers at once", [
+  { name: "ours", op: () => oursL1.get(`cold:${coldSeq++}`, loader) },
+  { name: "bentocache", op: () => bentoL1.get(`cold:${coldSeq++}`, loader) },
+]);
 
 await oursL1.cache.flush();
 for (const closable of [oursL1, bentoL1, bentoL1Raw, oursL2, bentoL2, ...bySize.values()])

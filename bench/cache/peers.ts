@@ -126,3 +126,45 @@ export function heapUsed(): number {
   Bun.gc(true);
   return process.memoryUsage().heapUsed;
 }
+
+export interface Contender {
+  name: string;
+  /** One operation (or one batch); `i` counts calls. */
+  op: (i: number) => Promise<unknown>;
+  /** Operations one call stands for (a batch of c concurrent gets counts c). */
+  weight?: number;
+}
+
+/**
+ * Paired measurement for noisy neighbours: contenders take turns in short
+ * rounds (order rotated each round), so load that comes and goes on a shared
+ * machine falls on all of them alike; prints each one's median time per
+ * operation and its ratio to the first (the baseline).
+ */
+export async function interleaved(
+  title: string,
+  contenders: Contender[],
+  rounds = 15,
+  callsPerRound = 300,
+): Promise<void> {
+  const samples = contenders.map(() => [] as number[]);
+  let i = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const index = (k + round) % contenders.length;
+      const contender = contenders[index]!;
+      const started = performance.now();
+      for (let call = 0; call < callsPerRound; call++) await contender.op(i++);
+      const perOp = ((performance.now() - started) * 1000) / (callsPerRound * (contender.weight ?? 1));
+      samples[index]!.push(perOp);
+    }
+  }
+  const medians = samples.map((s) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)]!);
+  console.log(`${title} (interleaved, median of ${rounds} rounds):`);
+  contenders.forEach((contender, index) => {
+    const ratio = medians[0]! / medians[index]!;
+    console.log(
+      `  ${contender.name.padEnd(40)} ${medians[index]!.toFixed(2).padStart(9)} µs/op   ${ratio.toFixed(2)}x the speed of ${contenders[0]!.name}`,
+    );
+  });
+}

@@ -98,6 +98,7 @@ interface Fence {
 }
 
 const NO_OPTIONS: GetOptions<never> = {};
+const RESOLVED: Promise<unknown> = Promise.resolve();
 
 export class TieredCache {
   readonly namespace: KeyNamespace;
@@ -163,11 +164,9 @@ export class TieredCache {
       this.#coalesced++;
       return running.promise as Promise<T | null>;
     }
-    const flight: Flight = { stale: false, promise: Promise.resolve() };
+    const flight: Flight = { stale: false, promise: RESOLVED };
     this.#flights.set(key, flight);
-    flight.promise = this.#fill(key, loader, options ?? NO_OPTIONS, flight).finally(() => {
-      if (this.#flights.get(key) === flight) this.#flights.delete(key);
-    });
+    flight.promise = this.#fill(key, loader, options ?? NO_OPTIONS, flight);
     return flight.promise as Promise<T | null>;
   }
 
@@ -325,7 +324,21 @@ export class TieredCache {
     loader: () => Promise<T | null | undefined>,
     options: GetOptions<T>,
     flight: Flight,
-  ) {
+  ): Promise<T | null> {
+    try {
+      return await this.#lookup(key, loader, options, flight);
+    } finally {
+      // Always after the flight was registered: an async function runs its finally no sooner than a microtask.
+      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    }
+  }
+
+  async #lookup<T>(
+    key: string,
+    loader: () => Promise<T | null | undefined>,
+    options: GetOptions<T>,
+    flight: Flight,
+  ): Promise<T | null> {
     const fenced = this.#isFenced(key);
     let fullKey: string | undefined;
     if (this.#l2 !== null && !fenced) {

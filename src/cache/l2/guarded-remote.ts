@@ -145,12 +145,19 @@ export class GuardedRemote {
   }
 
   #within<R>(work: Promise<R>, ms: number = this.options.timeoutMs): Promise<R> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const budget = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout(`L2 call exceeded ${ms} ms`)), ms);
+    // One promise and one timer per call (not Promise.race and friends): this sits on every L2 read.
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Timeout(`L2 call exceeded ${ms} ms`)), ms);
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
-    // The losing promise may still reject later; it must not surface as unhandled.
-    work.catch(() => {});
-    return Promise.race([work, budget]).finally(() => clearTimeout(timer));
   }
 }
