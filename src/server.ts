@@ -1,55 +1,101 @@
 /**
- * The entry point: `bun src/server.ts` (and `deno serve`) serve the registry
+ * The entry point: `bun src/server.ts` or `deno task start` serve the registry
  * on PORT. Configuration is loaded and validated once; a bad value stops
- * start-up with the setting's name. SIGINT/SIGTERM close the registry, which
- * flushes the access log and closes the pool, before the process exits.
+ * start-up with the setting's name (exit 2). The runtime's own API (server,
+ * signals, environment) is reached only through its driver (src/runtime/).
+ *
+ * On SIGTERM or SIGINT: stop accepting connections, let the requests in
+ * flight finish (up to SHUTDOWN_GRACE_MS, then their connections are
+ * closed), close the registry (which flushes the read-count access log and
+ * closes the pools), write the last log lines, exit 0. A second signal while
+ * stopping exits at once with 1.
  */
 import { ConfigError, loadConfig } from "./config/load-config.ts";
 import { readConfigFile } from "./config/read-config-file.ts";
 import { bodyLimitFor } from "./http/app.ts";
+import { createLogSink } from "./observability/log-sink.ts";
 import { createRegistry } from "./registry/create-registry.ts";
 import { createLogger } from "./registry/logger.ts";
+import { loadRuntime, type StopSignal } from "./runtime/runtime.ts";
+
+/** How long requests in flight get to finish once a stop signal came (orchestrators wait 30 s by default). */
+export const SHUTDOWN_GRACE_MS = 20_000;
 
 const startedAt = performance.now();
+const runtime = await loadRuntime();
+const sink = createLogSink();
 
 const config = await loadConfig({
-  env: process.env,
-  argv: process.argv.slice(2),
+  env: runtime.env(),
+  argv: runtime.args(),
   readFile: readConfigFile,
 }).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`configuration error: ${error.message}`);
-    process.exit(2);
+    return runtime.exit(2);
   }
   throw error;
 });
 
-const logger = createLogger(config.server.logLevel);
-const registry = await createRegistry(config, { logger });
+const logger = createLogger(config.server.logLevel, sink.write);
+const registry = await createRegistry(config, { logger }).catch((error: unknown) => {
+  logger.error("the registry could not start", { error });
+  sink.flush();
+  return runtime.exit(1);
+});
+registry.metrics.watchProcess(() => runtime.memory());
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal}: closing the registry`);
-    try {
-      await registry.close();
-      process.exit(0);
-    } catch (error) {
-      logger.error("closing the registry failed", { error });
-      process.exit(1);
-    }
-  });
-}
-
-logger.info(
-  `schema registry listening on http://localhost:${config.server.port} (storage: ${registry.storageMode}; started in ${Math.round(performance.now() - startedAt)} ms)`,
-);
-
-export default {
+const server = runtime.serve({
   port: config.server.port,
   fetch: registry.app.fetch,
   // Bun's own cap (128 MiB) must not cut in before the app's, whatever MAX_SCHEMA_BYTES is.
   maxRequestBodySize: bodyLimitFor(registry.limits) + 1024 * 1024,
-};
+});
+
+let stopping = false;
+runtime.onStopSignal((signal) => {
+  if (stopping) {
+    logger.warn(`${signal} while stopping: exiting now`);
+    sink.flush();
+    runtime.exit(1);
+  }
+  stopping = true;
+  void stop(signal);
+});
+
+logger.info(`schema registry listening on http://localhost:${server.port}`, {
+  runtime: `${runtime.name} ${runtime.version}`,
+  storage: registry.storageMode,
+  startup_ms: Math.round(performance.now() - startedAt),
+});
+
+async function stop(signal: StopSignal): Promise<void> {
+  logger.info(`${signal}: no longer accepting connections; finishing the requests in flight`);
+  let code = 0;
+  try {
+    const drained = await settlesWithin(server.shutdown(), SHUTDOWN_GRACE_MS);
+    if (!drained) {
+      logger.warn(`requests still in flight after ${SHUTDOWN_GRACE_MS} ms: closing their connections`);
+      await server.forceClose();
+    }
+    await registry.close();
+    logger.info("stopped", { uptime_s: Math.round(performance.now() - startedAt) / 1000 });
+  } catch (error) {
+    logger.error("stopping the registry failed", { error });
+    code = 1;
+  }
+  sink.flush();
+  runtime.exit(code);
+}
+
+async function settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -3,11 +3,12 @@
  * the per-request variables set by the middleware.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { RegistryMetrics } from "../observability/registry-metrics.ts";
 import type { Logger } from "../registry/logger.ts";
 import type { RegistryService } from "../registry/registry-service.ts";
 import type { ApiSchemas } from "./schemas.ts";
 
-/** A component whose health `/health/ready` (and later `/health`) reports. */
+/** A component whose health `/health/ready` and `/health` report (names: postgres, redis, object_store, …). */
 export interface HealthProbe {
   name: string;
   /** A critical component down makes the instance unready; any other only degraded. */
@@ -20,6 +21,8 @@ export interface AppDeps {
   service: RegistryService;
   health: HealthProbe[];
   logger: Logger;
+  /** What `/metrics` exposes; the HTTP middleware records requests into it. */
+  metrics: RegistryMetrics;
 }
 
 export type AppEnv = {

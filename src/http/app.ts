@@ -4,14 +4,16 @@
  * it serves on Bun and Deno alike and tests call `app.request()`.
  *
  * Order of the pipeline: request id → body limit → route (zod validation →
- * handler) → onError / notFound. Metrics middleware (issue 5) goes right
- * after the request id, so it times everything after it.
+ * handler) → onError / notFound. The telemetry middleware (metrics and the
+ * access log) comes right after the request id, so it times everything after
+ * it and every log line carries the id.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import type { Limits } from "../domain/limits.ts";
 import { RegistryError } from "../errors.ts";
+import { requestTelemetry } from "../observability/request-telemetry.ts";
 import type { AppDeps, AppEnv, RegistryApp, RouteContext } from "./app-env.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
 import { requestId } from "./request-id.ts";
@@ -26,6 +28,7 @@ import { getVersion } from "./routes/get-version.ts";
 import { health } from "./routes/health.ts";
 import { listSubjects } from "./routes/list-subjects.ts";
 import { listVersions } from "./routes/list-versions.ts";
+import { metrics } from "./routes/metrics.ts";
 import { registerSchema } from "./routes/register-schema.ts";
 import { searchSchemas } from "./routes/search-schemas.ts";
 import { updateSchemaState } from "./routes/update-schema-state.ts";
@@ -61,6 +64,7 @@ const ROUTES: ((context: RouteContext) => void)[] = [
   searchSchemas,
   getStats,
   health,
+  metrics,
 ];
 
 export function createApp(deps: AppDeps): RegistryApp {
@@ -69,6 +73,7 @@ export function createApp(deps: AppDeps): RegistryApp {
   const app: RegistryApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", requestId);
+  app.use("*", requestTelemetry({ metrics: deps.metrics, logger: deps.logger }));
   app.use(
     `${API_PREFIX}/*`,
     bodyLimit({

@@ -9,6 +9,9 @@ import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
 import { RegistryError } from "../errors.ts";
 import { createApp } from "../http/app.ts";
 import type { HealthProbe, RegistryApp } from "../http/app-env.ts";
+import { instrumentBackend } from "../observability/instrumented-backend.ts";
+import { instrumentContentTier } from "../observability/instrumented-content-tier.ts";
+import { type MetricsSources, RegistryMetrics } from "../observability/registry-metrics.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import { type ResolvedDatabase, resolveDatabase } from "../storage/embedded/resolve-database.ts";
 import { createPostgresBackend } from "../storage/postgres/postgres-backend.ts";
@@ -21,6 +24,8 @@ export interface Registry {
   backend: StorageBackend;
   database: ResolvedDatabase;
   limits: Limits;
+  /** What `/metrics` exposes; the entry point adds the process figures of its runtime. */
+  metrics: RegistryMetrics;
   /** "embedded PGlite in ./data", "PostgreSQL at host:5432/db", … for the start-up line. */
   storageMode: string;
   /** Flushes the access log, closes the pool, stops the embedded database. Safe to call twice. */
@@ -39,7 +44,7 @@ export interface RegistryOptions {
   extend?: (
     backend: StorageBackend,
     limits: Limits,
-  ) => Promise<RegistryExtensions & { health?: HealthProbe[] }>;
+  ) => Promise<RegistryExtensions & { health?: HealthProbe[]; metrics?: MetricsSources }>;
 }
 
 export function limitsFrom(config: Config): Limits {
@@ -52,9 +57,10 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   const limits = limitsFrom(config);
 
   const database = await resolveDatabase(storage.databaseUrl ?? undefined, storage.dataDir);
+  const metrics = new RegistryMetrics();
   let backend: StorageBackend;
   try {
-    backend = await createPostgresBackend({
+    const postgresBackend = await createPostgresBackend({
       url: database.url,
       maxConnections: database.maxConnections ?? storage.pool.maxConnections,
       idleTimeoutSeconds: storage.pool.idleTimeoutSeconds,
@@ -67,6 +73,10 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
         error: (message, error) => logger.error(message, { error }),
       },
     });
+    // Timed in front of everything that uses it: the service and the cache's loader alike.
+    backend = instrumentBackend(postgresBackend, (operation, seconds) =>
+      metrics.observeQuery(operation, seconds),
+    );
   } catch (error) {
     await database.stop();
     throw error;
@@ -74,8 +84,15 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
 
   warnAboutUnusedSettings(config, logger, options.extend !== undefined);
   const extensions = options.extend ? await options.extend(backend, limits) : {};
-  const { health: extraProbes = [], ...seams } = extensions;
-  const service = new RegistryService({ backend, limits, logger, ...seams });
+  const { health: extraProbes = [], metrics: sources = {}, ...seams } = extensions;
+  if (sources.cache) metrics.watchCache(sources.cache);
+  if (sources.objectStore) metrics.watchObjectStore(sources.objectStore);
+  if (seams.content) {
+    seams.content = instrumentContentTier(seams.content, (direction, bytes) =>
+      metrics.observeTransfer(direction, bytes),
+    );
+  }
+  const service = new RegistryService({ backend, limits, logger, observer: metrics, ...seams });
   const health: HealthProbe[] = [
     {
       name: "postgres",
@@ -87,7 +104,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     },
     ...extraProbes,
   ];
-  const app = createApp({ service, health, logger });
+  const app = createApp({ service, health, logger, metrics });
 
   let closing: Promise<void> | null = null;
   return {
@@ -96,6 +113,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     backend,
     database,
     limits,
+    metrics,
     storageMode: describeStorage(config, database),
     close() {
       closing ??= (async () => {

@@ -15,10 +15,18 @@ export interface Logger {
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-export function createLogger(level: LogLevel, write: (line: string) => void = console.log): Logger {
-  const emit = (at: Exclude<LogLevel, "silent">, message: string, fields?: LogFields) => {
+export type LineLevel = Exclude<LogLevel, "silent">;
+
+/** Where lines go; the level lets a buffering sink write warnings and errors at once. */
+export type LineWriter = (line: string, level: LineLevel) => void;
+
+export function createLogger(level: LogLevel, write: LineWriter = (line) => console.log(line)): Logger {
+  const emit = (at: LineLevel, message: string, fields?: LogFields) => {
     if (RANK[at] < RANK[level]) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: at, message, ...fields }, errorReplacer));
+    write(
+      JSON.stringify({ time: new Date().toISOString(), level: at, message, ...fields }, errorReplacer),
+      at,
+    );
   };
   return {
     debug: (message, fields) => emit("debug", message, fields),

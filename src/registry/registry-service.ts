@@ -23,6 +23,7 @@ import type {
   SubjectSummary,
 } from "../domain/types.ts";
 import { RegistryError } from "../errors.ts";
+import { ignoreRegistryEvents, type RegistryObserver } from "../observability/registry-observer.ts";
 import type {
   ListVersionsOptions,
   PageRequest,
@@ -103,6 +104,8 @@ export interface RegistryServiceOptions {
   /** Cache figures for `/stats`. */
   cacheStats?: () => CacheStatsReport | null;
   logger?: Logger;
+  /** Told of registers, single-schema reads and deletes (metrics); defaults to nobody. */
+  observer?: RegistryObserver;
 }
 
 export class RegistryService {
@@ -113,6 +116,7 @@ export class RegistryService {
   private readonly changes: SchemaChangeListener;
   private readonly cacheStats: () => CacheStatsReport | null;
   private readonly logger: Logger;
+  private readonly observer: RegistryObserver;
 
   constructor(options: RegistryServiceOptions) {
     this.backend = options.backend;
@@ -122,6 +126,7 @@ export class RegistryService {
     this.changes = options.changes ?? ignoreChanges;
     this.cacheStats = options.cacheStats ?? (() => null);
     this.logger = options.logger ?? silentLogger;
+    this.observer = options.observer ?? ignoreRegistryEvents;
   }
 
   // ---- write path ------------------------------------------------------
@@ -164,6 +169,7 @@ export class RegistryService {
       await this.discard(placed);
       throw error;
     }
+    this.observer.registered(input.schemaType, outcome.created);
     if (outcome.created) await this.notify({ kind: "registered", schema: outcome.schema });
     return outcome;
   }
@@ -178,6 +184,7 @@ export class RegistryService {
   async delete(ref: SchemaRef, options: { permanent: boolean }): Promise<void> {
     if (options.permanent) {
       const schema = await this.backend.permanentDelete(ref);
+      this.observer.deleted("permanent");
       await this.notify({ kind: "deleted", schema });
       try {
         await this.content.release(schema);
@@ -188,6 +195,7 @@ export class RegistryService {
       return;
     }
     const schema = await this.backend.softDelete(ref);
+    this.observer.deleted("soft");
     await this.notify({ kind: "soft_deleted", schema });
   }
 
@@ -196,6 +204,7 @@ export class RegistryService {
   async getSchema(ref: SchemaRef, request: ReadRequest = {}): Promise<SchemaView> {
     const schema = await this.reader.getById(ref, { includeDeleted: request.includeDeleted ?? false });
     if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
+    this.observer.fetched("id" in ref ? "id" : "global_id");
     return this.view(schema, request);
   }
 
@@ -212,6 +221,7 @@ export class RegistryService {
     if (!schema) {
       throw RegistryError.notFound(`subject ${subject} has no version ${version}`, { subject, version });
     }
+    this.observer.fetched("subject_version");
     return this.view(schema, request);
   }
 
@@ -220,6 +230,7 @@ export class RegistryService {
     if (!schema) {
       throw RegistryError.notFound(`subject ${subject} has no active or deprecated version`, { subject });
     }
+    this.observer.fetched("latest");
     return this.view(schema, request);
   }
 
@@ -228,6 +239,7 @@ export class RegistryService {
     const schema = await this.reader.getById(ref, { includeDeleted: false });
     if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
     this.backend.recordRead(schema.id);
+    this.observer.fetched("content");
     if (schema.contentLocation === "inline" && schema.content !== null) {
       return { kind: "value", schema, value: schema.content };
     }

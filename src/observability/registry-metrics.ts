@@ -1,0 +1,352 @@
+/**
+ * The registry's metrics: every name, help text, label and bucket of what
+ * `/metrics` exposes, declared in one place (the README lists them from here).
+ *
+ * Prometheus conventions: the `schema_registry_` prefix, base units
+ * (`_seconds`, `_bytes`), `_total` on counters. Labels take a few known values
+ * each (schema type, route template, operation, tier); never a schema id or a
+ * subject, which would give every schema its own time series.
+ *
+ * Events the registry itself sees (registers, reads, deletes, queries, HTTP
+ * requests, object-store transfers) are counted here as they happen. What the
+ * cache and the object store count already is read from their `stats()`
+ * snapshots at scrape time, so nothing is counted twice.
+ */
+import type { ObjectStoreStats } from "../content/object-store.ts";
+import { SCHEMA_TYPES, type SchemaType } from "../domain/types.ts";
+import {
+  type Counter,
+  DURATION_BUCKETS,
+  type Gauge,
+  type Histogram,
+  MetricsRegistry,
+  type Sample,
+  SIZE_BUCKETS,
+} from "./metrics-registry.ts";
+import {
+  DELETE_MODES,
+  type DeleteMode,
+  FETCH_KINDS,
+  type FetchKind,
+  type RegistryObserver,
+} from "./registry-observer.ts";
+
+/** What the metrics read from the tiered cache's `stats()` (TieredCache satisfies it). */
+export interface CacheFigures {
+  l1: { hits: number; misses: number; entries?: number; bytes?: number; evictions?: number } | null;
+  l2: {
+    hits: number;
+    misses: number;
+    errors?: number;
+    timeouts?: number;
+    breaker?: { state: string; trips: number };
+  } | null;
+}
+
+/** What the runtime driver reports about the process; absent where a runtime cannot tell. */
+export interface ProcessFigures {
+  residentBytes?: number;
+  heapUsedBytes?: number;
+  heapTotalBytes?: number;
+}
+
+export type TransferDirection = "upload" | "download";
+
+/** The stats snapshots a tier hands the composition root for `/metrics` to read at scrape time. */
+export interface MetricsSources {
+  /** The tiered cache's `stats()`. */
+  cache?: () => CacheFigures | null;
+  /** The object store's `stats()`. */
+  objectStore?: () => ObjectStoreStats | null;
+}
+
+/** The circuit breaker's state as a number, so an alert can say `== 2`. */
+export const BREAKER_STATE_VALUES: Readonly<Record<string, number>> = { closed: 0, half_open: 1, open: 2 };
+
+const P = "schema_registry_";
+
+export class RegistryMetrics implements RegistryObserver {
+  readonly registry = new MetricsRegistry();
+
+  private readonly registeredTotal: Counter;
+  private readonly fetchedTotal: Counter;
+  private readonly deletedTotal: Counter;
+  private readonly queryDuration: Histogram;
+  private readonly httpDuration: Histogram;
+  private readonly httpInFlight: Gauge;
+  private readonly transferSize: Record<TransferDirection, Histogram>;
+
+  private cache: (() => CacheFigures | null) | null = null;
+  private objectStore: (() => ObjectStoreStats | null) | null = null;
+  private process: (() => ProcessFigures | null) | null = null;
+  // One snapshot of each source per scrape, shared by the metrics that read it.
+  private cacheNow: CacheFigures | null = null;
+  private objectStoreNow: ObjectStoreStats | null = null;
+  private processNow: ProcessFigures = {};
+
+  constructor() {
+    const r = this.registry;
+    r.onScrape(() => {
+      this.cacheNow = safely(this.cache);
+      this.objectStoreNow = safely(this.objectStore);
+      this.processNow = safely(this.process) ?? {};
+    });
+    this.registeredTotal = r.counter(
+      `${P}schemas_registered_total`,
+      "Successful registrations, by schema type and whether a schema was created or the same content already existed.",
+      ["schema_type", "result"],
+    );
+    this.fetchedTotal = r.counter(
+      `${P}schemas_fetched_total`,
+      "Schemas served by the single-schema reads, by how they were asked for (id, global_id, subject_version, latest, content).",
+      ["route"],
+    );
+    this.deletedTotal = r.counter(
+      `${P}schemas_deleted_total`,
+      "Deletes, soft (deleted_at set) or permanent (row removed).",
+      ["mode"],
+    );
+    // Every known series starts at 0, so rate() and absent() work before the first event.
+    for (const type of SCHEMA_TYPES) {
+      for (const result of ["created", "existing"]) this.registeredTotal.inc([type, result], 0);
+    }
+    for (const kind of FETCH_KINDS) this.fetchedTotal.inc([kind], 0);
+    for (const mode of DELETE_MODES) this.deletedTotal.inc([mode], 0);
+
+    r.observe(
+      `${P}cache_requests_total`,
+      "Cache lookups by tier (l1, l2) and result (hit, miss); an L1 miss goes on to L2, an L2 miss to PostgreSQL.",
+      "counter",
+      () => this.cacheSamples(),
+    );
+    r.observe(`${P}cache_l1_entries`, "Entries held in the in-process cache.", "gauge", () =>
+      this.cacheValue((c) => c.l1?.entries),
+    );
+    r.observe(`${P}cache_l1_bytes`, "Bytes held in the in-process cache.", "gauge", () =>
+      this.cacheValue((c) => c.l1?.bytes),
+    );
+    r.observe(
+      `${P}cache_l1_evictions_total`,
+      "Entries pushed out of the in-process cache by its entry or byte bound.",
+      "counter",
+      () => this.cacheValue((c) => c.l1?.evictions),
+    );
+    r.observe(
+      `${P}cache_l2_errors_total`,
+      "Redis calls that failed or timed out (each one became a miss).",
+      "counter",
+      () => this.cacheValue((c) => c.l2?.errors),
+    );
+    r.observe(
+      `${P}cache_circuit_breaker_state`,
+      "State of the Redis circuit breaker: 0 closed, 1 half-open, 2 open (Redis is not called).",
+      "gauge",
+      () => this.cacheValue((c) => BREAKER_STATE_VALUES[c.l2?.breaker?.state ?? ""]),
+    );
+    r.observe(
+      `${P}cache_circuit_breaker_trips_total`,
+      "Times the Redis circuit breaker opened.",
+      "counter",
+      () => this.cacheValue((c) => c.l2?.breaker?.trips),
+    );
+
+    const s3 = (read: (s: ObjectStoreStats) => number) => () => {
+      const stats = this.objectStoreNow;
+      return stats === null ? [] : [{ labels: {}, value: read(stats) }];
+    };
+    r.observe(
+      `${P}s3_uploads_total`,
+      "Objects written to S3 (single PUTs and completed multipart uploads).",
+      "counter",
+      s3((s) => s.uploads),
+    );
+    r.observe(
+      `${P}s3_downloads_total`,
+      "Objects read from S3 through the registry.",
+      "counter",
+      s3((s) => s.downloads),
+    );
+    r.observe(
+      `${P}s3_errors_total`,
+      "S3 operations that failed.",
+      "counter",
+      s3((s) => s.errors),
+    );
+    r.observe(
+      `${P}s3_presigned_urls_total`,
+      "Presigned URLs issued, by HTTP method (GET to read content, PUT for direct uploads).",
+      "counter",
+      () => {
+        const stats = this.objectStoreNow;
+        if (stats === null) return [];
+        return [
+          { labels: { method: "GET" }, value: stats.presignedGets },
+          { labels: { method: "PUT" }, value: stats.presignedPuts },
+        ];
+      },
+    );
+    this.transferSize = {
+      upload: r.histogram(
+        `${P}s3_upload_size_bytes`,
+        "Size of content placed in the object store by a register.",
+        [],
+        SIZE_BUCKETS,
+      ),
+      download: r.histogram(
+        `${P}s3_download_size_bytes`,
+        "Size of content read back from the object store through the registry (presigned reads bypass it).",
+        [],
+        SIZE_BUCKETS,
+      ),
+    };
+
+    this.queryDuration = r.histogram(
+      `${P}db_query_duration_seconds`,
+      "Time spent in the metadata store, by backend operation (getById, register, search, ...).",
+      ["operation"],
+      DURATION_BUCKETS,
+    );
+    this.httpDuration = r.histogram(
+      `${P}http_request_duration_seconds`,
+      "HTTP requests until the response headers, by method, route template and status.",
+      ["method", "route", "status"],
+      DURATION_BUCKETS,
+    );
+    this.httpInFlight = r.gauge(`${P}http_requests_in_flight`, "HTTP requests being handled now.");
+    this.httpInFlight.set([], 0);
+
+    r.observe(
+      "process_start_time_seconds",
+      "Start time of the process since the Unix epoch in seconds.",
+      "gauge",
+      () => [{ labels: {}, value: Math.round(performance.timeOrigin) / 1000 }],
+    );
+    r.observe(`${P}uptime_seconds`, "Seconds since the process started.", "gauge", () => [
+      { labels: {}, value: Math.round(performance.now()) / 1000 },
+    ]);
+    r.observe(
+      `${P}runtime_info`,
+      "The JavaScript runtime serving the registry (value always 1).",
+      "gauge",
+      () => [{ labels: runtimeLabels(), value: 1 }],
+    );
+    const proc = (read: (p: ProcessFigures) => number | undefined) => () => {
+      const value = read(this.processNow);
+      return value === undefined ? [] : [{ labels: {}, value }];
+    };
+    r.observe(
+      "process_resident_memory_bytes",
+      "Resident memory size in bytes.",
+      "gauge",
+      proc((p) => p.residentBytes),
+    );
+    r.observe(
+      `${P}heap_used_bytes`,
+      "JavaScript heap in use, in bytes.",
+      "gauge",
+      proc((p) => p.heapUsedBytes),
+    );
+    r.observe(
+      `${P}heap_total_bytes`,
+      "JavaScript heap reserved, in bytes.",
+      "gauge",
+      proc((p) => p.heapTotalBytes),
+    );
+  }
+
+  // ---- RegistryObserver ------------------------------------------------
+
+  registered(schemaType: SchemaType, created: boolean): void {
+    this.registeredTotal.inc([schemaType, created ? "created" : "existing"]);
+  }
+
+  fetched(kind: FetchKind): void {
+    this.fetchedTotal.inc([kind]);
+  }
+
+  deleted(mode: DeleteMode): void {
+    this.deletedTotal.inc([mode]);
+  }
+
+  // ---- events of the layers below and above the service ---------------
+
+  observeQuery(operation: string, seconds: number): void {
+    this.queryDuration.observe([operation], seconds);
+  }
+
+  observeTransfer(direction: TransferDirection, bytes: number): void {
+    this.transferSize[direction].observe([], bytes);
+  }
+
+  observeHttpRequest(method: string, route: string, status: number, seconds: number): void {
+    this.httpDuration.observe([method, route, String(status)], seconds);
+  }
+
+  requestStarted(): void {
+    this.httpInFlight.add([], 1);
+  }
+
+  requestFinished(): void {
+    this.httpInFlight.add([], -1);
+  }
+
+  // ---- sources read at scrape time -------------------------------------
+
+  /** The tiered cache's `stats()`; the last one given wins. */
+  watchCache(read: () => CacheFigures | null): void {
+    this.cache = read;
+  }
+
+  /** The object store's `stats()`. */
+  watchObjectStore(read: () => ObjectStoreStats | null): void {
+    this.objectStore = read;
+  }
+
+  /** Memory figures from the runtime driver. */
+  watchProcess(read: () => ProcessFigures | null): void {
+    this.process = read;
+  }
+
+  expose(): Promise<string> {
+    return this.registry.expose();
+  }
+
+  private cacheSamples(): Sample[] {
+    const cache = this.cacheNow;
+    if (cache === null) return [];
+    const samples: Sample[] = [];
+    for (const [tier, figures] of [
+      ["l1", cache.l1],
+      ["l2", cache.l2],
+    ] as const) {
+      if (!figures) continue;
+      samples.push({ labels: { tier, result: "hit" }, value: figures.hits });
+      samples.push({ labels: { tier, result: "miss" }, value: figures.misses });
+    }
+    return samples;
+  }
+
+  private cacheValue(read: (cache: CacheFigures) => number | undefined): Sample[] {
+    const cache = this.cacheNow;
+    const value = cache === null ? undefined : read(cache);
+    return value === undefined ? [] : [{ labels: {}, value }];
+  }
+}
+
+/** A source that throws is left out of this scrape rather than failing it. */
+function safely<T>(read: (() => T | null) | null): T | null {
+  try {
+    return read?.() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** `Bun/1.4.5` or `Deno/2.9.6` from the web-standard user agent; no runtime global needed. */
+function runtimeLabels(): Record<string, string> {
+  const agent = typeof navigator === "undefined" ? "" : (navigator.userAgent ?? "");
+  const match = /^(\w+)\/(\S+)/.exec(agent);
+  return match
+    ? { runtime: match[1]!.toLowerCase(), version: match[2]! }
+    : { runtime: "unknown", version: "" };
+}

@@ -1,0 +1,66 @@
+/**
+ * The Deno driver of the entry point (see runtime.ts): `Deno.serve`, whose
+ * `shutdown()` stops listening and resolves once the requests in flight are
+ * answered, and the `Deno` namespace for environment, signals and memory.
+ *
+ * The types of the `Deno` namespace are not part of this project's type
+ * check (it runs with Bun's types), so the little used here is declared here.
+ */
+import type { Runtime } from "./runtime.ts";
+import { STOP_SIGNALS } from "./runtime.ts";
+
+interface DenoHttpServer {
+  readonly addr: { port: number };
+  shutdown(): Promise<void>;
+}
+
+interface DenoNamespace {
+  version: { deno: string };
+  args: string[];
+  env: { toObject(): Record<string, string> };
+  serve(
+    options: { port: number; hostname?: string; signal?: AbortSignal; onListen?: () => void },
+    handler: (request: Request) => Response | Promise<Response>,
+  ): DenoHttpServer;
+  addSignalListener(signal: string, handler: () => void): void;
+  memoryUsage(): { rss: number; heapUsed: number; heapTotal: number };
+  exit(code: number): never;
+}
+
+const deno = (globalThis as unknown as { Deno: DenoNamespace }).Deno;
+
+export const denoRuntime: Runtime = {
+  name: "deno",
+  version: deno.version.deno,
+  env: () => deno.env.toObject(),
+  args: () => [...deno.args],
+  serve(options) {
+    // Aborting closes the listener and every connection: the forced stop.
+    const abort = new AbortController();
+    const server = deno.serve(
+      {
+        port: options.port,
+        ...(options.hostname ? { hostname: options.hostname } : {}),
+        signal: abort.signal,
+        // Deno prints its own "Listening on" line otherwise; the entry point logs one in JSON.
+        onListen: () => {},
+      },
+      options.fetch,
+    );
+    return {
+      port: server.addr.port,
+      shutdown: () => server.shutdown(),
+      async forceClose() {
+        abort.abort();
+      },
+    };
+  },
+  onStopSignal(handler) {
+    for (const signal of STOP_SIGNALS) deno.addSignalListener(signal, () => handler(signal));
+  },
+  memory() {
+    const usage = deno.memoryUsage();
+    return { residentBytes: usage.rss, heapUsedBytes: usage.heapUsed, heapTotalBytes: usage.heapTotal };
+  },
+  exit: (code) => deno.exit(code),
+};
