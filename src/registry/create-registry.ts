@@ -14,7 +14,8 @@ import { instrumentContentTier } from "../observability/instrumented-content-tie
 import { type MetricsSources, RegistryMetrics } from "../observability/registry-metrics.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import { type ResolvedDatabase, resolveDatabase } from "../storage/embedded/resolve-database.ts";
-import { createPostgresBackend } from "../storage/postgres/postgres-backend.ts";
+import { createPostgresBackend, type PostgresBackend } from "../storage/postgres/postgres-backend.ts";
+import { createRoutedBackend, type RoutedBackend } from "../storage/postgres/routed-backend.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { RegistryService, type RegistryServiceOptions } from "./registry-service.ts";
 
@@ -59,6 +60,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   const database = await resolveDatabase(storage.databaseUrl ?? undefined, storage.dataDir);
   const metrics = new RegistryMetrics();
   let backend: StorageBackend;
+  let routed: RoutedBackend | null = null;
   try {
     const postgresBackend = await createPostgresBackend({
       url: database.url,
@@ -73,8 +75,9 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
         error: (message, error) => logger.error(message, { error }),
       },
     });
+    routed = await withReadReplicas(postgresBackend, config, database, logger);
     // Timed in front of everything that uses it: the service and the cache's loader alike.
-    backend = instrumentBackend(postgresBackend, (operation, seconds) =>
+    backend = instrumentBackend(routed ?? postgresBackend, (operation, seconds) =>
       metrics.observeQuery(operation, seconds),
     );
   } catch (error) {
@@ -103,6 +106,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
           migrationsApplied(database.url),
     },
     ...extraProbes,
+    ...replicaProbes(routed),
   ];
   const app = createApp({ service, health, logger, metrics });
 
@@ -114,7 +118,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     database,
     limits,
     metrics,
-    storageMode: describeStorage(config, database),
+    storageMode: describeStorage(config, database) + describeReplicas(routed),
     close() {
       closing ??= (async () => {
         try {
@@ -126,6 +130,57 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
       return closing;
     },
   };
+}
+
+/**
+ * Puts the replicas of DATABASE_READ_URLS behind the primary (see
+ * storage/postgres/read-routing.ts for how reads are routed); null without
+ * replicas. The embedded database has none: its read URLs are ignored, loudly.
+ */
+async function withReadReplicas(
+  primary: PostgresBackend,
+  config: Config,
+  database: ResolvedDatabase,
+  logger: Logger,
+): Promise<RoutedBackend | null> {
+  const { readUrls, pool } = config.storage;
+  if (readUrls.length === 0) return null;
+  if (database.embedded) {
+    logger.warn("DATABASE_READ_URLS is set, but the database is the embedded PGlite: every read goes to it");
+    return null;
+  }
+  try {
+    return await createRoutedBackend(primary, {
+      primaryUrl: database.url,
+      replicaUrls: readUrls,
+      pool: {
+        maxConnections: pool.maxConnections,
+        idleTimeoutSeconds: pool.idleTimeoutSeconds,
+        maxLifetimeSeconds: pool.maxLifetimeSeconds,
+        connectTimeoutSeconds: pool.connectTimeoutSeconds,
+        statementTimeoutMs: pool.statementTimeoutMs,
+      },
+      log: logger,
+    });
+  } catch (error) {
+    await primary.close();
+    throw error;
+  }
+}
+
+/** One non-critical probe per replica: a replica down sends its reads to the primary, it fails none. */
+function replicaProbes(routed: RoutedBackend | null): HealthProbe[] {
+  if (!routed) return [];
+  return Array.from({ length: routed.replicaCount }, (_, index) => ({
+    name: `postgres_replica_${index + 1}`,
+    critical: false,
+    check: () => routed.checkReplica(index),
+  }));
+}
+
+function describeReplicas(routed: RoutedBackend | null): string {
+  if (!routed) return "";
+  return routed.replicaCount === 1 ? " with 1 read replica" : ` with ${routed.replicaCount} read replicas`;
 }
 
 function describeStorage(config: Config, database: ResolvedDatabase): string {
@@ -177,11 +232,6 @@ function migrationsApplied(url: string): () => Promise<void> {
 
 /** Settings validated here whose tiers are not wired in: say so rather than ignore them silently. */
 function warnAboutUnusedSettings(config: Config, logger: Logger, extended: boolean): void {
-  if (config.storage.readUrls.length > 0) {
-    logger.warn(
-      "DATABASE_READ_URLS is set, but read replicas are not wired in yet: every read goes to the primary",
-    );
-  }
   if (extended) return;
   if (config.storage.cache.redis) {
     logger.warn("a Redis cache is configured, but no cache tier is wired in: every read goes to PostgreSQL");
