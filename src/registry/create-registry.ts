@@ -16,6 +16,9 @@ import type { StorageBackend } from "../storage/backend.ts";
 import { type ResolvedDatabase, resolveDatabase } from "../storage/embedded/resolve-database.ts";
 import { createPostgresBackend, type PostgresBackend } from "../storage/postgres/postgres-backend.ts";
 import { createRoutedBackend, type RoutedBackend } from "../storage/postgres/routed-backend.ts";
+import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-tier.ts";
+import { combineListeners } from "./cached-schema-reader.ts";
+import { inlineContentTier } from "./content-tier.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { RegistryService, type RegistryServiceOptions } from "./registry-service.ts";
 
@@ -46,6 +49,8 @@ export interface RegistryOptions {
     backend: StorageBackend,
     limits: Limits,
   ) => Promise<RegistryExtensions & { health?: HealthProbe[]; metrics?: MetricsSources }>;
+  /** Settings of the cache tier that configuration does not carry (key prefix, bus channel). */
+  cache?: CacheTierOptions;
 }
 
 export function limitsFrom(config: Config): Limits {
@@ -95,6 +100,25 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
       metrics.observeTransfer(direction, bytes),
     );
   }
+  // The cache tier is built from configuration unless an extension brings a read path of its own.
+  let cacheTier: CacheTier | null = null;
+  if (!seams.reader) {
+    try {
+      cacheTier = await createCacheTier(storage.cache, { backend, database, logger }, options.cache);
+    } catch (error) {
+      await backend.close();
+      await database.stop();
+      throw error;
+    }
+  }
+  if (cacheTier) {
+    seams.reader = cacheTier.reader;
+    seams.changes = seams.changes ? combineListeners(cacheTier.changes, seams.changes) : cacheTier.changes;
+    seams.cacheStats ??= () => cacheTier.cacheStats();
+    // Outside the instrumentation: a cache hit is no transfer from the object store.
+    seams.content = cacheTier.cacheContent(seams.content ?? inlineContentTier);
+    if (!sources.cache) metrics.watchCache(() => cacheTier.metrics());
+  }
   const service = new RegistryService({ backend, limits, logger, observer: metrics, ...seams });
   const health: HealthProbe[] = [
     {
@@ -106,9 +130,11 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
           migrationsApplied(database.url),
     },
     ...extraProbes,
+    ...(cacheTier?.health ?? []),
     ...replicaProbes(routed),
   ];
   const app = createApp({ service, health, logger, metrics });
+  cacheTier?.startWarming();
 
   let closing: Promise<void> | null = null;
   return {
@@ -122,6 +148,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     close() {
       closing ??= (async () => {
         try {
+          await cacheTier?.close();
           await backend.close();
         } finally {
           await database.stop();
@@ -233,9 +260,6 @@ function migrationsApplied(url: string): () => Promise<void> {
 /** Settings validated here whose tiers are not wired in: say so rather than ignore them silently. */
 function warnAboutUnusedSettings(config: Config, logger: Logger, extended: boolean): void {
   if (extended) return;
-  if (config.storage.cache.redis) {
-    logger.warn("a Redis cache is configured, but no cache tier is wired in: every read goes to PostgreSQL");
-  }
   if (config.storage.s3) {
     logger.warn("S3_BUCKET is set, but no object-store tier is wired in: all content stays inline");
   }

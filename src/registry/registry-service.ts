@@ -77,6 +77,8 @@ export interface CacheTierStats {
   hitRate: number | null;
   evictions?: number;
   errors?: number;
+  /** The circuit breaker in front of the tier (`closed`, `open`, `half_open`), when it has one. */
+  breaker?: string;
 }
 
 export interface CacheStatsReport {

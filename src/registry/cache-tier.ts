@@ -1,0 +1,204 @@
+/**
+ * The cache tier as the composition root builds it from `storage.cache`: the
+ * tiered cache (L1 unless l1_max_entries is 0; L2 with REDIS_URL or Upstash,
+ * its driver loaded on demand), the invalidation bus on a connection of its
+ * own to the primary, and everything the service and the app take from it
+ * (reader, change listener, stats, health probe, metrics source, warm-up).
+ *
+ * The bus runs only on a PostgreSQL server: the embedded PGlite serves one
+ * instance, whose own invalidations need no messenger.
+ */
+
+import {
+  cacheKeys,
+  createInvalidationBus,
+  createRetryingBus,
+  createTieredCache,
+  type RetryingBus,
+  type TieredCache,
+  type TieredCacheExtras,
+} from "../cache/index.ts";
+import type { CacheConfig } from "../config/config-schema.ts";
+import { RegistryError } from "../errors.ts";
+import type { HealthProbe } from "../http/app-env.ts";
+import type { CacheFigures } from "../observability/registry-metrics.ts";
+import type { StorageBackend } from "../storage/backend.ts";
+import {
+  cacheContentLoads,
+  cachedSchemaRecord,
+  cacheInvalidationListener,
+  createCachedSchemaReader,
+  toCacheStatsReport,
+} from "./cached-schema-reader.ts";
+import type { ContentTier } from "./content-tier.ts";
+import type { Logger } from "./logger.ts";
+import type { CacheStatsReport } from "./registry-service.ts";
+import type { SchemaChangeListener } from "./schema-changes.ts";
+import type { SchemaReader } from "./schema-reader.ts";
+
+/** What configuration does not carry; for tests and benches sharing one Redis and one database. */
+export interface CacheTierOptions {
+  /** First part of every L2 key. Default `registry`. */
+  keyPrefix?: string;
+  /** NOTIFY channel of the bus. Default `registry_cache_invalidation`. */
+  channel?: string;
+  /** Other settings of the cache (L2 budget, breaker, negative TTLs). */
+  extras?: Omit<TieredCacheExtras, "bus" | "keyPrefix">;
+}
+
+export interface CacheTierDeps {
+  backend: StorageBackend;
+  /** The primary, for the bus; `embedded` skips the bus. */
+  database: { url: string; embedded: boolean };
+  logger: Logger;
+}
+
+export interface CacheTier {
+  readonly cache: TieredCache;
+  /** null on the embedded database. */
+  readonly bus: RetryingBus | null;
+  readonly reader: SchemaReader;
+  readonly changes: SchemaChangeListener;
+  cacheStats(): CacheStatsReport;
+  metrics(): CacheFigures;
+  /** The `redis` probe (not critical: reads go to PostgreSQL without it); none without L2. */
+  readonly health: HealthProbe[];
+  /** `tier` with what its `load` returns cached. */
+  cacheContent(tier: ContentTier): ContentTier;
+  /** Loads the most read schemas into L1 and L2; resolves to how many the caches hold afterwards. */
+  warm(size: number): Promise<number>;
+  /** Runs `warm(warm_size)` in the background when warm_on_startup is set, logging the outcome. */
+  startWarming(): void;
+  /** Waits for the warm-up and background writes, closes the bus, its connection and L2. */
+  close(): Promise<void>;
+}
+
+/** Rows loaded at once by the warm-up: a few, so it never takes the whole pool from live requests. */
+const WARM_CONCURRENCY = 4;
+
+/** null when the configuration turns off both tiers. */
+export async function createCacheTier(
+  config: CacheConfig,
+  deps: CacheTierDeps,
+  options: CacheTierOptions = {},
+): Promise<CacheTier | null> {
+  const l1 = config.l1MaxEntries > 0 && config.l1MaxBytes > 0;
+  if (!l1 && config.redis === null) return null;
+  const { backend, database, logger } = deps;
+
+  let busSql: { end(options?: { timeout?: number }): Promise<void> } | null = null;
+  let bus: RetryingBus | null = null;
+  if (!database.embedded) {
+    const { default: postgres } = await import("postgres");
+    const sql = postgres(database.url, { max: 1, connect_timeout: 5, idle_timeout: 60, onnotice: () => {} });
+    busSql = sql;
+    const channel = options.channel ? { channel: options.channel } : {};
+    // A database down at start must not stop the instance from starting (it answers 503 until it is back).
+    bus = await createRetryingBus(() => createInvalidationBus(sql, channel), {
+      ...channel,
+      onError: (error, attempt) => {
+        if (attempt === 1 || attempt % 10 === 0) {
+          logger.warn("the cache invalidation bus cannot listen on PostgreSQL yet; retrying", {
+            attempt,
+            error,
+          });
+        }
+      },
+      onConnected: () => logger.info("the cache invalidation bus listens on PostgreSQL"),
+    });
+  }
+
+  let cache: TieredCache;
+  try {
+    cache = await createTieredCache(config, {
+      ...options.extras,
+      ...(bus ? { bus } : {}),
+      ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+    });
+  } catch (error) {
+    await bus?.close();
+    await busSql?.end({ timeout: 1 });
+    throw error;
+  }
+
+  let warming: Promise<unknown> | null = null;
+
+  const warm = async (size: number): Promise<number> => {
+    if (size <= 0) return 0;
+    const popular = await backend.popularSchemas(size);
+    if (popular.length === 0) return 0;
+    const keys = popular.map((entry) => cacheKeys.schemaById(entry.schemaId));
+    // What L2 already holds (another instance's reads) comes over in one round trip and fills L1.
+    const held = await cache.peekMany(keys, { schema: cachedSchemaRecord });
+    const missing = popular.filter((_, index) => !held.has(keys[index]!));
+    const before = cache.stats().invalidations;
+    const loaded = [];
+    for (let i = 0; i < missing.length; i += WARM_CONCURRENCY) {
+      const batch = missing.slice(i, i + WARM_CONCURRENCY);
+      loaded.push(
+        ...(await Promise.all(
+          batch.map((entry) => backend.getById({ id: entry.schemaId }, { includeDeleted: true })),
+        )),
+      );
+    }
+    // A write meanwhile may have changed what was loaded before it: rather none than a stale entry.
+    const heldValues = [...held.values()].filter((value) => value !== null).length;
+    if (cache.stats().invalidations !== before) return heldValues;
+    const entries = loaded.flatMap((record) =>
+      record === null
+        ? []
+        : [
+            { key: cacheKeys.schemaById(record.id), value: record },
+            { key: cacheKeys.schemaByGlobalId(record.globalId), value: record },
+          ],
+    );
+    if (entries.length > 0) await cache.setMany(entries);
+    return heldValues + entries.length / 2;
+  };
+
+  const health: HealthProbe[] =
+    config.redis === null
+      ? []
+      : [
+          {
+            name: "redis",
+            critical: false,
+            async check() {
+              if ((await cache.pingL2()) !== true) {
+                throw RegistryError.unavailable("Redis does not answer within the cache's budget");
+              }
+            },
+          },
+        ];
+
+  return {
+    cache,
+    bus,
+    reader: createCachedSchemaReader(cache, backend),
+    changes: cacheInvalidationListener(cache),
+    cacheStats: () => toCacheStatsReport(cache.stats()),
+    metrics: () => cache.stats(),
+    health,
+    cacheContent: (tier) => cacheContentLoads(tier, cache),
+    warm,
+    startWarming() {
+      if (!config.warmOnStartup || config.warmSize <= 0 || warming) return;
+      const started = performance.now();
+      warming = warm(config.warmSize).then(
+        (count) =>
+          logger.info(`cache warm-up: ${count} of the most read schemas cached`, {
+            warm_size: config.warmSize,
+            duration_ms: Math.round(performance.now() - started),
+          }),
+        (error: unknown) =>
+          logger.warn("cache warm-up failed; the caches fill as schemas are read", { error }),
+      );
+    },
+    async close() {
+      await warming;
+      await cache.close();
+      await bus?.close();
+      await busSql?.end({ timeout: 1 });
+    },
+  };
+}
