@@ -1,0 +1,141 @@
+/**
+ * The load test's own parts: its histogram against exact percentiles, its
+ * option parsing, and its error accounting and exit code against a small
+ * server that fails one operation on purpose (no registry needed).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import {
+  Histogram,
+  type LoadTestReport,
+  parseDuration,
+  parseMix,
+  parseOptions,
+  random,
+  zipf,
+} from "../../scripts/load-test.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+describe("Histogram", () => {
+  test("percentiles within 1 % of the exact ones over six orders of magnitude", () => {
+    const rng = random(42);
+    const values: number[] = [];
+    const histogram = new Histogram();
+    for (let i = 0; i < 50_000; i++) {
+      // Log-uniform from 10 µs to 10 s.
+      const value = Math.round(10 * 10 ** (rng() * 6));
+      values.push(value);
+      histogram.record(value);
+    }
+    values.sort((a, b) => a - b);
+    for (const p of [50, 90, 95, 99, 99.9]) {
+      const exact = values[Math.ceil((p / 100) * values.length) - 1]!;
+      expect(Math.abs(histogram.percentile(p) - exact) / exact).toBeLessThan(0.01);
+    }
+    expect(histogram.max).toBe(values.at(-1)!);
+    expect(histogram.count).toBe(50_000);
+  });
+
+  test("small values are exact, an empty histogram answers 0, merge adds up", () => {
+    const a = new Histogram();
+    expect(a.percentile(99)).toBe(0);
+    for (const v of [1, 2, 3, 4, 100]) a.record(v);
+    expect(a.percentile(50)).toBe(3);
+    expect(a.percentile(100)).toBe(100);
+    const b = new Histogram();
+    b.record(1_000_000);
+    a.merge(b);
+    expect(a.count).toBe(6);
+    expect(a.max).toBe(1_000_000);
+    expect(a.percentile(100)).toBe(1_000_000);
+  });
+});
+
+describe("options", () => {
+  test("durations, mixes and the defaults of the issue's command", () => {
+    expect(parseDuration("60s")).toBe(60_000);
+    expect(parseDuration("1.5m")).toBe(90_000);
+    expect(parseDuration("250ms")).toBe(250);
+    expect(parseDuration("3")).toBe(3000);
+    expect(() => parseDuration("soon")).toThrow("not a duration");
+    expect(parseMix("read=90,write=5,search=5")).toEqual({ read: 90, write: 5, search: 5 });
+    expect(parseMix("read=1")).toEqual({ read: 1, write: 0, search: 0 });
+    expect(() => parseMix("read=90,delete=10")).toThrow("not an operation mix");
+    expect(() => parseMix("read=0")).toThrow("weight 0");
+
+    const options = parseOptions(["--duration", "60s", "--concurrency", "100"]);
+    expect(options).toMatchObject({
+      url: null,
+      durationMs: 60_000,
+      warmupMs: 2000,
+      concurrency: 100,
+      mix: { read: 90, write: 5, search: 5 },
+      runtime: "bun",
+      json: false,
+    });
+  });
+
+  test("only loopback targets, unless told otherwise", () => {
+    expect(parseOptions(["--url", "http://127.0.0.1:8080"]).url).toBe("http://127.0.0.1:8080");
+    expect(parseOptions(["--url", "http://localhost:8080"]).url).toBe("http://localhost:8080");
+    expect(() => parseOptions(["--url", "https://registry.example.com"])).toThrow("not a loopback address");
+    expect(parseOptions(["--url", "https://registry.example.com", "--allow-remote"]).url).toBe(
+      "https://registry.example.com",
+    );
+    expect(() => parseOptions(["--url", "http://127.0.0.1:1", "--embedded"])).toThrow("cannot go with --url");
+  });
+
+  test("zipf draws the head most often and stays in range", () => {
+    const draw = zipf(100);
+    const rng = random(7);
+    const counts = new Array(100).fill(0);
+    for (let i = 0; i < 20_000; i++) counts[draw(rng)]++;
+    expect(counts[0]).toBeGreaterThan(counts[9] * 5);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(20_000);
+  });
+});
+
+describe("errors and the exit code", () => {
+  let server: ReturnType<typeof Bun.serve>;
+  let nextId = 0;
+
+  beforeAll(() => {
+    // Registers succeed, reads succeed, every search answers 503.
+    server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch(request) {
+        const url = new URL(request.url);
+        if (request.method === "POST") {
+          return Response.json({ id: `id-${nextId++}`, version: "1.0.0" }, { status: 201 });
+        }
+        if (url.pathname === "/api/v1/search") return Response.json({ error: "down" }, { status: 503 });
+        if (url.pathname === "/api/v1/stats") return Response.json({ cache: null });
+        return Response.json({});
+      },
+    });
+  });
+  afterAll(() => server?.stop(true));
+
+  test("a failing operation is counted by status and makes the exit code 1", async () => {
+    const child = Bun.spawn(
+      [
+        process.execPath,
+        "scripts/load-test.ts",
+        ...["--url", `http://127.0.0.1:${server.port}`, "--duration", "500ms", "--warmup", "0"],
+        ...["--concurrency", "4", "--subjects", "5", "--versions", "1", "--json"],
+      ],
+      { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+    );
+    const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as LoadTestReport;
+    expect(report.operations.search.errors).toBe(report.operations.search.requests);
+    expect(report.operations.search.requests).toBeGreaterThan(0);
+    expect(report.operations.read.errors).toBe(0);
+    expect(report.operations.write.errors).toBe(0);
+    expect(report.errors.by_status).toEqual({ "search 503": report.operations.search.requests });
+    expect(report.cache).toBeNull();
+  });
+});
