@@ -110,6 +110,7 @@ export function toStatsResource(stats: RegistryStats) {
                 hit_rate: figures.hitRate,
                 ...(figures.evictions !== undefined ? { evictions: figures.evictions } : {}),
                 ...(figures.errors !== undefined ? { errors: figures.errors } : {}),
+                ...(figures.breaker !== undefined ? { breaker: figures.breaker } : {}),
               },
             ]),
           ),

@@ -229,6 +229,10 @@ export function createApiSchemas(limits: Limits) {
     hit_rate: z.number().nullable(),
     evictions: z.number().int().optional(),
     errors: z.number().int().optional(),
+    breaker: z
+      .enum(["closed", "open", "half_open"])
+      .optional()
+      .openapi({ description: "State of the circuit breaker in front of the tier (L2)." }),
   });
 
   const stats = z
