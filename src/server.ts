@@ -4,7 +4,7 @@
  * start-up with the setting's name (exit 2). The runtime's own API (server,
  * signals, environment) is reached only through its driver (src/runtime/).
  *
- * On SIGTERM or SIGINT: stop accepting connections, let the requests in
+ * On SIGTERM or SIGINT: stop taking new requests, let the requests in
  * flight finish (up to SHUTDOWN_GRACE_MS, then their connections are
  * closed), close the registry (which flushes the read-count access log and
  * closes the pools), write the last log lines, exit 0. A second signal while
@@ -70,7 +70,7 @@ logger.info(`schema registry listening on http://localhost:${server.port}`, {
 });
 
 async function stop(signal: StopSignal): Promise<void> {
-  logger.info(`${signal}: no longer accepting connections; finishing the requests in flight`);
+  logger.info(`${signal}: no longer taking new requests; finishing the requests in flight`);
   let code = 0;
   try {
     const drained = await settlesWithin(server.shutdown(), SHUTDOWN_GRACE_MS);

@@ -1,11 +1,18 @@
 /**
- * The Deno driver of the entry point (see runtime.ts): `Deno.serve`, whose
- * `shutdown()` stops listening and resolves once the requests in flight are
- * answered, and the `Deno` namespace for environment, signals and memory.
+ * The Deno driver of the entry point (see runtime.ts): `Deno.serve` and the
+ * `Deno` namespace for environment, signals and memory.
+ *
+ * Stopping drains first: on Deno 2.9, `HttpServer.shutdown()` makes the body
+ * of every request in flight unreadable at once (denoland/deno#36809: a
+ * register whose body is still arriving fails), so the server keeps listening
+ * while the requests already in flight finish, answers new ones with 503 and
+ * `Connection: close` (draining.ts), and calls `shutdown()` only once nothing
+ * is in flight.
  *
  * The types of the `Deno` namespace are not part of this project's type
  * check (it runs with Bun's types), so the little used here is declared here.
  */
+import { drainingResponse } from "./draining.ts";
 import type { Runtime } from "./runtime.ts";
 import { STOP_SIGNALS } from "./runtime.ts";
 
@@ -37,6 +44,19 @@ export const denoRuntime: Runtime = {
   serve(options) {
     // Aborting closes the listener and every connection: the forced stop.
     const abort = new AbortController();
+    let inFlight = 0;
+    let draining = false;
+    let idle: (() => void) | null = null;
+    const handler = async (request: Request): Promise<Response> => {
+      if (draining) return drainingResponse(request);
+      inFlight++;
+      try {
+        return await options.fetch(request);
+      } finally {
+        inFlight--;
+        if (inFlight === 0) idle?.();
+      }
+    };
     const server = deno.serve(
       {
         port: options.port,
@@ -45,11 +65,19 @@ export const denoRuntime: Runtime = {
         // Deno prints its own "Listening on" line otherwise; the entry point logs one in JSON.
         onListen: () => {},
       },
-      options.fetch,
+      handler,
     );
     return {
       port: server.addr.port,
-      shutdown: () => server.shutdown(),
+      async shutdown() {
+        draining = true;
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            idle = resolve;
+          });
+        }
+        await server.shutdown();
+      },
       async forceClose() {
         abort.abort();
       },

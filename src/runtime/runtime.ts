@@ -21,7 +21,11 @@ export interface ServeOptions {
 
 export interface RunningServer {
   readonly port: number;
-  /** Stops accepting connections; resolves once the requests in flight are answered. */
+  /**
+   * Stops taking new requests (the listener closes, or new requests are
+   * answered 503 while the server drains); resolves once the requests in
+   * flight are answered.
+   */
   shutdown(): Promise<void>;
   /** Drops every open connection at once (after `shutdown` took too long). */
   forceClose(): Promise<void>;
