@@ -240,6 +240,25 @@ for (const runtime of RUNTIMES) {
       expect(now.body.version).toBe("1.0.0");
     });
 
+    test("counts what it holds in /stats, with the cache's hit rate by tier", async () => {
+      const stats = await call(`${registry.url}/api/v1/stats`);
+      expect(stats.status).toBe(200);
+      expect(stats.body.schemas).toEqual({
+        total: 1,
+        draft: 0,
+        active: 1,
+        deprecated: 0,
+        archived: 0,
+        deleted: 1,
+      });
+      expect(stats.body.subjects).toBe(1);
+      expect(stats.body.storage.inline_bytes).toBeGreaterThan(0);
+      expect(stats.body.storage.object_store_bytes).toBe(0);
+      const tiers = Object.keys(stats.body.cache?.tiers ?? {}).sort();
+      expect(tiers).toEqual(redisUp ? ["l1", "l2"] : ["l1"]);
+      expect(stats.body.cache.tiers.l1.hits + stats.body.cache.tiers.l1.misses).toBeGreaterThan(0);
+    });
+
     test("is healthy and ready, with every component", async () => {
       const ready = await call(`${registry.url}/health/ready`);
       expect(ready.status).toBe(200);
