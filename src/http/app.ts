@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps): RegistryApp {
         { name: "schemas", description: "Register, read, change and delete schemas." },
         { name: "subjects", description: "Subjects and their versions." },
         { name: "search", description: "Find schemas." },
-        { name: "operations", description: "Health and statistics." },
+        { name: "operations", description: "Health probes, Prometheus metrics and statistics." },
       ],
     });
     return c.json(document);
