@@ -4,7 +4,7 @@
  *   bun run scripts/load-test.ts --duration 60s --concurrency 100
  *       [--url http://127.0.0.1:8080] [--mix read=90,write=5,search=5] [--json] [--seed N]
  *       [--runtime bun|deno|in-process] [--embedded] [--warmup 2s] [--subjects 200] [--versions 3]
- *       [--max-requests N] [--allow-remote]
+ *       [--rate N] [--max-requests N] [--allow-remote]
  *
  * Without --url it starts the registry itself on a free port of 127.0.0.1,
  * configured from the environment (DATABASE_URL, REDIS_URL, …; --embedded
@@ -27,6 +27,15 @@
  *   search  GET /search?q=… with a word of the seeded descriptions, sometimes
  *           with a tag or type filter
  *
+ * By default the workers run a closed loop: each sends its next request as
+ * soon as the last one is answered, so the run finds the throughput the
+ * server sustains, and latency is what --concurrency requests in flight cost
+ * (Little's law: mean latency = concurrency / throughput). With --rate N the
+ * load is an open loop instead: N requests per second in all, due on a fixed
+ * schedule whether the server keeps up or not (at most --concurrency in
+ * flight), each one's latency counted from when it was due, so the
+ * percentiles say how the server answers at that rate, queueing included.
+ *
  * It prints throughput and p50/p95/p99 per operation (from a log-linear
  * histogram of its own, under 1 % error), errors by status, and the cache hit
  * rate during the run (the difference of /api/v1/stats before and after), or
@@ -35,7 +44,7 @@
  * tool for the machine it runs on, not for someone else's server.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -55,6 +64,8 @@ export interface LoadTestOptions {
   subjects: number;
   versions: number;
   maxRequests: number;
+  /** Requests per second across all workers (open loop); null: each worker sends as fast as it is answered. */
+  rate: number | null;
   runtime: "bun" | "deno" | "in-process";
   embedded: boolean;
   json: boolean;
@@ -64,7 +75,7 @@ export interface LoadTestOptions {
 const USAGE = `usage: bun run scripts/load-test.ts [--duration 60s] [--concurrency 100] [--url URL]
        [--mix read=90,write=5,search=5] [--json] [--seed N] [--warmup 2s]
        [--runtime bun|deno|in-process] [--embedded] [--subjects 200] [--versions 3]
-       [--max-requests N] [--allow-remote]`;
+       [--rate N] [--max-requests N] [--allow-remote]`;
 
 class UsageError extends Error {}
 
@@ -110,6 +121,7 @@ export function parseOptions(argv: string[]): LoadTestOptions {
       subjects: { type: "string", default: "200" },
       versions: { type: "string", default: "3" },
       "max-requests": { type: "string" },
+      rate: { type: "string" },
       runtime: { type: "string", default: "bun" },
       embedded: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -138,6 +150,7 @@ export function parseOptions(argv: string[]): LoadTestOptions {
     maxRequests: values["max-requests"]
       ? positiveInteger(values["max-requests"], "max-requests")
       : 50_000_000,
+    rate: values.rate ? positiveInteger(values.rate, "rate") : null,
     runtime,
     embedded: values.embedded,
     json: values.json,
@@ -390,6 +403,8 @@ export interface LoadTestReport {
     duration_s: number;
     warmup_s: number;
     concurrency: number;
+    /** Open-loop requests per second; null for a closed loop. */
+    rate: number | null;
     mix: Record<Operation, number>;
     seed: number;
   };
@@ -501,11 +516,24 @@ async function runPhase(
   let writes = 0;
   const started = performance.now();
   const deadline = started + durationMs;
+  const hardStop = deadline + durationMs;
 
   const worker = async (index: number) => {
     const rng = random(options.seed * 7919 + seedOffset * 104_729 + index);
-    while (performance.now() < deadline && issued < options.maxRequests) {
-      issued++;
+    while (issued < options.maxRequests) {
+      // Closed loop: until the deadline. Open loop: until every request due before it was sent,
+      // however late (at most one more duration, so a server that stalls cannot hold the run forever).
+      if (performance.now() >= (options.rate === null ? deadline : hardStop)) break;
+      const ticket = issued++;
+      // Open loop: request k is due at started + k / rate, and its latency counts from then,
+      // so a server that falls behind shows as latency rather than as fewer requests.
+      let due: number | null = null;
+      if (options.rate !== null) {
+        due = started + (ticket * 1000) / options.rate;
+        if (due >= deadline) break;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       let pick = rng() * totalWeight;
       let op: Operation = "read";
       for (let i = 0; i < OPERATIONS.length; i++) {
@@ -551,7 +579,7 @@ async function runPhase(
         path = `/api/v1/search?q=${encodeURIComponent(word)}&limit=20${extra}`;
       }
       const result = operations[op];
-      const begin = performance.now();
+      const begin = due ?? performance.now();
       let failure: string | null = null;
       try {
         const response = await fetch(`${base}${path}`, {
@@ -622,15 +650,12 @@ function freePort(): Promise<number> {
 
 const ROOT = join(import.meta.dir, "..");
 
-/** The server's command: `bun src/server.ts`, or deno.json's `start` task with this project's deno. */
+/** The server's command: `bun src/server.ts`, or `deno task start` with this project's deno. */
 function serverCommand(runtime: "bun" | "deno"): string[] {
   if (runtime === "bun") return [process.execPath, "src/server.ts"];
-  const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")) as { tasks?: { start?: string } };
-  const task = deno.tasks?.start;
-  if (!task?.startsWith("deno ")) throw new Error("deno.json has no `start` task that runs deno");
-  // The task's own words, run directly: `deno task` would put a shell between us and the server.
-  const words = task.split(/\s+/);
-  return [join(ROOT, "node_modules", ".bin", "deno"), ...words.slice(1)];
+  const deno = join(ROOT, "node_modules", ".bin", "deno");
+  if (!existsSync(deno)) throw new Error(`${deno} is missing: npm install first`);
+  return [deno, "task", "start"];
 }
 
 async function waitUntilReady(url: string, child: ChildProcess | null, output: () => string): Promise<void> {
@@ -703,12 +728,22 @@ async function startServer(options: LoadTestOptions): Promise<StartedServer> {
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   const stop = async () => {
-    if (child.exitCode !== null || child.pid === undefined) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    process.kill(-child.pid, "SIGTERM");
-    const timer = setTimeout(() => child.pid && process.kill(-child.pid, "SIGKILL"), 25_000);
-    await exited;
-    clearTimeout(timer);
+    if (child.pid === undefined) return;
+    const group = -child.pid;
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(group, name);
+      } catch {
+        // The group is gone already.
+      }
+    };
+    // The whole group: `deno task` runs the server as a child of its own.
+    signal("SIGTERM");
+    const deadline = Date.now() + 25_000;
+    while (Date.now() < deadline && (child.exitCode === null || (await answers(url)))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    signal("SIGKILL");
   };
   try {
     await waitUntilReady(url, child, () => tail);
@@ -718,9 +753,19 @@ async function startServer(options: LoadTestOptions): Promise<StartedServer> {
   }
   return {
     url,
-    description: `${options.runtime} child process (${command.slice(0, 2).join(" ")}), ${storage}${cache}`,
+    description: `${options.runtime} child process (${command.slice(1).join(" ")}), ${storage}${cache}`,
     stop,
   };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/health/live`);
+    await res.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function redact(url: string): string {
@@ -765,6 +810,7 @@ function report(
       duration_s: options.durationMs / 1000,
       warmup_s: options.warmupMs / 1000,
       concurrency: options.concurrency,
+      rate: options.rate,
       mix: options.mix,
       seed: options.seed,
     },
@@ -781,7 +827,10 @@ function report(
 function formatText(result: LoadTestReport): string {
   const pct = (rate: number | null) => (rate === null ? "n/a" : `${(rate * 100).toFixed(1)} %`);
   const lines = [
-    `load test: ${result.options.concurrency} workers for ${result.elapsed_s} s against ${result.target.url}`,
+    `load test: ${result.options.concurrency} workers for ${result.elapsed_s} s against ${result.target.url}, ` +
+      (result.options.rate === null
+        ? "closed loop (each worker sends as soon as it is answered)"
+        : `open loop at ${result.options.rate} req/s (latency counted from when each request was due)`),
     `server: ${result.target.server}`,
     `mix ${OPERATIONS.map((op) => `${op}=${result.options.mix[op]}`).join(",")}, seed ${result.options.seed}, ` +
       `warm-up ${result.options.warmup_s} s; seeded ${result.seeding.subjects} subjects × ${result.seeding.versions} ` +

@@ -138,4 +138,23 @@ describe("errors and the exit code", () => {
     expect(report.errors.by_status).toEqual({ "search 503": report.operations.search.requests });
     expect(report.cache).toBeNull();
   });
+
+  test("--rate sends exactly the requests due in the duration, on schedule", async () => {
+    const child = Bun.spawn(
+      [
+        process.execPath,
+        "scripts/load-test.ts",
+        ...["--url", `http://127.0.0.1:${server.port}`, "--duration", "1s", "--warmup", "0", "--rate", "200"],
+        ...["--concurrency", "8", "--subjects", "5", "--versions", "1", "--mix", "read=1", "--json"],
+      ],
+      { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+    );
+    const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as LoadTestReport;
+    expect(report.options.rate).toBe(200);
+    expect(report.requests).toBe(200);
+    // Paced, not sent in a burst: the last one was due just before the second was over.
+    expect(report.elapsed_s).toBeGreaterThanOrEqual(0.99);
+  });
 });
