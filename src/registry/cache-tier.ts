@@ -14,6 +14,7 @@ import {
   createInvalidationBus,
   createRetryingBus,
   createTieredCache,
+  type InvalidationBus,
   type RetryingBus,
   type TieredCache,
   type TieredCacheExtras,
@@ -51,6 +52,13 @@ export interface CacheTierDeps {
   /** The primary, for the bus; `embedded` skips the bus. */
   database: { url: string; embedded: boolean };
   logger: Logger;
+  /**
+   * With read replicas: makes this instance's next reads see everything the
+   * primary has committed by now. Awaited before keys another instance
+   * changed are dropped, so the reload cannot come from a replica that has
+   * not replayed that change yet.
+   */
+  catchUp?: () => Promise<void>;
 }
 
 export interface CacheTier {
@@ -108,11 +116,13 @@ export async function createCacheTier(
     });
   }
 
+  const catchUp = deps.catchUp;
+  const cacheBus = bus && catchUp ? catchingUp(bus, catchUp, logger) : bus;
   let cache: TieredCache;
   try {
     cache = await createTieredCache(config, {
       ...options.extras,
-      ...(bus ? { bus } : {}),
+      ...(cacheBus ? { bus: cacheBus } : {}),
       ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
     });
   } catch (error) {
@@ -200,5 +210,33 @@ export async function createCacheTier(
       await bus?.close();
       await busSql?.end({ timeout: 1 });
     },
+  };
+}
+
+/** `bus` whose subscribers hear of other instances' writes only once `catchUp` has resolved (or failed). */
+function catchingUp(bus: InvalidationBus, catchUp: () => Promise<void>, logger: Logger): InvalidationBus {
+  return {
+    get instanceId() {
+      return bus.instanceId;
+    },
+    get channel() {
+      return bus.channel;
+    },
+    publish: (keys, tx) => bus.publish(keys, tx),
+    subscribe(handler) {
+      return bus.subscribe(async (event) => {
+        if (event.source === "remote" || event.source === "resync") {
+          try {
+            await catchUp();
+          } catch (error) {
+            // The primary does not answer: reads go to it (or fail) anyway; drop the keys all the same.
+            logger.warn("could not catch up with the primary before an invalidation", { error });
+          }
+        }
+        await handler(event);
+      });
+    },
+    stats: () => bus.stats(),
+    close: () => bus.close(),
   };
 }

@@ -104,7 +104,12 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   let cacheTier: CacheTier | null = null;
   if (!seams.reader) {
     try {
-      cacheTier = await createCacheTier(storage.cache, { backend, database, logger }, options.cache);
+      const replicas = routed;
+      cacheTier = await createCacheTier(
+        storage.cache,
+        { backend, database, logger, ...(replicas ? { catchUp: () => replicas.catchUp() } : {}) },
+        options.cache,
+      );
     } catch (error) {
       await backend.close();
       await database.stop();

@@ -60,7 +60,8 @@ describe.skipIf(!available)("read replicas (DATABASE_READ_URLS) on a streaming r
 
   beforeAll(async () => {
     cluster = await startReplicaCluster();
-    const env = { DATABASE_READ_URLS: cluster.replicaUrl };
+    // No cache in front of the backend: every read under test must reach the routing (L1 is on by default).
+    const env = { DATABASE_READ_URLS: cluster.replicaUrl, CACHE_L1_MAX_ENTRIES: "0" };
     a = await startTestRegistry({ database: cluster.primaryUrl as `postgres://${string}`, env });
     b = await startTestRegistry({ database: cluster.primaryUrl as `postgres://${string}`, env });
     shared = await register(a, "com.acme.replica.Shared", 1, "written before the pause");
