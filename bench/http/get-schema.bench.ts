@@ -1,0 +1,232 @@
+/**
+ * HTTP load bench of `GET /api/v1/schemas/{id}`: the registry against its
+ * baselines, each in a process of its own on a free port, driven in one run
+ * by wrk (`/usr/bin/wrk`; autocannon when wrk is missing) with the same
+ * connections, in interleaved rounds, printing req/s and the ratios the
+ * issue sets as targets:
+ *
+ *   bare      a bare `Bun.serve` answering the registry's response bytes
+ *   redis     a Hono route answering with one raw ioredis GET of those bytes
+ *   l1        the registry, answered from L1
+ *   l2        the registry with L1 off (CACHE_L1_MAX_ENTRIES=0), answered from L2
+ *
+ * Targets: l1 ≥ 0.85x bare; l2 ≥ 1.0x redis.
+ *
+ *   ./node_modules/.bin/bun bench/http/get-schema.bench.ts
+ *   DURATION=5 ROUNDS=3 CONNECTIONS=64 ./node_modules/.bin/bun bench/http/get-schema.bench.ts
+ *
+ * Needs the machine's PostgreSQL (a fresh database, dropped afterwards) and
+ * Redis (keys under a prefix of the run's own, deleted afterwards). The same
+ * file is the servers' entry point (`--serve <kind>`).
+ */
+import { Hono } from "hono";
+import { Redis } from "ioredis";
+import { loadConfig } from "../../src/config/load-config.ts";
+import { createRegistry } from "../../src/registry/create-registry.ts";
+import { createTestDatabase } from "../../test/support/database.ts";
+import { deleteByPrefix, REDIS_TEST_URL } from "../../test/support/redis.ts";
+
+type Kind = "bare" | "redis" | "l1" | "l2";
+const KINDS: Kind[] = ["bare", "redis", "l1", "l2"];
+const LABELS: Record<Kind, string> = {
+  bare: "bare Bun.serve, same bytes",
+  redis: "Hono + one raw ioredis GET",
+  l1: "registry, L1 hit",
+  l2: "registry, L1 off, L2 hit",
+};
+
+// ---------------------------------------------------------------- servers
+
+async function serve(kind: Kind): Promise<void> {
+  const env = process.env;
+  let fetch: (request: Request) => Response | Promise<Response>;
+  let close = async () => {};
+  if (kind === "bare") {
+    const body = await Bun.file(env.BODY_FILE!).bytes();
+    const headers = { "Content-Type": env.CONTENT_TYPE! };
+    fetch = () => new Response(body, { headers });
+  } else if (kind === "redis") {
+    const redis = new Redis(env.REDIS_URL!);
+    const key = env.REDIS_KEY!;
+    const contentType = env.CONTENT_TYPE!;
+    const app = new Hono();
+    app.get("/api/v1/schemas/:id", async (c) => {
+      const text = await redis.get(key);
+      return text === null ? c.notFound() : c.body(text, 200, { "Content-Type": contentType });
+    });
+    fetch = app.fetch;
+    close = async () => void redis.disconnect();
+  } else {
+    const config = await loadConfig({
+      env: {
+        LOG_LEVEL: "warn",
+        DATABASE_URL: env.DATABASE_URL!,
+        REDIS_URL: env.REDIS_URL!,
+        CACHE_WARM_ON_STARTUP: "false",
+        ...(kind === "l2" ? { CACHE_L1_MAX_ENTRIES: "0" } : {}),
+      },
+    });
+    const registry = await createRegistry(config, { cache: { keyPrefix: env.KEY_PREFIX! } });
+    fetch = registry.app.fetch;
+    close = () => registry.close();
+  }
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch });
+  process.on("SIGTERM", async () => {
+    server.stop(true);
+    await close();
+    process.exit(0);
+  });
+  console.log(`READY ${server.port}`);
+}
+
+interface Child {
+  kind: Kind;
+  port: number;
+  process: ReturnType<typeof Bun.spawn>;
+}
+
+async function spawnServer(kind: Kind, env: Record<string, string>): Promise<Child> {
+  const child = Bun.spawn([process.execPath, import.meta.path, "--serve", kind], {
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let seen = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${kind} server exited before it was ready: ${seen}`);
+    seen += decoder.decode(value);
+    const ready = /READY (\d+)/.exec(seen);
+    if (ready) {
+      reader.releaseLock();
+      // Keep draining so a chatty child never blocks on a full pipe.
+      void (child.stdout as ReadableStream<Uint8Array>).pipeTo(new WritableStream());
+      return { kind, port: Number(ready[1]), process: child };
+    }
+  }
+}
+
+// ---------------------------------------------------------------- load
+
+const WRK = ["/usr/bin/wrk", Bun.which("wrk")].find((path) => path && Bun.file(path).size > 0) ?? null;
+
+async function drive(url: string, seconds: number, connections: number): Promise<number> {
+  if (WRK) {
+    const run = Bun.spawn([WRK, "-t1", `-c${connections}`, `-d${seconds}s`, url], { stdout: "pipe" });
+    const out = await new Response(run.stdout).text();
+    await run.exited;
+    if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`errors under load at ${url}:\n${out}`);
+    const rate = /Requests\/sec:\s+([\d.]+)/.exec(out);
+    if (!rate) throw new Error(`wrk printed no rate:\n${out}`);
+    return Number(rate[1]);
+  }
+  // autocannon ships no types; this is the part of its API used here.
+  type Autocannon = (options: { url: string; connections: number; duration: number }) => Promise<{
+    requests: { average: number };
+    non2xx: number;
+    errors: number;
+  }>;
+  const name: string = "autocannon";
+  const { default: autocannon } = (await import(name)) as { default: Autocannon };
+  const result = await autocannon({ url, connections, duration: seconds });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`errors under load at ${url}`);
+  return result.requests.average;
+}
+
+// ---------------------------------------------------------------- run
+
+async function main(): Promise<void> {
+  const seconds = Number(process.env.DURATION ?? 4);
+  const rounds = Number(process.env.ROUNDS ?? 3);
+  const connections = Number(process.env.CONNECTIONS ?? 64);
+  const run = crypto.randomUUID().slice(0, 8);
+  const keyPrefix = `bench:http:${run}`;
+  const database = await createTestDatabase();
+  const children: Child[] = [];
+  const tmp = `/tmp/get-schema-bench-${run}.body`;
+  try {
+    const base = { DATABASE_URL: database.url, REDIS_URL: REDIS_TEST_URL, KEY_PREFIX: keyPrefix };
+    const l1 = await spawnServer("l1", base);
+    children.push(l1);
+    // A typical schema: a JSON Schema of about 1 KB of content.
+    const properties = Object.fromEntries(
+      Array.from({ length: 24 }, (_, i) => [`field_${i}`, { type: i % 2 ? "string" : "integer" }]),
+    );
+    const created = await fetch(`http://127.0.0.1:${l1.port}/api/v1/schemas`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        subject: "bench.http.Prompt",
+        schema_type: "json",
+        content: { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", properties },
+        metadata: { description: "HTTP bench", tags: ["bench"], owner: "bench" },
+      }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    const path = `/api/v1/schemas/${id}`;
+    const sample = await fetch(`http://127.0.0.1:${l1.port}${path}`);
+    const bytes = await sample.text();
+    const contentType = sample.headers.get("Content-Type") ?? "application/json";
+    await Bun.write(tmp, bytes);
+    const redisKey = `${keyPrefix}:raw`;
+    const redis = new Redis(REDIS_TEST_URL);
+    await redis.set(redisKey, bytes);
+    redis.disconnect();
+
+    children.push(await spawnServer("l2", base));
+    children.push(await spawnServer("bare", { BODY_FILE: tmp, CONTENT_TYPE: contentType }));
+    children.push(
+      await spawnServer("redis", {
+        REDIS_URL: REDIS_TEST_URL,
+        REDIS_KEY: redisKey,
+        CONTENT_TYPE: contentType,
+      }),
+    );
+    const byKind = new Map(children.map((child) => [child.kind, child]));
+    const urlOf = (kind: Kind) => `http://127.0.0.1:${byKind.get(kind)!.port}${path}`;
+
+    console.log(
+      `GET ${path}: ${bytes.length} bytes (${contentType}); ${WRK ? `wrk -t1 -c${connections}` : `autocannon -c ${connections}`}, ${rounds} rounds of ${seconds} s each, interleaved`,
+    );
+    // Warm-up: fills the caches (l2's first read loads from PostgreSQL) and the JIT of every process.
+    for (const kind of KINDS) await drive(urlOf(kind), 1, connections);
+
+    const rates: Record<Kind, number[]> = { bare: [], redis: [], l1: [], l2: [] };
+    for (let round = 0; round < rounds; round++) {
+      for (const kind of KINDS) rates[kind].push(await drive(urlOf(kind), seconds, connections));
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    console.log("");
+    for (const kind of KINDS) {
+      const each = rates[kind].map((r) => Math.round(r).toLocaleString("en")).join(" / ");
+      console.log(
+        `${LABELS[kind].padEnd(30)} median ${Math.round(median(rates[kind])).toLocaleString("en").padStart(7)} req/s  (${each})`,
+      );
+    }
+    const perRound = (a: Kind, b: Kind) => rates[a].map((rate, i) => rate / rates[b][i]!);
+    const show = (a: Kind, b: Kind, target: number) => {
+      const ratios = perRound(a, b);
+      const m = median(ratios);
+      console.log(
+        `${a} / ${b}: median ${m.toFixed(2)}x (rounds ${ratios.map((r) => r.toFixed(2)).join(", ")}); target ≥ ${target.toFixed(2)}x: ${m >= target ? "met" : "NOT met"}`,
+      );
+    };
+    console.log("");
+    show("l1", "bare", 0.85);
+    show("l2", "redis", 1.0);
+  } finally {
+    for (const child of children) child.process.kill("SIGTERM");
+    await Promise.all(children.map((child) => child.process.exited));
+    await database.drop();
+    await deleteByPrefix(keyPrefix);
+    await Bun.file(tmp)
+      .delete()
+      .catch(() => {});
+  }
+}
+
+const serveAt = process.argv.indexOf("--serve");
+if (serveAt >= 0) await serve(process.argv[serveAt + 1] as Kind);
+else await main();
