@@ -55,7 +55,20 @@ describe.skipIf(!available)("read replicas (DATABASE_READ_URLS) on a streaming r
   /** Both instances have read the replica's position since everything so far was replayed. */
   async function replicaCaughtUp(): Promise<void> {
     await cluster.waitForReplay();
-    await Promise.all([routedOf(a).checkReplica(0), routedOf(b).checkReplica(0)]);
+    await Promise.all([upAgain(a), upAgain(b)]);
+  }
+
+  /** The health check reads the replica's position now; a replica just restarted may take a moment to answer. */
+  async function upAgain(api: TestRegistry): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        return await routedOf(api).checkReplica(0);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await Bun.sleep(50);
+      }
+    }
   }
 
   beforeAll(async () => {
@@ -66,12 +79,13 @@ describe.skipIf(!available)("read replicas (DATABASE_READ_URLS) on a streaming r
     b = await startTestRegistry({ database: cluster.primaryUrl as `postgres://${string}`, env });
     shared = await register(a, "com.acme.replica.Shared", 1, "written before the pause");
     await replicaCaughtUp();
-  });
+    // initdb, two server starts and a base backup: a few seconds, more on a busy machine.
+  }, 60_000);
 
   afterAll(async () => {
     await Promise.allSettled([a?.close(), b?.close()]);
     await cluster?.stop();
-  });
+  }, 30_000);
 
   test("the registry says it reads from a replica, and /health lists it", async () => {
     expect(a.registry.storageMode).toEndWith("with 1 read replica");

@@ -116,7 +116,8 @@ interface Replica {
   /** Consecutive failures, for the back-off. */
   streak: number;
   retryAt: number;
-  refreshing: boolean;
+  /** The position query in flight, if any. */
+  refreshing: Promise<void> | null;
   lastRefreshAt: number;
 }
 
@@ -168,7 +169,7 @@ export class ReadRouter {
       failures: 0,
       streak: 0,
       retryAt: 0,
-      refreshing: false,
+      refreshing: null,
       lastRefreshAt: Number.NEGATIVE_INFINITY,
     }));
   }
@@ -257,6 +258,8 @@ export class ReadRouter {
 
   /** Reads the replica's position now and reports whether it can serve; for health checks. */
   async check(index: number): Promise<ReplicaStatus> {
+    // A read that began before the call may predate what the caller wants to know: wait it out, ask anew.
+    await this.replicas[index]!.refreshing;
     await this.refreshNow(index);
     return this.replicas[index]!.status;
   }
@@ -301,10 +304,16 @@ export class ReadRouter {
     void this.refreshNow(index);
   }
 
-  private async refreshNow(index: number): Promise<void> {
+  /** Reads the replica's position, or joins the read in flight. */
+  private refreshNow(index: number): Promise<void> {
     const replica = this.replicas[index]!;
-    if (replica.refreshing) return;
-    replica.refreshing = true;
+    replica.refreshing ??= this.readPosition(replica, index).finally(() => {
+      replica.refreshing = null;
+    });
+    return replica.refreshing;
+  }
+
+  private async readPosition(replica: Replica, index: number): Promise<void> {
     replica.lastRefreshAt = this.now();
     try {
       const lsn = await this.positions.replica(index);
@@ -324,8 +333,6 @@ export class ReadRouter {
       replica.streak = 0;
     } catch (error) {
       if (!this.stopped) this.markDown(index, error);
-    } finally {
-      replica.refreshing = false;
     }
   }
 
