@@ -144,16 +144,25 @@ export function contentKey(record: SchemaRecord): string {
   return `content:${record.schemaType}:${record.contentHash}`;
 }
 
+/** Largest content cached, bytes: L1's per-entry bound (see cache/index.ts), and what is worth a Redis value. */
+export const MAX_CACHED_CONTENT_BYTES = 1024 * 1024;
+
 /**
  * Caches what `tier.load` returns (content kept in the object store) under
- * the content's hash. L1 keeps values up to its per-entry byte bound only, so
- * a large content never pushes out thousands of small schemas.
+ * the content's hash, up to `maxBytes` of canonical content: a larger one is
+ * loaded from the store each time, so it never pushes thousands of small
+ * schemas out of L1 nor sits in Redis as a multi-megabyte value.
  */
-export function cacheContentLoads(tier: ContentTier, cache: TieredCache): ContentTier {
+export function cacheContentLoads(
+  tier: ContentTier,
+  cache: TieredCache,
+  maxBytes: number = MAX_CACHED_CONTENT_BYTES,
+): ContentTier {
   return {
     place: (content) => tier.place(content),
     discard: (placed) => tier.discard(placed),
     async load(record) {
+      if (record.contentSize > maxBytes) return tier.load(record);
       const value = await cache.get(contentKey(record), async () => {
         const loaded = await tier.load(record);
         // A tier answering "nothing" for a row that names its content is an error, not a negative entry.

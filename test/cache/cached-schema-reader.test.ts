@@ -16,6 +16,7 @@ import {
   cacheInvalidationListener,
   createCachedSchemaReader,
   keysOf,
+  MAX_CACHED_CONTENT_BYTES,
   toCacheStatsReport,
 } from "../../src/registry/cached-schema-reader.ts";
 import { inlineContentTier } from "../../src/registry/content-tier.ts";
@@ -163,6 +164,11 @@ describe("content of object-store rows", () => {
     expect(loads).toBe(1);
     await tier.load({ ...stored, contentHash: "cd".repeat(32) });
     expect(loads).toBe(2);
+    // Over the bound: straight from the store every time.
+    const large = { ...stored, contentHash: "ef".repeat(32), contentSize: MAX_CACHED_CONTENT_BYTES + 1 };
+    await tier.load(large);
+    await tier.load(large);
+    expect(loads).toBe(4);
   });
 });
 
