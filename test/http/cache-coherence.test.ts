@@ -229,6 +229,11 @@ describe.skipIf(!available)("two instances on one PostgreSQL and one Redis", () 
     expect((await a.queries("getById")) - coldBefore).toBe(1);
   });
 
+  test("/health lists Redis as up and not critical", async () => {
+    const { body } = await a.call("GET", "/health");
+    expect(body.components.redis).toMatchObject({ status: "up", critical: false });
+  });
+
   test("/stats reports both tiers with the breaker closed", async () => {
     const { body } = await a.call("GET", "/api/v1/stats");
     expect(Object.keys(body.cache.tiers).sort()).toEqual(["l1", "l2"]);
