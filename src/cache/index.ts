@@ -20,7 +20,12 @@ export type {
   NotifySql,
 } from "./bus/invalidation-bus.ts";
 export { createInvalidationBus } from "./bus/invalidation-bus.ts";
-export { createRetryingBus, type RetryingBus, type RetryingBusOptions } from "./bus/retrying-bus.ts";
+export {
+  createRetryingBus,
+  type RetryingBus,
+  type RetryingBusOptions,
+  type RetryingBusStats,
+} from "./bus/retrying-bus.ts";
 export { CACHE_FORMAT_VERSION, cacheKeys, createKeyNamespace, type KeyNamespace } from "./keys.ts";
 export type { MemoryCacheOptions, MemoryCacheStats } from "./l1/memory-cache.ts";
 export type { BreakerState, BreakerStats } from "./l2/circuit-breaker.ts";

@@ -113,6 +113,11 @@ export async function createCacheTier(
         }
       },
       onConnected: () => logger.info("the cache invalidation bus listens on PostgreSQL"),
+      onPublishError: (error, keys) =>
+        logger.warn("could not tell other instances of an invalidation; sending it again shortly", {
+          keys,
+          error,
+        }),
     });
   }
 

@@ -1,10 +1,18 @@
 /**
- * An invalidation bus that does not hold up start-up: an instance must start
- * (and answer 503, live but unready) while PostgreSQL is down, so the bus's
- * LISTEN is tried once at start and then again in the background until it
- * succeeds. Meanwhile invalidations act on this instance (L1 and L2) only;
- * once listening, subscribers get a resync ("drop everything local"), since
- * whatever other instances published before was not heard.
+ * An invalidation bus that neither holds up start-up nor loses a message to
+ * a passing database failure.
+ *
+ * - An instance must start (and answer 503, live but unready) while
+ *   PostgreSQL is down, so LISTEN is tried once at start and then again in
+ *   the background until it succeeds; once listening, subscribers get a
+ *   resync ("drop everything local"), since what other instances published
+ *   meanwhile was not heard.
+ * - `publish` without a transaction (the registry's, after a commit) always
+ *   applies the invalidation here at once. When the NOTIFY cannot be sent
+ *   (not listening yet, or it failed), its keys wait and are sent again with
+ *   backoff: the other instances would otherwise serve the old value until
+ *   its TTL. Up to `maxPendingKeys`; beyond, the oldest are dropped and counted.
+ *   With a transaction, a failure is the caller's (the write fails with it).
  */
 import type {
   InvalidationBus,
@@ -17,19 +25,32 @@ import type {
 export interface RetryingBusOptions {
   instanceId?: string;
   channel?: string;
-  /** First wait before trying again; doubles up to `maxDelayMs`. Default 500 ms. */
+  /** First wait before trying again (LISTEN, or a NOTIFY); doubles up to `maxDelayMs`. Default 500 ms. */
   initialDelayMs?: number;
   /** Default 15,000 ms. */
   maxDelayMs?: number;
-  /** Told of each failed attempt. */
+  /** Keys kept for a later NOTIFY. Default 10,000. */
+  maxPendingKeys?: number;
+  /** Told of each failed LISTEN attempt. */
   onError?: (error: unknown, attempt: number) => void;
+  /** Told of each NOTIFY that failed (its keys are sent again later). */
+  onPublishError?: (error: unknown, keys: number) => void;
   /** Told when the bus listens after having failed at start. */
   onConnected?: () => void;
+}
+
+export interface RetryingBusStats extends InvalidationBusStats {
+  /** Keys invalidated here whose NOTIFY is still to be sent. */
+  pendingKeys: number;
+  /** Keys dropped from the pending list when it was full (other instances may serve them stale until TTL). */
+  droppedKeys: number;
+  publishFailures: number;
 }
 
 export interface RetryingBus extends InvalidationBus {
   /** Whether LISTEN is in place. */
   readonly connected: boolean;
+  stats(): RetryingBusStats;
 }
 
 /** `connect` opens the real bus (createInvalidationBus on a client of its own). */
@@ -40,14 +61,56 @@ export async function createRetryingBus(
   const handlers = new Set<InvalidationHandler>();
   const initialDelay = options.initialDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 15_000;
+  const maxPending = options.maxPendingKeys ?? 10_000;
+  const instanceId = options.instanceId ?? crypto.randomUUID();
   let inner: InvalidationBus | null = null;
   let closed = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let listenTimer: ReturnType<typeof setTimeout> | undefined;
+  let resendTimer: ReturnType<typeof setTimeout> | undefined;
+  let resendDelay = initialDelay;
   let attempt = 0;
   let localOnly = 0;
+  let droppedKeys = 0;
+  let publishFailures = 0;
+  // A Set keeps insertion order: the first keys are the oldest, dropped first when full.
+  const pending = new Set<string>();
 
   const dispatch = async (event: InvalidationEvent): Promise<void> => {
     await Promise.allSettled([...handlers].map(async (handler) => handler(event)));
+  };
+
+  const keep = (keys: readonly string[]): void => {
+    for (const key of keys) {
+      pending.delete(key);
+      pending.add(key);
+    }
+    for (const key of pending) {
+      if (pending.size <= maxPending) break;
+      pending.delete(key);
+      droppedKeys++;
+    }
+  };
+
+  const resend = async (): Promise<void> => {
+    resendTimer = undefined;
+    if (closed || inner === null || pending.size === 0) return;
+    const keys = [...pending];
+    pending.clear();
+    try {
+      await inner.publish(keys);
+      resendDelay = initialDelay;
+    } catch (error) {
+      publishFailures++;
+      options.onPublishError?.(error, keys.length);
+      keep(keys);
+      scheduleResend();
+    }
+  };
+
+  const scheduleResend = (): void => {
+    if (closed || resendTimer !== undefined) return;
+    resendTimer = setTimeout(() => void resend(), resendDelay);
+    resendDelay = Math.min(resendDelay * 2, maxDelay);
   };
 
   const tryConnect = async (): Promise<boolean> => {
@@ -67,19 +130,19 @@ export async function createRetryingBus(
     }
   };
 
-  const schedule = (delay: number): void => {
-    timer = setTimeout(async () => {
+  const scheduleListen = (delay: number): void => {
+    listenTimer = setTimeout(async () => {
       if (closed) return;
       if (await tryConnect()) {
         if (closed) return;
         options.onConnected?.();
         await dispatch({ keys: "all", origin: instanceId, source: "resync", transactional: false });
-      } else schedule(Math.min(delay * 2, maxDelay));
+        await resend();
+      } else scheduleListen(Math.min(delay * 2, maxDelay));
     }, delay);
   };
 
-  const instanceId = options.instanceId ?? crypto.randomUUID();
-  if (!(await tryConnect())) schedule(initialDelay);
+  if (!(await tryConnect())) scheduleListen(initialDelay);
 
   return {
     get instanceId() {
@@ -92,16 +155,29 @@ export async function createRetryingBus(
       return inner !== null;
     },
     async publish(keys: readonly string[], tx?: NotifySql) {
-      if (inner !== null) return inner.publish(keys, tx);
       if (keys.length === 0) return;
-      localOnly++;
-      await dispatch({ keys, origin: instanceId, source: "local", transactional: false });
+      if (inner === null) {
+        localOnly++;
+        await dispatch({ keys, origin: instanceId, source: "local", transactional: false });
+        keep(keys);
+        return;
+      }
+      if (tx !== undefined) return inner.publish(keys, tx);
+      try {
+        // Applies locally first, then NOTIFYs: a failure can only be the NOTIFY's.
+        await inner.publish(keys);
+      } catch (error) {
+        publishFailures++;
+        options.onPublishError?.(error, keys.length);
+        keep(keys);
+        scheduleResend();
+      }
     },
     subscribe(handler: InvalidationHandler) {
       handlers.add(handler);
       return () => handlers.delete(handler);
     },
-    stats(): InvalidationBusStats {
+    stats(): RetryingBusStats {
       const base = inner?.stats() ?? {
         published: 0,
         notificationsSent: 0,
@@ -110,11 +186,18 @@ export async function createRetryingBus(
         malformed: 0,
         lastDeliveryMs: null,
       };
-      return { ...base, published: base.published + localOnly };
+      return {
+        ...base,
+        published: base.published + localOnly,
+        pendingKeys: pending.size,
+        droppedKeys,
+        publishFailures,
+      };
     },
     async close() {
       closed = true;
-      clearTimeout(timer);
+      clearTimeout(listenTimer);
+      clearTimeout(resendTimer);
       handlers.clear();
       await inner?.close();
     },
