@@ -138,6 +138,20 @@ export interface StorageBackend {
   /** The most read schemas of the recent past (from `popular_schemas`). */
   popularSchemas(limit: number): Promise<PopularSchema[]>;
 
+  /**
+   * Of `keys`, the object-store content keys some schema row points at,
+   * soft-deleted rows included (their content must survive until the row is
+   * gone). Ask the primary, or inside `transaction()`: a lagging replica could
+   * miss a reference and let its object be removed.
+   */
+  contentKeysReferenced(keys: readonly string[]): Promise<Set<string>>;
+  /**
+   * Locks an object-store content key until the transaction ends: `shared` to
+   * commit a row that points at it, `exclusive` to remove its object. Only
+   * inside `transaction()`; see registry/object-content-tier.ts for the protocol.
+   */
+  lockContentKey(key: string, mode: "shared" | "exclusive"): Promise<void>;
+
   /** Round trip to the database; throws `unavailable` when it does not answer. */
   ping(): Promise<void>;
   /** Flushes the access log and closes connections. */

@@ -82,6 +82,9 @@ const consoleLog: BackendLog = {
   error: (message, error) => console.error(message, error),
 };
 
+/** First key of the advisory locks on object-store content keys ("S3"). */
+const CONTENT_KEY_LOCKS = 0x5333;
+
 /** Statement timeout inside a refresh's own transaction: a refresh may take longer than a request. */
 const REFRESH_STATEMENT_TIMEOUT = "120s";
 
@@ -515,6 +518,34 @@ export class PostgresBackend implements StorageBackend {
 
   get viewRefreshFailures(): number {
     return this.shared.views.failures;
+  }
+
+  // ---------------------------------------------------- object-store content
+
+  async contentKeysReferenced(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    return this.guard(async () => {
+      const rows = await this.db<{ content_key: string }[]>`
+        SELECT DISTINCT content_key FROM schemas WHERE content_key = ANY(${keys as string[]}::text[])`;
+      return new Set(rows.map((row) => row.content_key));
+    });
+  }
+
+  async lockContentKey(key: string, mode: "shared" | "exclusive"): Promise<void> {
+    if (!this.tx) {
+      throw new RegistryError(
+        "internal",
+        "a content key lock lasts until its transaction ends: take it inside transaction()",
+      );
+    }
+    await this.guard(async () => {
+      // The two-key form: a lock space of its own, apart from registry_register's subject locks.
+      if (mode === "shared") {
+        await this.db`SELECT pg_advisory_xact_lock_shared(${CONTENT_KEY_LOCKS}::int4, hashtext(${key}))`;
+      } else {
+        await this.db`SELECT pg_advisory_xact_lock(${CONTENT_KEY_LOCKS}::int4, hashtext(${key}))`;
+      }
+    });
   }
 
   // -------------------------------------------------------------- lifecycle

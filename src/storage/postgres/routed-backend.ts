@@ -151,6 +151,15 @@ export class RoutedBackend implements StorageBackend {
     this.primary.recordRead(schemaId);
   }
 
+  /** On the primary: a replica that lags could miss a reference. */
+  contentKeysReferenced(keys: readonly string[]): Promise<Set<string>> {
+    return this.primary.contentKeysReferenced(keys);
+  }
+
+  lockContentKey(key: string, mode: "shared" | "exclusive"): Promise<void> {
+    return this.primary.lockContentKey(key, mode);
+  }
+
   // ---------------------------------------------------------- consistency
 
   /** See ReadRouter.catchUp: this instance's next reads see everything committed on the primary by now. */
