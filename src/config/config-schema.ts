@@ -141,6 +141,25 @@ const s3Section = v.strictObject({
   force_path_style: v.optional(boolean, false),
   /** S3_PRESIGN_EXPIRY_SECONDS: lifetime of presigned URLs; S3 allows at most seven days. */
   presign_expiry_seconds: v.optional(integer(1, 604_800), 3600),
+  /**
+   * S3_PUBLIC_ENDPOINT: the endpoint presigned URLs name, when clients reach the
+   * store at another address than the server does (MinIO inside compose); default S3_ENDPOINT.
+   */
+  public_endpoint: v.optional(url(["https:", "http:"])),
+  /** S3_UPLOAD_EXPIRY_SECONDS: lifetime of a direct-upload URL; an upload never registered is swept after it. */
+  upload_expiry_seconds: v.optional(integer(1, 604_800), 3600),
+  /**
+   * S3_SWEEP_INTERVAL_SECONDS: how often the server removes orphaned objects and
+   * expired uploads (each instance, with jitter); 0 turns the in-server sweep off
+   * (scripts/s3-sweep.ts does the same job on demand).
+   */
+  sweep_interval_seconds: v.optional(integer(0, 604_800), 3600),
+  /**
+   * S3_SWEEP_GRACE_SECONDS: an unreferenced object younger than this is kept, since
+   * its row may not be committed yet. At least 15 minutes: a register rewrites an
+   * object older than 10 minutes to make it young again.
+   */
+  sweep_grace_seconds: v.optional(integer(900, 604_800), 3600),
 });
 
 const storageSection = v.strictObject({
@@ -240,6 +259,12 @@ export interface S3Config {
   endpoint: string | null;
   forcePathStyle: boolean;
   presignExpirySeconds: number;
+  /** null: presigned URLs name `endpoint`. */
+  publicEndpoint: string | null;
+  uploadExpirySeconds: number;
+  /** 0: no sweep inside the server. */
+  sweepIntervalSeconds: number;
+  sweepGraceSeconds: number;
 }
 
 export interface LimitsConfig {
@@ -319,6 +344,10 @@ export function toConfig(input: ConfigInput): Config {
             endpoint: s3.endpoint ?? null,
             forcePathStyle: s3.force_path_style,
             presignExpirySeconds: s3.presign_expiry_seconds,
+            publicEndpoint: s3.public_endpoint ?? null,
+            uploadExpirySeconds: s3.upload_expiry_seconds,
+            sweepIntervalSeconds: s3.sweep_interval_seconds,
+            sweepGraceSeconds: s3.sweep_grace_seconds,
           }
         : null,
     },

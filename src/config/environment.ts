@@ -34,6 +34,10 @@ export const ENV_BINDINGS: Readonly<Record<string, string>> = {
   S3_ENDPOINT: "storage.s3.endpoint",
   S3_FORCE_PATH_STYLE: "storage.s3.force_path_style",
   S3_PRESIGN_EXPIRY_SECONDS: "storage.s3.presign_expiry_seconds",
+  S3_PUBLIC_ENDPOINT: "storage.s3.public_endpoint",
+  S3_UPLOAD_EXPIRY_SECONDS: "storage.s3.upload_expiry_seconds",
+  S3_SWEEP_INTERVAL_SECONDS: "storage.s3.sweep_interval_seconds",
+  S3_SWEEP_GRACE_SECONDS: "storage.s3.sweep_grace_seconds",
 };
 
 /** Names the configuration file; `--config <path>` on the command line wins over it. */

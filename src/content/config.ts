@@ -24,8 +24,13 @@ export const S3_DEFAULTS = {
   forcePathStyle: false,
   /** Content of this size or more goes to the object store (issue 4: 1 MiB). */
   minSizeBytes: MiB,
-  /** Largest object the registry reads back from a client upload (API.md's MAX_SCHEMA_BYTES). */
-  maxObjectBytes: 16 * MiB,
+  /**
+   * Largest client upload the registry accepts and reads back. The upload is
+   * the text as the client wrote it (pretty printed, say); its canonical form
+   * is then held to MAX_SCHEMA_BYTES like any content. `s3ConfigFromApp`
+   * allows twice MAX_SCHEMA_BYTES, the allowance a request body gets.
+   */
+  maxObjectBytes: 32 * MiB,
   /** Presigned GET lifetime: one hour. */
   presignExpirySeconds: 3600,
   /** Presigned PUT lifetime for direct uploads; unregistered uploads are swept after it. */
@@ -149,8 +154,15 @@ export function s3ConfigFromApp(config: Config): S3Config | null {
     forcePathStyle: s3.forcePathStyle,
     minSizeBytes: s3.minSizeBytes,
     presignExpirySeconds: s3.presignExpirySeconds,
-    maxObjectBytes: config.storage.maxSchemaBytes,
+    publicEndpoint: s3.publicEndpoint,
+    uploadExpirySeconds: s3.uploadExpirySeconds,
+    maxObjectBytes: uploadLimitFor(config.storage.maxSchemaBytes),
   });
+}
+
+/** The largest direct upload for a content limit: the same allowance a request body gets (twice the content). */
+export function uploadLimitFor(maxSchemaBytes: number): number {
+  return 2 * maxSchemaBytes;
 }
 
 function stripUnset<T extends object>(input: T): Partial<T> {

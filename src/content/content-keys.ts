@@ -7,14 +7,13 @@
  */
 import type { SchemaType } from "../domain/types.ts";
 
-const EXTENSIONS: Record<SchemaType, string> = { json: ".json", avro: ".avsc", protobuf: ".proto" };
+/**
+ * Objects are stored with the Content-Type the registry's own content route
+ * serves, so a presigned GET answers exactly like `GET /schemas/{id}/content`.
+ */
+export { CONTENT_MEDIA_TYPES } from "../http/media-types.ts";
 
-/** The Content-Type objects are stored with, so a presigned GET answers with it. */
-export const CONTENT_MEDIA_TYPES: Record<SchemaType, string> = {
-  json: "application/schema+json",
-  avro: "application/json",
-  protobuf: "text/plain; charset=utf-8",
-};
+const EXTENSIONS: Record<SchemaType, string> = { json: ".json", avro: ".avsc", protobuf: ".proto" };
 
 export const UPLOADS_FOLDER = "uploads/";
 

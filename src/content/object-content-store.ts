@@ -5,8 +5,8 @@
  * runs the direct-upload flow: a ticket with a presigned PUT to a staging key,
  * a size-checked read of what the client sent, and removal of the staging
  * object once the content has been registered under its own key. It is what
- * an object-store implementation of the registry's `ContentStore` seam
- * (src/registry/content-store.ts) is built on.
+ * the registry's object-store tier (src/registry/object-content-tier.ts) is
+ * built on.
  */
 import type { SchemaType } from "../domain/types.ts";
 import { RegistryError } from "../errors.ts";
@@ -80,8 +80,13 @@ export class ObjectContentStore {
    * before the row that will use it commits: then it is written again, which
    * renews its age.
    */
-  async putContent(bytes: Uint8Array, schemaType: SchemaType): Promise<StoredContent> {
-    const sha256 = await sha256Hex(bytes);
+  async putContent(
+    bytes: Uint8Array,
+    schemaType: SchemaType,
+    options: { sha256?: string } = {},
+  ): Promise<StoredContent> {
+    // A caller that has just hashed these bytes (the registry's content hash) spares a second pass over them.
+    const sha256 = options.sha256 ?? (await sha256Hex(bytes));
     const key = contentKey(this.prefix, sha256, schemaType);
     const contentType = CONTENT_MEDIA_TYPES[schemaType];
     const existing = await this.objects.head(key);
@@ -98,12 +103,37 @@ export class ObjectContentStore {
    * Reads content back and checks it against the hash in its key, so bytes
    * altered in storage or in transit are never served as the schema.
    */
-  async readContent(key: string): Promise<Uint8Array> {
-    const bytes = await this.objects.get(key);
+  async readContent(key: string, options: { size?: number } = {}): Promise<Uint8Array> {
+    const bytes =
+      options.size === undefined ? await this.objects.get(key) : await this.readSized(key, options.size);
     const expected = hashOfContentKey(this.prefix, key);
     if (expected !== null && (await sha256Hex(bytes)) !== expected) {
       throw new RegistryError("internal", "stored content does not match its hash");
     }
+    return bytes;
+  }
+
+  /**
+   * Reads an object whose size the caller knows (the row's content_size) into
+   * one buffer of that size as it streams in: no list of chunks to join, so
+   * a large content costs its size once, not twice.
+   */
+  private async readSized(key: string, size: number): Promise<Uint8Array> {
+    const { body } = await this.objects.getStream(key);
+    const bytes = new Uint8Array(size);
+    const reader = body.getReader();
+    let offset = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (offset + value.byteLength > size) {
+        await reader.cancel();
+        throw new RegistryError("internal", "stored content is larger than its row says");
+      }
+      bytes.set(value, offset);
+      offset += value.byteLength;
+    }
+    if (offset !== size) throw new RegistryError("internal", "stored content is smaller than its row says");
     return bytes;
   }
 

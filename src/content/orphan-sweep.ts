@@ -7,7 +7,9 @@
  * Safety against a concurrent register: an object is removed only when it is
  * older than the grace period both when listed and when looked at again right
  * before deletion. A register that reuses an old object rewrites it first
- * (ObjectContentStore.putContent), which makes it young again.
+ * (ObjectContentStore.putContent), which makes it young again. The registry
+ * closes the last gap with `guardRemoval`: each removal runs under its lock on
+ * the key with the reference check repeated (see object-content-tier.ts).
  */
 import { classifyKey } from "./content-keys.ts";
 import type { ObjectInfo, ObjectStore } from "./object-store.ts";
@@ -29,6 +31,12 @@ export interface SweepOptions {
   isReferenced(keys: string[]): Promise<Set<string>>;
   graceMs?: number;
   uploadExpiryMs?: number;
+  /**
+   * Wraps the removal of one content object, e.g. to hold a lock on its key and
+   * check again that no row references it; answers whether it was removed.
+   * Without it the batch's reference check stands.
+   */
+  guardRemoval?(key: string, remove: () => Promise<boolean>): Promise<boolean>;
   /** Report what would be removed, remove nothing. */
   dryRun?: boolean;
   batchSize?: number;
@@ -65,6 +73,7 @@ export async function sweepOrphans(options: SweepOptions): Promise<SweepReport> 
     batchSize = SWEEP_DEFAULTS.batchSize,
     concurrency = SWEEP_DEFAULTS.concurrency,
     now = Date.now,
+    guardRemoval,
   } = options;
   const started = now();
   const report: SweepReport = {
@@ -116,7 +125,9 @@ export async function sweepOrphans(options: SweepOptions): Promise<SweepReport> 
     const orphans = old.filter((info) => !referenced.has(info.key));
     report.referenced += old.length - orphans.length;
     await runLimited(orphans, async (info) => {
-      if (await removeIfStillOld(info, graceMs)) {
+      const remove = () => removeIfStillOld(info, graceMs);
+      const removed = guardRemoval && !dryRun ? await guardRemoval(info.key, remove) : await remove();
+      if (removed) {
         report.orphansDeleted++;
         report.orphanBytesDeleted += info.size;
       } else {

@@ -61,6 +61,10 @@ describe("defaults", () => {
       endpoint: null,
       forcePathStyle: false,
       presignExpirySeconds: 3600,
+      publicEndpoint: null,
+      uploadExpirySeconds: 3600,
+      sweepIntervalSeconds: 3600,
+      sweepGraceSeconds: 3600,
     });
   });
 });

@@ -7,7 +7,6 @@ import { loadConfig } from "../../src/config/load-config.ts";
 import {
   MAX_PRESIGN_SECONDS,
   resolveS3Config,
-  S3_DEFAULTS,
   s3ConfigFromApp,
 } from "../../src/content/config.ts";
 import { classifyKey, contentKey, sha256Hex, uploadKey } from "../../src/content/content-keys.ts";
@@ -60,6 +59,8 @@ describe("configuration", () => {
         S3_FORCE_PATH_STYLE: "true",
         S3_MIN_SIZE_BYTES: "2048",
         S3_PRESIGN_EXPIRY_SECONDS: "600",
+        S3_PUBLIC_ENDPOINT: "http://localhost:9000",
+        S3_UPLOAD_EXPIRY_SECONDS: "900",
         MAX_SCHEMA_BYTES: "1000000",
       },
     });
@@ -71,8 +72,10 @@ describe("configuration", () => {
       forcePathStyle: true,
       minSizeBytes: 2048,
       presignExpirySeconds: 600,
-      maxObjectBytes: 1_000_000,
-      uploadExpirySeconds: S3_DEFAULTS.uploadExpirySeconds,
+      publicEndpoint: "http://localhost:9000",
+      // An upload is the client's text, which may be pretty printed: twice the content limit, as for a body.
+      maxObjectBytes: 2_000_000,
+      uploadExpirySeconds: 900,
     });
     expect(s3ConfigFromApp(await loadConfig({ env: {} }))).toBeNull();
   });

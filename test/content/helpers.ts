@@ -41,3 +41,18 @@ export async function rejection(promise: Promise<unknown>): Promise<RegistryErro
   }
   throw new Error("expected the operation to fail");
 }
+
+/**
+ * A valid JSON Schema whose canonical form is about `bytes` long (within a
+ * few KiB): properties with long descriptions, differing by `seed`. Validation
+ * cost grows with the number of nodes, so the bulk is in strings.
+ */
+export function largeJsonSchema(bytes: number, seed = 1): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  const chunk = 4096;
+  const words = `lorem ipsum dolor sit amet ${seed} `;
+  const text = words.repeat(Math.ceil(chunk / words.length)).slice(0, chunk);
+  const count = Math.max(1, Math.round(bytes / (chunk + 60)));
+  for (let i = 0; i < count; i++) properties[`field_${seed}_${i}`] = { type: "string", description: text };
+  return { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", properties };
+}

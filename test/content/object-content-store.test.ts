@@ -128,13 +128,13 @@ describe("direct upload", () => {
 
   test("ticket requests over the limit or without a length are refused", async () => {
     const tooBig = await rejection(
-      s3.content.createUpload({ schemaType: "json", contentLength: 16 * MiB + 1 }),
+      s3.content.createUpload({ schemaType: "json", contentLength: 32 * MiB + 1 }),
     );
     expect(tooBig.code).toBe("payload_too_large");
     expect((await rejection(s3.content.createUpload({ schemaType: "json", contentLength: 0 }))).code).toBe(
       "invalid_request",
     );
-    expect(await s3.content.createUpload({ schemaType: "json", contentLength: 16 * MiB })).toHaveProperty(
+    expect(await s3.content.createUpload({ schemaType: "json", contentLength: 32 * MiB })).toHaveProperty(
       "upload_id",
     );
   });

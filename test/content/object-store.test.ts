@@ -68,6 +68,18 @@ describe("round trips", () => {
     expect(sameBytes(new Uint8Array(await response.arrayBuffer()), bytes)).toBe(true);
   });
 
+  test("with a public endpoint, presigned URLs name it (and work there), while the server uses its own", async () => {
+    // Same server, another name for it: what clients outside a compose network would use.
+    const publicEndpoint = s3.endpoint.replace("127.0.0.1", "localhost");
+    const store = await s3.makeStore({ publicEndpoint });
+    await store.put("schemas/public", bytesOf(KiB, 9), { contentType: "application/json" });
+    const { url } = await store.presignGet("schemas/public");
+    expect(url).toStartWith(`${publicEndpoint}/${s3.bucket}/schemas/public?`);
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(sameBytes(new Uint8Array(await response.arrayBuffer()), bytesOf(KiB, 9))).toBe(true);
+  });
+
   test("a presigned URL for a missing object answers 404 from the store, not from the registry", async () => {
     const response = await fetch((await s3.store.presignGet("schemas/never-written")).url);
     expect(response.status).toBe(404);
