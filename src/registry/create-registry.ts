@@ -5,6 +5,7 @@
  * The Bun entry point, Deno and the tests all start the registry through here.
  */
 import type { Config } from "../config/config-schema.ts";
+import type { S3ConfigInput } from "../content/config.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
 import { RegistryError } from "../errors.ts";
 import { createApp } from "../http/app.ts";
@@ -20,6 +21,7 @@ import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-
 import { combineListeners } from "./cached-schema-reader.ts";
 import { inlineContentTier } from "./content-tier.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import type { ObjectContentTier } from "./object-content-tier.ts";
 import { RegistryService, type RegistryServiceOptions } from "./registry-service.ts";
 
 export interface Registry {
@@ -30,6 +32,8 @@ export interface Registry {
   limits: Limits;
   /** What `/metrics` exposes; the entry point adds the process figures of its runtime. */
   metrics: RegistryMetrics;
+  /** The object-store tier when S3_BUCKET is set (its sweep, stats and probe); null otherwise. */
+  contentTier: ObjectContentTier | null;
   /** "embedded PGlite in ./data", "PostgreSQL at host:5432/db", … for the start-up line. */
   storageMode: string;
   /** Flushes the access log, closes the pool, stops the embedded database. Safe to call twice. */
@@ -39,7 +43,7 @@ export interface Registry {
 /** Seams for the tiers that wrap the read and write paths (cache, object store). */
 export type RegistryExtensions = Pick<
   RegistryServiceOptions,
-  "reader" | "content" | "changes" | "cacheStats"
+  "reader" | "content" | "changes" | "cacheStats" | "objectStore"
 >;
 
 export interface RegistryOptions {
@@ -51,6 +55,8 @@ export interface RegistryOptions {
   ) => Promise<RegistryExtensions & { health?: HealthProbe[]; metrics?: MetricsSources }>;
   /** Settings of the cache tier that configuration does not carry (key prefix, bus channel). */
   cache?: CacheTierOptions;
+  /** Settings of the object-store tier that configuration does not carry (explicit credentials, part size). */
+  objectStore?: Partial<S3ConfigInput>;
 }
 
 export function limitsFrom(config: Config): Limits {
@@ -90,9 +96,25 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     throw error;
   }
 
-  warnAboutUnusedSettings(config, logger, options.extend !== undefined);
   const extensions = options.extend ? await options.extend(backend, limits) : {};
   const { health: extraProbes = [], metrics: sources = {}, ...seams } = extensions;
+  // The object-store tier is built from configuration unless an extension brings a content tier of its own;
+  // loaded only now, so a deployment without S3 never loads the SDK.
+  let contentTier: ObjectContentTier | null = null;
+  if (storage.s3 && !seams.content) {
+    try {
+      const { createObjectContentTier } = await import("./object-content-tier.ts");
+      contentTier = await createObjectContentTier(config, { backend, logger }, options.objectStore);
+    } catch (error) {
+      await backend.close();
+      await database.stop();
+      throw error;
+    }
+    const tier = contentTier;
+    seams.content = tier;
+    seams.objectStore ??= tier;
+    if (!sources.objectStore) metrics.watchObjectStore(() => tier.stats());
+  }
   if (sources.cache) metrics.watchCache(sources.cache);
   if (sources.objectStore) metrics.watchObjectStore(sources.objectStore);
   if (seams.content) {
@@ -136,10 +158,12 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     },
     ...extraProbes,
     ...(cacheTier?.health ?? []),
+    ...(contentTier ? [contentTier.healthProbe] : []),
     ...replicaProbes(routed),
   ];
   const app = createApp({ service, health, logger, metrics });
   cacheTier?.startWarming();
+  contentTier?.startSweeping();
 
   let closing: Promise<void> | null = null;
   return {
@@ -149,11 +173,14 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     database,
     limits,
     metrics,
+    contentTier,
     storageMode: describeStorage(config, database) + describeReplicas(routed),
     close() {
       closing ??= (async () => {
         try {
           await cacheTier?.close();
+          // Before the backend: a sweep in progress asks it about references.
+          await contentTier?.close();
           await backend.close();
         } finally {
           await database.stop();
@@ -260,12 +287,4 @@ function migrationsApplied(url: string): () => Promise<void> {
       await sql.end({ timeout: 1 });
     }
   };
-}
-
-/** Settings validated here whose tiers are not wired in: say so rather than ignore them silently. */
-function warnAboutUnusedSettings(config: Config, logger: Logger, extended: boolean): void {
-  if (extended) return;
-  if (config.storage.s3) {
-    logger.warn("S3_BUCKET is set, but no object-store tier is wired in: all content stays inline");
-  }
 }

@@ -5,6 +5,8 @@
  * (size limit, parse, validate, canonicalise, hash) → place content (row or
  * object store) → backend.register in its transaction → tell the change
  * listener. A failed write discards placed content, so nothing is left behind.
+ * Content may also come from a direct upload to the object store (`uploadId`):
+ * it is read, then goes through the same path.
  *
  * Read: through a SchemaReader (the backend, or the tiered cache in front of
  * it), then the content store for content the row does not hold. Every schema
@@ -36,6 +38,7 @@ import type {
 } from "../storage/backend.ts";
 import { type ContentLink, type ContentTier, inlineContentTier, type PlacedContent } from "./content-tier.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import type { CreateUploadRequest, ObjectStoreSeam, UploadTicket } from "./object-store-seam.ts";
 import { ignoreChanges, type SchemaChange, type SchemaChangeListener } from "./schema-changes.ts";
 import type { SchemaReader } from "./schema-reader.ts";
 import { describeRef } from "./schema-ref.ts";
@@ -44,7 +47,9 @@ export interface RegisterInput {
   subject: string;
   schemaType: SchemaType;
   /** As the client sent it: a JSON value, or a string holding JSON or `.proto` source. */
-  content: unknown;
+  content?: unknown;
+  /** In place of `content`: a direct upload (`POST /uploads`) holding it as text. */
+  uploadId?: string | undefined;
   version?: string | undefined;
   state?: SchemaState | undefined;
   metadata?: unknown;
@@ -108,6 +113,13 @@ export interface RegistryServiceOptions {
   logger?: Logger;
   /** Told of registers, single-schema reads and deletes (metrics); defaults to nobody. */
   observer?: RegistryObserver;
+  /** Direct uploads and guarded commits of the object-store tier; none without an object store. */
+  objectStore?: ObjectStoreSeam | null;
+}
+
+/** A register's outcome, with a direct URL when the content lives in the object store. */
+export interface RegisterResult extends RegisterOutcome {
+  link: ContentLink | null;
 }
 
 export class RegistryService {
@@ -119,6 +131,7 @@ export class RegistryService {
   private readonly cacheStats: () => CacheStatsReport | null;
   private readonly logger: Logger;
   private readonly observer: RegistryObserver;
+  private readonly objectStore: ObjectStoreSeam | null;
 
   constructor(options: RegistryServiceOptions) {
     this.backend = options.backend;
@@ -129,11 +142,17 @@ export class RegistryService {
     this.cacheStats = options.cacheStats ?? (() => null);
     this.logger = options.logger ?? silentLogger;
     this.observer = options.observer ?? ignoreRegistryEvents;
+    this.objectStore = options.objectStore ?? null;
   }
 
   // ---- write path ------------------------------------------------------
 
-  async register(input: RegisterInput): Promise<RegisterOutcome> {
+  async register(input: RegisterInput): Promise<RegisterResult> {
+    if (input.uploadId !== undefined && input.content !== undefined) {
+      throw RegistryError.invalidRequest("give either content or upload_id, not both", {
+        field: "upload_id",
+      });
+    }
     validateSubject(input.subject, this.limits);
     const state = input.state ?? "active";
     if (!INITIAL_STATES.includes(state)) {
@@ -149,31 +168,44 @@ export class RegistryService {
       );
     }
     const metadata = validateMetadata(input.metadata ?? {}, this.limits);
+    const raw = input.uploadId !== undefined ? await this.readUpload(input.uploadId) : input.content;
     // Checks the size limit (413) before spending parser time on the content.
-    const prepared = await prepareContent(input.schemaType, input.content, this.limits);
+    const prepared = await prepareContent(input.schemaType, raw, this.limits);
 
     const placed = await this.content.place({ ...prepared, schemaType: input.schemaType });
+    const row = {
+      subject: input.subject,
+      ...(input.version !== undefined ? { version: input.version } : {}),
+      schemaType: input.schemaType,
+      state,
+      content: placed.content,
+      contentHash: prepared.contentHash,
+      contentSize: prepared.contentSize,
+      contentLocation: placed.contentLocation,
+      contentKey: placed.contentKey,
+      metadata,
+    };
     let outcome: RegisterOutcome;
     try {
-      outcome = await this.backend.register({
-        subject: input.subject,
-        ...(input.version !== undefined ? { version: input.version } : {}),
-        schemaType: input.schemaType,
-        state,
-        content: placed.content,
-        contentHash: prepared.contentHash,
-        contentSize: prepared.contentSize,
-        contentLocation: placed.contentLocation,
-        contentKey: placed.contentKey,
-        metadata,
-      });
+      outcome = this.objectStore
+        ? await this.objectStore.commit(placed, (db) => db.register(row))
+        : await this.backend.register(row);
     } catch (error) {
       await this.discard(placed);
       throw error;
     }
+    // Already registered with its content held elsewhere (inline, say): what was placed for it may go.
+    if (!outcome.created && outcome.schema.contentKey !== placed.contentKey) await this.discard(placed);
     this.observer.registered(input.schemaType, outcome.created);
     if (outcome.created) await this.notify({ kind: "registered", schema: outcome.schema });
-    return outcome;
+    if (input.uploadId !== undefined) await this.discardUpload(input.uploadId);
+    return { ...outcome, link: await this.linkAfterWrite(outcome.schema) };
+  }
+
+  /** A presigned PUT for a direct upload; `not_found` when this instance has no object store. */
+  async createUpload(request: CreateUploadRequest): Promise<UploadTicket> {
+    if (!this.objectStore) throw noUploads();
+    return this.objectStore.createUpload(request);
   }
 
   async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaView> {
@@ -304,6 +336,43 @@ export class RegistryService {
     return { ...schema, content: await this.content.load(schema) };
   }
 
+  /** A direct URL for a written row whose content is in the object store; a failure costs only the URL. */
+  private async linkAfterWrite(schema: SchemaRecord): Promise<ContentLink | null> {
+    if (schema.content !== null || schema.contentLocation !== "object_store") return null;
+    try {
+      return await this.content.link(schema);
+    } catch (error) {
+      // The row has committed: failing the request now would only invite a retry of a write that succeeded.
+      this.logger.warn("could not presign the content URL of a written schema", {
+        schema_id: schema.id,
+        error,
+      });
+      return null;
+    }
+  }
+
+  /** An upload's bytes as the text `prepareContent` takes in place of a request's `content`. */
+  private async readUpload(uploadId: string): Promise<string> {
+    if (!this.objectStore) throw noUploads(uploadId);
+    const bytes = await this.objectStore.readUpload(uploadId);
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      throw new RegistryError("invalid_schema", `upload ${uploadId} is not UTF-8 text`, {
+        upload_id: uploadId,
+      });
+    }
+  }
+
+  private async discardUpload(uploadId: string): Promise<void> {
+    try {
+      await this.objectStore?.discardUpload(uploadId);
+    } catch (error) {
+      // Registered all the same: the staging object expires and the sweep removes it.
+      this.logger.warn("could not remove a registered upload", { upload_id: uploadId, error });
+    }
+  }
+
   private async discard(placed: PlacedContent): Promise<void> {
     try {
       await this.content.discard(placed);
@@ -327,6 +396,15 @@ export class RegistryService {
       });
     }
   }
+}
+
+/** Without an object store no upload can exist: 404, like any upload that does not. */
+function noUploads(uploadId?: string): RegistryError {
+  const what = uploadId === undefined ? "direct uploads are" : `upload ${uploadId} is`;
+  return RegistryError.notFound(
+    `${what} not available: this registry has no object store configured (S3_BUCKET); send the content in the request instead`,
+    uploadId === undefined ? {} : { upload_id: uploadId },
+  );
 }
 
 function refDetails(ref: SchemaRef): Record<string, unknown> {
