@@ -18,6 +18,7 @@ import type { AppDeps, AppEnv, RegistryApp, RouteContext } from "./app-env.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
 import { requestId } from "./request-id.ts";
 import { API_PREFIX } from "./responses.ts";
+import { createUpload } from "./routes/create-upload.ts";
 import { deleteSchema } from "./routes/delete-schema.ts";
 import { getLatestVersion } from "./routes/get-latest-version.ts";
 import { getSchema } from "./routes/get-schema.ts";
@@ -52,6 +53,7 @@ export function bodyLimitFor(limits: Limits): number {
  */
 const ROUTES: ((context: RouteContext) => void)[] = [
   registerSchema,
+  createUpload,
   getSchema,
   getSchemaContent,
   getSchemaHistory,

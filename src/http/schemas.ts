@@ -6,6 +6,7 @@
  * the OpenAPI document both show the limits this instance enforces.
  */
 import { z } from "@hono/zod-openapi";
+import { uploadLimitFor } from "../content/config.ts";
 import { LATEST_ELIGIBLE_STATES } from "../domain/lifecycle.ts";
 import { type Limits, MAX_OWNER_LENGTH, SUBJECT_PATTERN, TAG_PATTERN } from "../domain/limits.ts";
 import { isSemVer, MAX_VERSION_LENGTH } from "../domain/semver.ts";
@@ -262,18 +263,34 @@ export function createApiSchemas(limits: Limits) {
     .strictObject({
       subject,
       schema_type: z.enum(SCHEMA_TYPES),
-      content: z
-        .unknown()
-        .refine((value) => value !== undefined, "required")
-        .openapi({
-          description:
-            "A JSON value for json and avro (a string holding the JSON text is accepted too); the .proto source string for protobuf.",
-        }),
+      content: z.unknown().optional().openapi({
+        description:
+          "A JSON value for json and avro (a string holding the JSON text is accepted too); the .proto source string for protobuf. Required unless upload_id is given.",
+      }),
+      upload_id: z.uuid("must be the upload_id answered by POST /api/v1/uploads").optional().openapi({
+        description:
+          "In place of content: a direct upload (POST /api/v1/uploads) whose object holds the content as text (JSON text, an Avro type name, or .proto source). The server reads and validates it; the upload is removed once registered, and kept until it expires otherwise, so a register refused with 409 can be retried with another version.",
+      }),
       version: version.optional().openapi({
         description: "Absent: 1.0.0 for a new subject, else the latest version's minor + 1.",
       }),
       state: z.enum(["draft", "active"]).optional().openapi({ description: "Default active." }),
       metadata: metadata.optional(),
+    })
+    .superRefine((body, ctx) => {
+      if (body.content !== undefined && body.upload_id !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["upload_id"],
+          message: "give either content or upload_id, not both",
+        });
+      } else if (body.content === undefined && body.upload_id === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["content"],
+          message: "required, unless upload_id names content uploaded through POST /api/v1/uploads",
+        });
+      }
     })
     .openapi("RegisterSchema", {
       example: {
@@ -284,6 +301,38 @@ export function createApiSchemas(limits: Limits) {
         metadata: { tags: ["llm"], owner: "platform-team" },
       },
     });
+
+  const uploadLimit = uploadLimitFor(limits.maxSchemaBytes);
+  const uploadRequest = z
+    .strictObject({
+      schema_type: z.enum(SCHEMA_TYPES),
+      content_length: z
+        .number()
+        .int()
+        .min(1)
+        .openapi({
+          description: `Bytes the client will PUT, at most ${uploadLimit} (twice the content limit, as for a request body: the uploaded text may be pretty printed; its canonical form is held to ${limits.maxSchemaBytes} bytes when registered). Over the limit: 413.`,
+          example: 2_097_152,
+        }),
+    })
+    .openapi("UploadRequest", { example: { schema_type: "json", content_length: 2_097_152 } });
+
+  const uploadTicket = z
+    .object({
+      upload_id: z.uuid().openapi({ description: "Give it to POST /api/v1/schemas in place of content." }),
+      url: z
+        .url()
+        .openapi({ description: "Presigned URL to PUT the content to, straight to the object store." }),
+      method: z.literal("PUT"),
+      headers: z.record(z.string(), z.string()).openapi({
+        description: "Headers to send with the PUT, exactly: they are signed (Content-Type).",
+        example: { "content-type": "application/schema+json" },
+      }),
+      expires_at: z.iso.datetime().openapi({
+        description: "The URL works until then; an upload never registered is removed after it.",
+      }),
+    })
+    .openapi("UploadTicket");
 
   const stateChangeBody = z
     .strictObject({
@@ -404,6 +453,8 @@ export function createApiSchemas(limits: Limits) {
     transition,
     stats,
     registerBody,
+    uploadRequest,
+    uploadTicket,
     stateChangeBody,
     schemaIdParam,
     subjectParam,

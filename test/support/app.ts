@@ -52,6 +52,8 @@ export interface TestRegistryOptions {
   /** Extra environment, as an operator would set it (MAX_SCHEMA_BYTES, …). */
   env?: Record<string, string>;
   extend?: RegistryOptions["extend"];
+  /** Object-store settings configuration does not carry (s3rver's credentials). */
+  objectStore?: RegistryOptions["objectStore"];
 }
 
 export async function startTestRegistry(options: TestRegistryOptions): Promise<TestRegistry> {
@@ -66,7 +68,10 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
   });
   let registry: Registry;
   try {
-    registry = await createRegistry(config, options.extend ? { extend: options.extend } : {});
+    registry = await createRegistry(config, {
+      ...(options.extend ? { extend: options.extend } : {}),
+      ...(options.objectStore ? { objectStore: options.objectStore } : {}),
+    });
   } catch (error) {
     await testDatabase?.drop();
     throw error;
