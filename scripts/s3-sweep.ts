@@ -6,14 +6,17 @@
  *   bun scripts/s3-sweep.ts [--dry-run] [--grace 1h] [--upload-expiry 1h] [--json] [--config file.toml]
  *
  * Reads the server's configuration (S3_* and DATABASE_URL, or the TOML file);
- * it needs a PostgreSQL DATABASE_URL. A row references an object through
- * `schemas.content_key`, soft-deleted rows included.
+ * it needs a PostgreSQL DATABASE_URL. It sweeps the way the server's periodic
+ * sweep does (ObjectContentTier.sweep): references are the backend's
+ * `contentKeysReferenced` (`schemas.content_key`, soft-deleted rows included),
+ * and each removal runs under the content key's lock with the check repeated,
+ * so it is safe beside running servers.
  */
-import postgres from "postgres";
 import { loadConfig } from "../src/config/load-config.ts";
-import { s3ConfigFromApp } from "../src/content/config.ts";
-import { createObjectStore } from "../src/content/object-store.ts";
-import { SWEEP_DEFAULTS, type SweepReport, sweepOrphans } from "../src/content/orphan-sweep.ts";
+import type { SweepReport } from "../src/content/orphan-sweep.ts";
+import { createLogger } from "../src/registry/logger.ts";
+import { createObjectContentTier } from "../src/registry/object-content-tier.ts";
+import { createPostgresBackend } from "../src/storage/postgres/postgres-backend.ts";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -26,7 +29,9 @@ export function parseDuration(text: string): number {
 
 export interface SweepArgs {
   dryRun: boolean;
-  graceMs: number;
+  /** null: S3_SWEEP_GRACE_SECONDS. */
+  graceMs: number | null;
+  /** null: S3_UPLOAD_EXPIRY_SECONDS. */
   uploadExpiryMs: number | null;
   json: boolean;
 }
@@ -34,7 +39,7 @@ export interface SweepArgs {
 export function parseSweepArgs(argv: string[]): SweepArgs {
   const args: SweepArgs = {
     dryRun: false,
-    graceMs: SWEEP_DEFAULTS.graceMs,
+    graceMs: null,
     uploadExpiryMs: null,
     json: false,
   };
@@ -59,15 +64,6 @@ export function parseSweepArgs(argv: string[]): SweepArgs {
   return args;
 }
 
-/** The reference check the sweep needs, answered by the `schemas` table. */
-export function postgresReferenceCheck(sql: postgres.Sql): (keys: string[]) => Promise<Set<string>> {
-  return async (keys) => {
-    const rows = await sql<{ content_key: string }[]>`
-      select content_key from schemas where content_key = any(${keys}::text[])`;
-    return new Set(rows.map((row) => row.content_key));
-  };
-}
-
 export function formatSweepReport(report: SweepReport): string {
   const verb = report.dryRun ? "would delete" : "deleted";
   return [
@@ -87,8 +83,7 @@ async function main(): Promise<number> {
     argv: process.argv.slice(2),
     readFile: (path) => Bun.file(path).text(),
   });
-  const config = s3ConfigFromApp(appConfig);
-  if (!config) {
+  if (!appConfig.storage.s3) {
     console.error("S3_BUCKET is not set: there is no object store to sweep.");
     return 1;
   }
@@ -99,21 +94,29 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  const sql = postgres(databaseUrl, { max: 2, connect_timeout: 5, idle_timeout: 5, max_lifetime: 60 });
-  const store = await createObjectStore(config);
+  const logger = createLogger("warn", (line) => console.error(line));
+  const backend = await createPostgresBackend({
+    url: databaseUrl,
+    maxConnections: 2,
+    connectTimeoutSeconds: 5,
+    migrateOnStart: false,
+    log: { info: () => {}, error: (message, error) => logger.error(message, { error }) },
+  });
   try {
-    const report = await sweepOrphans({
-      store,
-      isReferenced: postgresReferenceCheck(sql),
-      graceMs: args.graceMs,
-      uploadExpiryMs: args.uploadExpiryMs ?? config.uploadExpirySeconds * 1000,
-      dryRun: args.dryRun,
-    });
-    console.log(args.json ? JSON.stringify(report) : formatSweepReport(report));
-    return report.failed > 0 ? 1 : 0;
+    const tier = await createObjectContentTier(appConfig, { backend, logger });
+    try {
+      const report = await tier.sweep({
+        dryRun: args.dryRun,
+        ...(args.graceMs !== null ? { graceMs: args.graceMs } : {}),
+        ...(args.uploadExpiryMs !== null ? { uploadExpiryMs: args.uploadExpiryMs } : {}),
+      });
+      console.log(args.json ? JSON.stringify(report) : formatSweepReport(report));
+      return report.failed > 0 ? 1 : 0;
+    } finally {
+      await tier.close();
+    }
   } finally {
-    await store.close();
-    await sql.end({ timeout: 5 });
+    await backend.close();
   }
 }
 

@@ -5,37 +5,15 @@
  * the standard variables).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import postgres from "postgres";
 import { formatSetupReport, parseSetupArgs, setupBucket } from "../../scripts/s3-setup.ts";
-import { parseDuration, parseSweepArgs, postgresReferenceCheck } from "../../scripts/s3-sweep.ts";
+import { parseDuration, parseSweepArgs } from "../../scripts/s3-sweep.ts";
 import { createS3Client } from "../../src/content/s3-object-store.ts";
+import { createPostgresBackend, type PostgresBackend } from "../../src/storage/postgres/postgres-backend.ts";
+import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 import { closedEndpoint, S3RVER_CREDENTIALS, startS3, type TestS3 } from "../support/s3.ts";
 import { bytesOf } from "./helpers.ts";
 
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const HOUR = 60 * 60 * 1000;
-
-async function postgresReachable(): Promise<boolean> {
-  const sql = postgres(DATABASE_URL, { max: 1, connect_timeout: 2, onnotice: () => {} });
-  try {
-    await sql`select 1`;
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-}
-
-/** CI=true: a missing PostgreSQL fails the run; elsewhere the suite is skipped, loudly. */
-async function requirePostgres(suite: string): Promise<boolean> {
-  if (await postgresReachable()) return true;
-  const reason = `PostgreSQL at ${DATABASE_URL.replace(/:[^:@/]*@/, ":***@")} does not answer`;
-  if (process.env.CI === "true")
-    throw new Error(`${suite}: ${reason} (CI=true: a missing service fails the run)`);
-  console.warn(`\n${"!".repeat(78)}\n!! SKIPPING ${suite}: ${reason}.\n${"!".repeat(78)}\n`);
-  return false;
-}
 
 let s3: TestS3;
 
@@ -161,7 +139,7 @@ describe("s3-sweep arguments", () => {
   });
 
   test("flags", () => {
-    expect(parseSweepArgs([])).toEqual({ dryRun: false, graceMs: HOUR, uploadExpiryMs: null, json: false });
+    expect(parseSweepArgs([])).toEqual({ dryRun: false, graceMs: null, uploadExpiryMs: null, json: false });
     expect(parseSweepArgs(["--dry-run", "--grace", "2h", "--upload-expiry", "30m", "--json"])).toEqual({
       dryRun: true,
       graceMs: 2 * HOUR,
@@ -172,53 +150,70 @@ describe("s3-sweep arguments", () => {
   });
 });
 
-describe.skipIf(!(await requirePostgres("s3-sweep against PostgreSQL")))(
-  "s3-sweep against PostgreSQL",
-  () => {
-    // A namespace of its own, so the test's `schemas` table never meets the registry's.
-    const namespace = `sweep_test_${crypto.randomUUID().slice(0, 8)}`;
-    let sql: postgres.Sql;
+describe.skipIf(!(await postgresAvailable()))("s3-sweep against PostgreSQL", () => {
+  // A database of its own with the registry's migrations, so the script sees real rows.
+  let database: TestDatabase;
+  let backend: PostgresBackend;
 
-    beforeAll(async () => {
-      sql = postgres(DATABASE_URL, { max: 2, onnotice: () => {} });
-      await sql.unsafe(`create schema ${namespace}; create table ${namespace}.schemas (content_key text)`);
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    backend = await createPostgresBackend({
+      url: database.url,
+      maxConnections: 2,
+      log: { info: () => {}, error: () => {} },
+    });
+  });
+
+  afterAll(async () => {
+    await backend?.close();
+    await database?.drop();
+  });
+
+  /** A row in the object store pointing at `key`, the way the registry writes one. */
+  const rowFor = (key: string, n: number) =>
+    backend.register({
+      subject: `com.acme.sweep${n}`,
+      schemaType: "json",
+      state: "active",
+      content: null,
+      contentHash: `sha256:${key.slice("schemas/".length, "schemas/".length + 64)}`,
+      contentSize: 100,
+      contentLocation: "object_store",
+      contentKey: key,
+      metadata: {},
     });
 
-    afterAll(async () => {
-      await sql?.unsafe(`drop schema if exists ${namespace} cascade`);
-      await sql?.end({ timeout: 2 });
-    });
+  test("the backend answers which content keys rows point at, soft-deleted rows included", async () => {
+    const live = (await s3.content.putContent(bytesOf(10, 41), "json")).key;
+    const deleted = (await s3.content.putContent(bytesOf(11, 42), "json")).key;
+    const { schema } = await rowFor(deleted, 2);
+    await rowFor(live, 1);
+    await backend.softDelete({ id: schema.id });
+    const other = `schemas/${"0".repeat(64)}.json`;
+    expect(await backend.contentKeysReferenced([live, deleted, other])).toEqual(new Set([live, deleted]));
+    expect(await backend.contentKeysReferenced([])).toEqual(new Set());
+  });
 
-    test("the reference check answers from schemas.content_key", async () => {
-      const scoped = postgres(`${DATABASE_URL}?search_path=${namespace}`, { max: 1 });
-      await sql.unsafe(`insert into ${namespace}.schemas values ('schemas/a.json'), (null)`);
-      const check = postgresReferenceCheck(scoped);
-      expect(await check(["schemas/a.json", "schemas/b.json"])).toEqual(new Set(["schemas/a.json"]));
-      expect(await check([])).toEqual(new Set());
-      await scoped.end({ timeout: 2 });
-    });
+  test("as a process: a dry run lists, a real run removes only the orphan", async () => {
+    const referenced = (await s3.content.putContent(bytesOf(100, 31), "json")).key;
+    const orphan = (await s3.content.putContent(bytesOf(200, 32), "json")).key;
+    const young = (await s3.content.putContent(bytesOf(300, 33), "json")).key;
+    await s3.backdate(referenced, 2 * HOUR);
+    await s3.backdate(orphan, 2 * HOUR);
+    await rowFor(referenced, 3);
+    const env = { S3_BUCKET: s3.bucket, DATABASE_URL: database.url };
 
-    test("as a process: a dry run lists, a real run removes only the orphan", async () => {
-      const referenced = (await s3.content.putContent(bytesOf(100, 31), "json")).key;
-      const orphan = (await s3.content.putContent(bytesOf(200, 32), "json")).key;
-      const young = (await s3.content.putContent(bytesOf(300, 33), "json")).key;
-      await s3.backdate(referenced, 2 * HOUR);
-      await s3.backdate(orphan, 2 * HOUR);
-      await sql.unsafe(`insert into ${namespace}.schemas values ($1)`, [referenced]);
-      const env = { S3_BUCKET: s3.bucket, DATABASE_URL: `${DATABASE_URL}?search_path=${namespace}` };
+    const dry = await runScript("scripts/s3-sweep.ts", ["--dry-run", "--json"], env);
+    expect(dry.stderr).toBe("");
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, orphansDeleted: 1 });
+    expect(await s3.store.head(orphan)).not.toBeNull();
 
-      const dry = await runScript("scripts/s3-sweep.ts", ["--dry-run", "--json"], env);
-      expect(dry.stderr).toBe("");
-      expect(dry.code).toBe(0);
-      expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, orphansDeleted: 1, referenced: 1 });
-      expect(await s3.store.head(orphan)).not.toBeNull();
-
-      const real = await runScript("scripts/s3-sweep.ts", ["--grace", "1h"], env);
-      expect(real.code).toBe(0);
-      expect(real.stdout).toContain("orphans deleted: 1 (200 bytes)");
-      expect(await s3.store.head(orphan)).toBeNull();
-      expect(await s3.store.head(referenced)).not.toBeNull();
-      expect(await s3.store.head(young)).not.toBeNull();
-    });
-  },
-);
+    const real = await runScript("scripts/s3-sweep.ts", ["--grace", "1h"], env);
+    expect(real.code).toBe(0);
+    expect(real.stdout).toContain("orphans deleted: 1 (200 bytes)");
+    expect(await s3.store.head(orphan)).toBeNull();
+    expect(await s3.store.head(referenced)).not.toBeNull();
+    expect(await s3.store.head(young)).not.toBeNull();
+  });
+});
