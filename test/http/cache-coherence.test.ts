@@ -8,6 +8,7 @@
  * requests fails none of them.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Redis } from "ioredis";
 import { loadConfig } from "../../src/config/load-config.ts";
 import { createRegistry, type Registry, type RegistryOptions } from "../../src/registry/create-registry.ts";
 import { jsonSchema } from "../support/app.ts";
@@ -20,6 +21,7 @@ import {
   type ThrowawayRedis,
   uniquePrefix,
 } from "../support/redis.ts";
+import { startUpstashBridge, type UpstashBridge } from "../support/upstash-bridge.ts";
 
 const available = (await postgresAvailable()) && (await requireRedis("cache coherence through the app"));
 const redisServer = Bun.which("redis-server");
@@ -310,5 +312,67 @@ describe.skipIf(!available || redisServer === null)("Redis killed in the middle 
     expect(stats.errors).toBeGreaterThan(0);
     // Serving from L2 again once it is back.
     expect(stats.hits).toBeGreaterThan(hitsBack);
+  });
+});
+
+describe.skipIf(!available)("L2 over Upstash's REST API (a bridge onto the machine's Redis), L1 off", () => {
+  let database: TestDatabase;
+  let bridge: UpstashBridge;
+  let a: Instance;
+  let b: Instance;
+  const keyPrefix = uniquePrefix("upstash");
+  const channel = `cache_upstash_${crypto.randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    bridge = await startUpstashBridge(REDIS_TEST_URL);
+    const env = {
+      UPSTASH_REDIS_REST_URL: bridge.url,
+      UPSTASH_REDIS_REST_TOKEN: bridge.token,
+      CACHE_L1_MAX_ENTRIES: "0",
+      CACHE_WARM_ON_STARTUP: "false",
+    };
+    // HTTP round trips on a loaded test machine: a budget wider than the default 50 ms keeps L2 in play.
+    const extras = { l2Guard: { timeoutMs: 1_000 } };
+    a = await startInstance(database.url, env, { keyPrefix, channel, extras });
+    b = await startInstance(database.url, env, { keyPrefix, channel, extras });
+  });
+  afterAll(async () => {
+    await a?.registry.close();
+    await b?.registry.close();
+    await bridge?.stop();
+    await database?.drop();
+    await deleteByPrefix(keyPrefix);
+  });
+
+  test("B reads what A cached, and sees A's deprecation at once", async () => {
+    const created = await a.call("POST", "/api/v1/schemas", {
+      subject: "upstash.Prompt",
+      schema_type: "json",
+      content: jsonSchema(1),
+    });
+    const path = `/api/v1/schemas/${created.body.id}`;
+    expect((await a.call("GET", path)).body.state).toBe("active");
+    // A fills L2 in the background: wait until Redis holds the entry.
+    const redis = new Redis(REDIS_TEST_URL);
+    try {
+      const key = `${keyPrefix}:v1.j:schema:id:${created.body.id}`;
+      await until(
+        () => redis.exists(key),
+        (count) => count === 1,
+        3_000,
+      );
+    } finally {
+      redis.disconnect();
+    }
+    const before = await b.queries("getById");
+    expect((await b.call("GET", path)).body.state).toBe("active");
+    expect((await b.call("GET", "/api/v1/stats")).body.cache.tiers.l2.hits).toBe(1);
+    expect(await b.queries("getById")).toBe(before);
+    expect(bridge.requests.single + bridge.requests.pipeline).toBeGreaterThan(0);
+
+    expect((await a.call("PATCH", `${path}/state`, { state: "deprecated" })).status).toBe(200);
+    // No L1 anywhere: A's delete of the L2 entry is enough for B's next read.
+    expect((await b.call("GET", path)).body.state).toBe("deprecated");
   });
 });
