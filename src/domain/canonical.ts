@@ -14,12 +14,46 @@
  * are treated the same way, so the result always parses back to the value.
  */
 export function canonicalJson(value: unknown): string {
-  const text = write(value);
+  const text = sortedStringify(value) ?? write(value);
   // Only a top-level undefined/function/symbol has no JSON form.
   if (text === undefined) throw new TypeError("value has no JSON representation");
   return text;
 }
 
+// An integer-like key ("0", "17") is always enumerated first and in numeric
+// order by every JavaScript object, whatever order it was inserted in, so an
+// object rebuilt with sorted keys cannot hold "10" before "9".
+const ARRAY_INDEX_KEY = /^(?:0|[1-9]\d{0,8})$/;
+
+/**
+ * The fast path: JSON.stringify with a replacer that hands it each object
+ * rebuilt with sorted keys. It runs in native code and keeps no per-level
+ * copies of the text, which matters for multi-megabyte schemas (about half
+ * the time and half the peak memory of `write`). It gives up (undefined) on
+ * the first object with an integer-like key, which `write` then handles.
+ */
+function sortedStringify(value: unknown): string | undefined {
+  let integerKeys = false;
+  const text = JSON.stringify(value, (_key, current: unknown) => {
+    if (integerKeys || current === null || typeof current !== "object" || Array.isArray(current)) {
+      return current;
+    }
+    const keys = Object.keys(current);
+    // Integer-like keys come first in enumeration order, so one look suffices.
+    if (keys.length > 0 && ARRAY_INDEX_KEY.test(keys[0]!)) {
+      integerKeys = true;
+      return current;
+    }
+    keys.sort();
+    // No prototype, so a key named "__proto__" is an own property like any other.
+    const sorted: Record<string, unknown> = Object.create(null);
+    for (const key of keys) sorted[key] = (current as Record<string, unknown>)[key];
+    return sorted;
+  });
+  return integerKeys ? undefined : text;
+}
+
+/** The general path: writes the text itself, so any key order can be expressed. */
 function write(value: unknown): string | undefined {
   if (
     value !== null &&

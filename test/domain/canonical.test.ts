@@ -50,6 +50,15 @@ describe("canonicalJson", () => {
     expect(canonicalJson([])).toBe("[]");
   });
 
+  test("integer-like keys deep inside large content sort as strings too", () => {
+    const properties: Record<string, unknown> = {};
+    for (let i = 0; i < 200; i++) properties[`p${i}`] = { type: "string" };
+    properties.codes = { properties: { "10": { type: "string" }, "9": { type: "string" }, b: {} } };
+    const text = canonicalJson({ type: "object", properties });
+    expect(text).toContain('"codes":{"properties":{"10":{"type":"string"},"9":{"type":"string"},"b":{}}}');
+    expect(text.indexOf('"p10"')).toBeLessThan(text.indexOf('"p9"'));
+  });
+
   test("a key named __proto__ is kept like any other key", () => {
     const value = JSON.parse('{"b":1,"__proto__":{"x":1}}');
     expect(canonicalJson(value)).toBe('{"__proto__":{"x":1},"b":1}');
