@@ -611,7 +611,10 @@ async function cacheFigures(api: Api): Promise<CacheFigures | null> {
   return cache ?? null;
 }
 
-function cacheDuringRun(before: CacheFigures | null, after: CacheFigures | null): LoadTestReport["cache"] {
+export function cacheDuringRun(
+  before: CacheFigures | null,
+  after: CacheFigures | null,
+): LoadTestReport["cache"] {
   if (!before || !after) return null;
   const tiers: Record<string, { hits: number; misses: number; hit_rate: number | null }> = {};
   for (const [name, figures] of Object.entries(after.tiers)) {
@@ -619,10 +622,10 @@ function cacheDuringRun(before: CacheFigures | null, after: CacheFigures | null)
     const misses = figures.misses - (before.tiers[name]?.misses ?? 0);
     tiers[name] = { hits, misses, hit_rate: hits + misses === 0 ? null : hits / (hits + misses) };
   }
-  // Every lookup asks the first tier; one that misses the last one went to the database.
-  const names = Object.keys(tiers);
-  const first = tiers[names[0] ?? ""];
-  const last = tiers[names.at(-1) ?? ""];
+  // Schema lookups ask L1, then L2 on a miss; an L2 miss (or an L1 miss without L2) went to the database.
+  // Other tiers (the content cache) are lookups of their own, reported beside it.
+  const first = tiers.l1 ?? tiers.l2;
+  const last = tiers.l2 ?? tiers.l1;
   const lookups = first ? first.hits + first.misses : 0;
   const hitRate = first && last && lookups > 0 ? 1 - last.misses / lookups : null;
   return { hit_rate: hitRate, tiers };

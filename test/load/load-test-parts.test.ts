@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import {
+  cacheDuringRun,
   Histogram,
   type LoadTestReport,
   parseDuration,
@@ -49,6 +50,31 @@ describe("Histogram", () => {
     expect(a.count).toBe(6);
     expect(a.max).toBe(1_000_000);
     expect(a.percentile(100)).toBe(1_000_000);
+  });
+});
+
+describe("cache hit rate during the run", () => {
+  test("the difference of two /stats readings; L1 then L2 is the chain, the content cache stands apart", () => {
+    const before = { tiers: { l1: { hits: 100, misses: 50 }, l2: { hits: 10, misses: 40 } } };
+    const after = {
+      tiers: {
+        l1: { hits: 1000, misses: 150 },
+        l2: { hits: 60, misses: 90 },
+        content: { hits: 0, misses: 0 },
+      },
+    };
+    const cache = cacheDuringRun(before, after)!;
+    expect(cache.tiers.l1).toEqual({ hits: 900, misses: 100, hit_rate: 0.9 });
+    expect(cache.tiers.l2).toEqual({ hits: 50, misses: 50, hit_rate: 0.5 });
+    expect(cache.tiers.content!.hit_rate).toBeNull();
+    // 1,000 lookups, 50 of which reached the database.
+    expect(cache.hit_rate).toBeCloseTo(0.95, 10);
+    expect(cacheDuringRun(null, null)).toBeNull();
+    const l1Only = cacheDuringRun(
+      { tiers: { l1: { hits: 0, misses: 0 } } },
+      { tiers: { l1: { hits: 3, misses: 1 } } },
+    );
+    expect(l1Only!.hit_rate).toBe(0.75);
   });
 });
 
