@@ -16,7 +16,7 @@ import {
   createTieredCache,
   type InvalidationBus,
   type RetryingBus,
-  type TieredCache,
+  TieredCache,
   type TieredCacheExtras,
 } from "../cache/index.ts";
 import type { CacheConfig } from "../config/config-schema.ts";
@@ -84,6 +84,21 @@ export interface CacheTier {
 /** Rows loaded at once by the warm-up: a few, so it never takes the whole pool from live requests. */
 const WARM_CONCURRENCY = 4;
 
+/**
+ * Object-store content (1 MiB and more) has an L1 of its own, carved out of
+ * CACHE_L1_MAX_BYTES: a quarter of it, each content at most an eighth of
+ * that (default 64 MiB, 8 MiB each). Large content then never pushes out the
+ * small schemas, which keep the other three quarters. It stays out of Redis:
+ * multi-megabyte values there would cost more than reading the object store.
+ * Content is addressed by its hash, so no write ever makes an entry wrong.
+ */
+export function contentCacheBounds(config: CacheConfig): { maxBytes: number; maxEntryBytes: number } | null {
+  if (config.l1MaxEntries <= 0 || config.l1MaxBytes <= 0) return null;
+  const maxBytes = Math.floor(config.l1MaxBytes / 4);
+  const maxEntryBytes = Math.floor(maxBytes / 8);
+  return maxEntryBytes > 0 ? { maxBytes, maxEntryBytes } : null;
+}
+
 /** null when the configuration turns off both tiers. */
 export async function createCacheTier(
   config: CacheConfig,
@@ -121,15 +136,32 @@ export async function createCacheTier(
     });
   }
 
+  const contentBounds = contentCacheBounds(config);
+  const contentCache = contentBounds
+    ? new TieredCache({
+        l1: {
+          ...contentBounds,
+          maxEntries: Math.max(16, Math.floor(config.l1MaxEntries / 100)),
+          ttlMs: config.l1TtlSeconds * 1000,
+          idleMs: config.l1IdleSeconds * 1000,
+          // Few, large entries: recency decides; a frequency filter sized for them would add nothing.
+          admission: "lru",
+        },
+        l2: null,
+      })
+    : null;
   const catchUp = deps.catchUp;
   const cacheBus = bus && catchUp ? catchingUp(bus, catchUp, logger) : bus;
   let cache: TieredCache;
   try {
-    cache = await createTieredCache(config, {
-      ...options.extras,
-      ...(cacheBus ? { bus: cacheBus } : {}),
-      ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
-    });
+    cache = await createTieredCache(
+      contentBounds ? { ...config, l1MaxBytes: config.l1MaxBytes - contentBounds.maxBytes } : config,
+      {
+        ...options.extras,
+        ...(cacheBus ? { bus: cacheBus } : {}),
+        ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
+      },
+    );
   } catch (error) {
     await bus?.close();
     await busSql?.end({ timeout: 1 });
@@ -191,10 +223,13 @@ export async function createCacheTier(
     bus,
     reader: createCachedSchemaReader(cache, backend),
     changes: cacheInvalidationListener(cache),
-    cacheStats: () => toCacheStatsReport(cache.stats()),
+    cacheStats: () => toCacheStatsReport(cache.stats(), contentCache?.stats()),
     metrics: () => cache.stats(),
     health,
-    cacheContent: (tier) => cacheContentLoads(tier, cache),
+    cacheContent: (tier) =>
+      contentCache && contentBounds
+        ? cacheContentLoads(tier, contentCache, contentBounds.maxEntryBytes)
+        : tier,
     warm,
     startWarming() {
       if (!config.warmOnStartup || config.warmSize <= 0 || warming) return;
@@ -212,6 +247,7 @@ export async function createCacheTier(
     async close() {
       await warming;
       await cache.close();
+      await contentCache?.close();
       await bus?.close();
       await busSql?.end({ timeout: 1 });
     },

@@ -144,14 +144,14 @@ export function contentKey(record: SchemaRecord): string {
   return `content:${record.schemaType}:${record.contentHash}`;
 }
 
-/** Largest content cached, bytes: L1's per-entry bound (see cache/index.ts), and what is worth a Redis value. */
+/** Largest content cached by default, bytes (the composition root sets its own bound: cache-tier.ts). */
 export const MAX_CACHED_CONTENT_BYTES = 1024 * 1024;
 
 /**
  * Caches what `tier.load` returns (content kept in the object store) under
  * the content's hash, up to `maxBytes` of canonical content: a larger one is
- * loaded from the store each time, so it never pushes thousands of small
- * schemas out of L1 nor sits in Redis as a multi-megabyte value.
+ * loaded from the store each time. `cache` is meant to be an L1 of the
+ * content's own (cache-tier.ts), apart from the schemas'.
  */
 export function cacheContentLoads(
   tier: ContentTier,
@@ -183,8 +183,13 @@ function rate(hits: number, misses: number): number | null {
   return hits + misses === 0 ? null : hits / (hits + misses);
 }
 
-/** The cache's figures as `/api/v1/stats` reports them (hit rates null before any lookup). */
-export function toCacheStatsReport(stats: CacheStats): CacheStatsReport {
+/**
+ * The cache's figures as `/api/v1/stats` reports them (hit rates null before
+ * any lookup); with `content`, once it has been used, the object-store
+ * content's own L1 as tier `content` (outside the overall hit rate, which is
+ * the schemas').
+ */
+export function toCacheStatsReport(stats: CacheStats, content?: CacheStats): CacheStatsReport {
   const tiers: Record<string, CacheTierStats> = {};
   if (stats.l1 !== null) {
     tiers.l1 = {
@@ -202,6 +207,16 @@ export function toCacheStatsReport(stats: CacheStats): CacheStatsReport {
       hitRate: rate(stats.l2.hits, stats.l2.misses),
       errors: stats.l2.errors + stats.l2.decodeErrors,
       breaker: stats.l2.breaker.state,
+    };
+  }
+  // Listed once used: most deployments have no object store, and their report stays as it was.
+  if (content?.l1 && content.l1.hits + content.l1.misses > 0) {
+    tiers.content = {
+      hits: content.l1.hits,
+      misses: content.l1.misses,
+      hitRate: rate(content.l1.hits, content.l1.misses),
+      evictions: content.l1.evictions,
+      errors: content.loader.errors,
     };
   }
   return { tiers, hitRate: stats.requests === 0 ? null : stats.hitRate };
