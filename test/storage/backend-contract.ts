@@ -683,6 +683,14 @@ export function backendContract(
         expect(found(pageTwo.items)).toEqual(["embed", "event"]);
         expect(pageTwo.total).toBe(5);
         expect(pageTwo.items.every((hit) => hit.content === null && hit.score === null)).toBe(true);
+        const pastTheEnd = await backend.search({
+          ...base(),
+          sort: { field: "created_at", descending: false },
+          limit: 2,
+          offset: 10,
+        });
+        expect(pastTheEnd.items).toEqual([]);
+        expect(pastTheEnd.total).toBe(5);
         const withContent = await backend.search({
           ...base(),
           subject: `${prefix}.embeddings.*`,

@@ -421,20 +421,29 @@ export class PostgresBackend implements StorageBackend {
     const where = conditions.reduce((all, condition) => db`${all} AND ${condition}`, db`TRUE`);
     const score = q !== "" ? db`word_similarity(${q}, search_text)` : db`NULL::real`;
     const cols = query.withContent ? this.shared.recordColumns : this.shared.listingColumns;
-    const [rows, [count]] = await Promise.all([
-      db<(SchemaRow & { score: number | null })[]>`
-        SELECT ${cols}, ${score} AS score
-        FROM schemas
-        WHERE ${where}
-        ORDER BY ${orderBy(db, query.sort, q !== "")}
-        LIMIT ${query.limit} OFFSET ${query.offset}`,
-      db<{ total: number }[]>`SELECT count(*)::integer AS total FROM schemas WHERE ${where}`,
-    ]);
+    // One statement: the window count rides along with the page, so the
+    // filter (a trigram comparison per row for `q`) is evaluated once, not
+    // again by a separate count query.
+    const rows = await db<(SchemaRow & { score: number | null; total: number })[]>`
+      SELECT ${cols}, ${score} AS score, count(*) OVER ()::integer AS total
+      FROM schemas
+      WHERE ${where}
+      ORDER BY ${orderBy(db, query.sort, q !== "")}
+      LIMIT ${query.limit} OFFSET ${query.offset}`;
+    let total = rows[0]?.total;
+    if (total === undefined) {
+      // A page past the end carries no row to read the count from.
+      total =
+        query.offset === 0
+          ? 0
+          : ((await db<{ total: number }[]>`SELECT count(*)::integer AS total FROM schemas WHERE ${where}`)[0]
+              ?.total ?? 0);
+    }
     return {
-      items: rows.map((row) => ({ ...toSchemaRecord(row), score: row.score })),
+      items: rows.map(({ total: _total, ...row }) => ({ ...toSchemaRecord(row), score: row.score })),
       limit: query.limit,
       offset: query.offset,
-      total: count?.total ?? 0,
+      total,
     };
   }
 
