@@ -45,9 +45,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { freePort } from "./lib/free-port.ts";
 
 // ---------------------------------------------------------------- options
 
@@ -639,18 +639,6 @@ interface StartedServer {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const ROOT = join(import.meta.dir, "..");
 
 /** The server's command: `bun src/server.ts`, or `deno task start` with this project's deno. */
@@ -680,7 +668,7 @@ async function waitUntilReady(url: string, child: ChildProcess | null, output: (
 }
 
 async function startServer(options: LoadTestOptions): Promise<StartedServer> {
-  const port = await freePort();
+  const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),

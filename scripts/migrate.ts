@@ -12,11 +12,11 @@
  * not be opened by two processes.
  */
 import postgres from "postgres";
-import { ConfigError, loadConfig } from "../src/config/load-config.ts";
-import { readConfigFile } from "../src/config/read-config-file.ts";
+import { ConfigError } from "../src/config/load-config.ts";
 import { resolveDatabase } from "../src/storage/embedded/resolve-database.ts";
 import { migrationId } from "../src/storage/postgres/migrations.ts";
 import { createMigrator, type MigrationStatus } from "../src/storage/postgres/migrator.ts";
+import { loadScriptConfig } from "./lib/script-config.ts";
 
 const USAGE = "usage: bun scripts/migrate.ts run | revert [target-version] | info  [--config <file>]";
 
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const config = await loadConfig({ env: process.env, argv, readFile: readConfigFile });
+  const config = await loadScriptConfig(argv);
   const database = await resolveDatabase(config.storage.databaseUrl ?? undefined, config.storage.dataDir);
   const sql = postgres(database.url, {
     max: 1,

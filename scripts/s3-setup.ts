@@ -13,6 +13,7 @@
  * there and no step failed (refusals are printed, not fatal unless --strict),
  * 1 otherwise.
  */
+
 import {
   CreateBucketCommand,
   GetBucketLifecycleConfigurationCommand,
@@ -23,10 +24,10 @@ import {
   PutBucketVersioningCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { loadConfig } from "../src/config/load-config.ts";
 import { s3ConfigFromApp } from "../src/content/config.ts";
 import { UPLOADS_FOLDER } from "../src/content/content-keys.ts";
 import { createS3Client } from "../src/content/s3-object-store.ts";
+import { loadScriptConfig } from "./lib/script-config.ts";
 
 export type StepStatus = "applied" | "already" | "refused" | "failed";
 
@@ -261,11 +262,7 @@ export function parseSetupArgs(argv: string[]): { noncurrentDays: number; strict
 
 async function main(): Promise<number> {
   const args = parseSetupArgs(process.argv.slice(2));
-  const appConfig = await loadConfig({
-    env: process.env,
-    argv: process.argv.slice(2),
-    readFile: (path) => Bun.file(path).text(),
-  });
+  const appConfig = await loadScriptConfig();
   const config = s3ConfigFromApp(appConfig);
   if (!config) {
     console.error("S3_BUCKET is not set: nothing to set up (the registry keeps all content inline).");

@@ -12,11 +12,12 @@
  * and each removal runs under the content key's lock with the check repeated,
  * so it is safe beside running servers.
  */
-import { loadConfig } from "../src/config/load-config.ts";
+
 import type { SweepReport } from "../src/content/orphan-sweep.ts";
 import { createLogger } from "../src/registry/logger.ts";
 import { createObjectContentTier } from "../src/registry/object-content-tier.ts";
 import { createPostgresBackend } from "../src/storage/postgres/postgres-backend.ts";
+import { loadScriptConfig } from "./lib/script-config.ts";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -78,11 +79,7 @@ export function formatSweepReport(report: SweepReport): string {
 
 async function main(): Promise<number> {
   const args = parseSweepArgs(process.argv.slice(2));
-  const appConfig = await loadConfig({
-    env: process.env,
-    argv: process.argv.slice(2),
-    readFile: (path) => Bun.file(path).text(),
-  });
+  const appConfig = await loadScriptConfig();
   if (!appConfig.storage.s3) {
     console.error("S3_BUCKET is not set: there is no object store to sweep.");
     return 1;

@@ -9,7 +9,7 @@
  *   bun bench/content/processes.ts --role store   (what startStoreProcess runs)
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../../scripts/lib/free-port.ts";
 import type { S3Config } from "../../src/content/config.ts";
 import { createTestDatabase, type TestDatabase } from "../../test/support/database.ts";
 import { S3RVER_CREDENTIALS, startS3 } from "../../test/support/s3.ts";
@@ -52,7 +52,7 @@ export async function startRegistryProcess(
 ): Promise<RegistryProcess> {
   const database: TestDatabase | null = databaseUrl === undefined ? await createTestDatabase() : null;
   const url = database?.url ?? databaseUrl!;
-  const port = await freePort();
+  const port = freePort();
   const child = Bun.spawn([process.execPath, "src/server.ts"], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -132,15 +132,6 @@ async function firstLine(
       return found;
     }
   }
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", () => resolve()));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
 }
 
 if (import.meta.main && process.argv.includes("--role")) {

@@ -4,11 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load-config.ts";
-import {
-  MAX_PRESIGN_SECONDS,
-  resolveS3Config,
-  s3ConfigFromApp,
-} from "../../src/content/config.ts";
+import { MAX_PRESIGN_SECONDS, resolveS3Config, s3ConfigFromApp } from "../../src/content/config.ts";
 import { classifyKey, contentKey, sha256Hex, uploadKey } from "../../src/content/content-keys.ts";
 
 const HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";

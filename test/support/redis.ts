@@ -65,13 +65,9 @@ export async function deleteByPrefix(prefix: string, url: string = REDIS_TEST_UR
   return deleted;
 }
 
-/** A TCP port nothing listens on right now. */
-export function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
+import { freePort } from "../../scripts/lib/free-port.ts";
+
+export { freePort };
 
 export interface ThrowawayRedis {
   readonly port: number;

@@ -17,10 +17,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { appendFile, chown, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { freePort } from "../../scripts/lib/free-port.ts";
 
 const TOOLS = ["initdb", "pg_ctl", "pg_basebackup", "postgres"] as const;
 
@@ -120,18 +120,6 @@ function run(command: string[], options: { allowFailure?: boolean } = {}): Promi
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export interface ReplicaCluster {
   primaryUrl: string;
   replicaUrl: string;
@@ -176,7 +164,7 @@ export async function startReplicaCluster(): Promise<ReplicaCluster> {
   if (tools.uid !== null && tools.gid !== null) await chown(dir, tools.uid, tools.gid);
   const primaryDir = join(dir, "primary");
   const replicaDir = join(dir, "replica");
-  const [primaryPort, replicaPort] = [await freePort(), await freePort()];
+  const [primaryPort, replicaPort] = [freePort(), freePort()];
   const started: string[] = [];
 
   const pgCtl = (dataDir: string, ...args: string[]) =>
