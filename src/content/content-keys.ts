@@ -48,14 +48,6 @@ export function classifyKey(prefix: string, key: string): KeyKind {
   return CONTENT_NAME.test(rest) ? "content" : "foreign";
 }
 
-/** The hex SHA-256 digest of the bytes (Web Crypto, so it runs on every runtime). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
-}
-
 /** The hex digest a content key was named after. */
 export function hashOfContentKey(prefix: string, key: string): string | null {
   if (classifyKey(prefix, key) !== "content") return null;

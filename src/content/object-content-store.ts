@@ -8,18 +8,12 @@
  * the registry's object-store tier (src/registry/object-content-tier.ts) is
  * built on.
  */
+import { sha256HexOfBytes } from "../domain/canonical.ts";
 import type { SchemaType } from "../domain/types.ts";
 import { RegistryError } from "../errors.ts";
 import type { S3Config, S3ConfigInput } from "./config.ts";
 import { resolveS3Config } from "./config.ts";
-import {
-  CONTENT_MEDIA_TYPES,
-  contentKey,
-  hashOfContentKey,
-  isUploadId,
-  sha256Hex,
-  uploadKey,
-} from "./content-keys.ts";
+import { CONTENT_MEDIA_TYPES, contentKey, hashOfContentKey, isUploadId, uploadKey } from "./content-keys.ts";
 import type { ObjectStore, PresignedUrl } from "./object-store.ts";
 import { createObjectStore } from "./object-store.ts";
 
@@ -86,7 +80,7 @@ export class ObjectContentStore {
     options: { sha256?: string } = {},
   ): Promise<StoredContent> {
     // A caller that has just hashed these bytes (the registry's content hash) spares a second pass over them.
-    const sha256 = options.sha256 ?? (await sha256Hex(bytes));
+    const sha256 = options.sha256 ?? (await sha256HexOfBytes(bytes));
     const key = contentKey(this.prefix, sha256, schemaType);
     const contentType = CONTENT_MEDIA_TYPES[schemaType];
     const existing = await this.objects.head(key);
@@ -107,7 +101,7 @@ export class ObjectContentStore {
     const bytes =
       options.size === undefined ? await this.objects.get(key) : await this.readSized(key, options.size);
     const expected = hashOfContentKey(this.prefix, key);
-    if (expected !== null && (await sha256Hex(bytes)) !== expected) {
+    if (expected !== null && (await sha256HexOfBytes(bytes)) !== expected) {
       throw new RegistryError("internal", "stored content does not match its hash");
     }
     return bytes;

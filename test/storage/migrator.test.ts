@@ -4,16 +4,17 @@
  * each migration once when instances start together; leave nothing of a
  * migration that fails; and the command-line script doing the same.
  */
+
 import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import postgres from "postgres";
+import { sha256Hex } from "../../src/domain/canonical.ts";
 import { isRegistryError } from "../../src/errors.ts";
 import {
   loadMigrations,
   MIGRATION_SOURCES,
   type Migration,
   migrationId,
-  sha256Hex,
 } from "../../src/storage/postgres/migrations.ts";
 import { Migrator } from "../../src/storage/postgres/migrator.ts";
 import { createPostgresBackend } from "../../src/storage/postgres/postgres-backend.ts";

@@ -4,12 +4,14 @@
  * compiled binaries alike). Adding a migration means adding its two files and
  * one entry below; a test checks that this list and the folder agree.
  */
+
 import initialSchemaDown from "../../../migrations/001_initial_schema.down.sql" with { type: "text" };
 import initialSchemaUp from "../../../migrations/001_initial_schema.up.sql" with { type: "text" };
 import indexesOptimizationDown from "../../../migrations/002_indexes_optimization.down.sql" with {
   type: "text",
 };
 import indexesOptimizationUp from "../../../migrations/002_indexes_optimization.up.sql" with { type: "text" };
+import { sha256Hex } from "../../domain/canonical.ts";
 
 export interface MigrationSource {
   version: number;
@@ -31,11 +33,6 @@ export const MIGRATION_SOURCES: readonly MigrationSource[] = [
 /** `001_initial_schema`: the file stem of a migration. */
 export function migrationId(m: { version: number; name: string }): string {
   return `${String(m.version).padStart(3, "0")}_${m.name}`;
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The migrations with their checksums, in version order. */
