@@ -41,6 +41,8 @@ export interface CacheFigures {
     timeouts?: number;
     breaker?: { state: string; trips: number };
   } | null;
+  /** The search and list results' own L1 (registry/query-result-cache.ts), when there is one. */
+  query?: { hits: number; misses: number } | null;
 }
 
 /** What the runtime driver reports about the process; absent where a runtime cannot tell. */
@@ -115,7 +117,7 @@ export class RegistryMetrics implements RegistryObserver {
 
     r.observe(
       `${P}cache_requests_total`,
-      "Cache lookups by tier (l1, l2) and result (hit, miss); an L1 miss goes on to L2, an L2 miss to PostgreSQL.",
+      "Cache lookups by tier (l1, l2; query: search and list results) and result (hit, miss); an L1 miss goes on to L2, an L2 miss to PostgreSQL.",
       "counter",
       () => this.cacheSamples(),
     );
@@ -318,6 +320,7 @@ export class RegistryMetrics implements RegistryObserver {
     for (const [tier, figures] of [
       ["l1", cache.l1],
       ["l2", cache.l2],
+      ["query", cache.query ?? null],
     ] as const) {
       if (!figures) continue;
       samples.push({ labels: { tier, result: "hit" }, value: figures.hits });

@@ -28,11 +28,13 @@ import {
   cacheContentLoads,
   cachedSchemaRecord,
   cacheInvalidationListener,
+  combineListeners,
   createCachedSchemaReader,
   toCacheStatsReport,
 } from "./cached-schema-reader.ts";
 import type { ContentTier } from "./content-tier.ts";
 import type { Logger } from "./logger.ts";
+import { DEFAULT_QUERY_TTL_MS, QueryResultCache, queryCacheBounds } from "./query-result-cache.ts";
 import type { CacheStatsReport } from "./registry-service.ts";
 import type { SchemaChangeListener } from "./schema-changes.ts";
 import type { SchemaReader } from "./schema-reader.ts";
@@ -45,6 +47,8 @@ export interface CacheTierOptions {
   channel?: string;
   /** Other settings of the cache (L2 budget, breaker, negative TTLs). */
   extras?: Omit<TieredCacheExtras, "bus" | "keyPrefix">;
+  /** Longest a search or list result is served, ms (every schema change ends it sooner). Default 3,000. */
+  queryTtlMs?: number;
 }
 
 export interface CacheTierDeps {
@@ -67,6 +71,8 @@ export interface CacheTier {
   readonly bus: RetryingBus | null;
   readonly reader: SchemaReader;
   readonly changes: SchemaChangeListener;
+  /** Search and list results (L1 only); null when L1 is off. */
+  readonly queries: QueryResultCache | null;
   cacheStats(): CacheStatsReport;
   metrics(): CacheFigures;
   /** The `redis` probe (not critical: reads go to PostgreSQL without it); none without L2. */
@@ -152,6 +158,18 @@ export async function createCacheTier(
     : null;
   const catchUp = deps.catchUp;
   const cacheBus = bus && catchUp ? catchingUp(bus, catchUp, logger) : bus;
+  const queryBounds = queryCacheBounds(
+    { maxEntries: config.l1MaxEntries, maxBytes: config.l1MaxBytes },
+    options.queryTtlMs ?? DEFAULT_QUERY_TTL_MS,
+  );
+  const queries = queryBounds ? new QueryResultCache(queryBounds) : null;
+  // Another instance's change (after the catch-up with the primary), or notifications lost: results may be wrong.
+  const stopQueries =
+    queries && cacheBus
+      ? cacheBus.subscribe((event) => {
+          if (event.source === "remote" || event.source === "resync") queries.bump();
+        })
+      : null;
   let cache: TieredCache;
   try {
     cache = await createTieredCache(
@@ -163,6 +181,7 @@ export async function createCacheTier(
       },
     );
   } catch (error) {
+    stopQueries?.();
     await bus?.close();
     await busSql?.end({ timeout: 1 });
     throw error;
@@ -222,9 +241,12 @@ export async function createCacheTier(
     cache,
     bus,
     reader: createCachedSchemaReader(cache, backend),
-    changes: cacheInvalidationListener(cache),
-    cacheStats: () => toCacheStatsReport(cache.stats(), contentCache?.stats()),
-    metrics: () => cache.stats(),
+    changes: queries
+      ? combineListeners(queries.listener(), cacheInvalidationListener(cache))
+      : cacheInvalidationListener(cache),
+    queries,
+    cacheStats: () => toCacheStatsReport(cache.stats(), contentCache?.stats(), queries?.stats()),
+    metrics: () => ({ ...cache.stats(), query: queries?.stats().l1 ?? null }),
     health,
     cacheContent: (tier) =>
       contentCache && contentBounds
@@ -248,6 +270,8 @@ export async function createCacheTier(
       await warming;
       await cache.close();
       await contentCache?.close();
+      stopQueries?.();
+      await queries?.close();
       await bus?.close();
       await busSql?.end({ timeout: 1 });
     },

@@ -187,9 +187,13 @@ function rate(hits: number, misses: number): number | null {
  * The cache's figures as `/api/v1/stats` reports them (hit rates null before
  * any lookup); with `content`, once it has been used, the object-store
  * content's own L1 as tier `content` (outside the overall hit rate, which is
- * the schemas').
+ * the schemas'); with `query`, likewise the search and list results as tier `query`.
  */
-export function toCacheStatsReport(stats: CacheStats, content?: CacheStats): CacheStatsReport {
+export function toCacheStatsReport(
+  stats: CacheStats,
+  content?: CacheStats,
+  query?: CacheStats,
+): CacheStatsReport {
   const tiers: Record<string, CacheTierStats> = {};
   if (stats.l1 !== null) {
     tiers.l1 = {
@@ -217,6 +221,16 @@ export function toCacheStatsReport(stats: CacheStats, content?: CacheStats): Cac
       hitRate: rate(content.l1.hits, content.l1.misses),
       evictions: content.l1.evictions,
       errors: content.loader.errors,
+    };
+  }
+  // Search and list results (query-result-cache.ts), likewise once used and outside the overall rate.
+  if (query?.l1 && query.l1.hits + query.l1.misses > 0) {
+    tiers.query = {
+      hits: query.l1.hits,
+      misses: query.l1.misses,
+      hitRate: rate(query.l1.hits, query.l1.misses),
+      evictions: query.l1.evictions,
+      errors: query.loader.errors,
     };
   }
   return { tiers, hitRate: stats.requests === 0 ? null : stats.hitRate };

@@ -146,7 +146,14 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     seams.content = cacheTier.cacheContent(seams.content ?? inlineContentTier);
     if (!sources.cache) metrics.watchCache(() => cacheTier.metrics());
   }
-  const service = new RegistryService({ backend, limits, logger, observer: metrics, ...seams });
+  const service = new RegistryService({
+    backend,
+    limits,
+    logger,
+    observer: metrics,
+    ...seams,
+    ...(cacheTier?.queries ? { queries: cacheTier.queries } : {}),
+  });
   const health: HealthProbe[] = [
     {
       name: "postgres",

@@ -39,6 +39,7 @@ import type {
 import { type ContentLink, type ContentTier, inlineContentTier, type PlacedContent } from "./content-tier.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import type { CreateUploadRequest, ObjectStoreSeam, UploadTicket } from "./object-store-seam.ts";
+import { passThroughQueries, type QueryResults } from "./query-result-cache.ts";
 import { ignoreChanges, type SchemaChange, type SchemaChangeListener } from "./schema-changes.ts";
 import type { SchemaReader } from "./schema-reader.ts";
 import { describeRef } from "./schema-ref.ts";
@@ -115,6 +116,8 @@ export interface RegistryServiceOptions {
   observer?: RegistryObserver;
   /** Direct uploads and guarded commits of the object-store tier; none without an object store. */
   objectStore?: ObjectStoreSeam | null;
+  /** Pages of search and the lists, cached until the next schema change; defaults to none. */
+  queries?: QueryResults;
 }
 
 /** A register's outcome, with a direct URL when the content lives in the object store. */
@@ -132,6 +135,7 @@ export class RegistryService {
   private readonly logger: Logger;
   private readonly observer: RegistryObserver;
   private readonly objectStore: ObjectStoreSeam | null;
+  private readonly queries: QueryResults;
 
   constructor(options: RegistryServiceOptions) {
     this.backend = options.backend;
@@ -143,6 +147,7 @@ export class RegistryService {
     this.logger = options.logger ?? silentLogger;
     this.observer = options.observer ?? ignoreRegistryEvents;
     this.objectStore = options.objectStore ?? null;
+    this.queries = options.queries ?? passThroughQueries;
   }
 
   // ---- write path ------------------------------------------------------
@@ -285,17 +290,19 @@ export class RegistryService {
   }
 
   async listVersions(subject: string, options: ListVersionsOptions): Promise<Page<SchemaRecord>> {
-    const page = await this.backend.listVersions(subject, options);
+    const page = await this.queries.cached("versions", { ...options, subject }, () =>
+      this.backend.listVersions(subject, options),
+    );
     if (!options.withContent) return page;
     return { ...page, items: await Promise.all(page.items.map((item) => this.withContent(item, true))) };
   }
 
   listSubjects(page: PageRequest): Promise<Page<SubjectSummary>> {
-    return this.backend.listSubjects(page);
+    return this.queries.cached("subjects", page, () => this.backend.listSubjects(page));
   }
 
   async search(query: SearchQuery): Promise<Page<SearchHit>> {
-    const page = await this.backend.search(query);
+    const page = await this.queries.cached("search", query, () => this.backend.search(query));
     if (!query.withContent) return page;
     const items = await Promise.all(
       page.items.map(async (hit) => ({ ...(await this.withContent(hit, true)), score: hit.score })),

@@ -466,8 +466,8 @@ describe.skipIf(!available)("HTTP API on PostgreSQL", () => {
     expect(subjects).toBeGreaterThan(5);
     expect(storage.inline_bytes).toBeGreaterThan(0);
     expect(storage.total_bytes).toBe(storage.inline_bytes + storage.object_store_bytes);
-    // L1 runs by default; without REDIS_URL there is no L2.
-    expect(Object.keys(cache.tiers)).toEqual(["l1"]);
+    // L1 runs by default; without REDIS_URL there is no L2. The searches and lists above used tier query.
+    expect(Object.keys(cache.tiers)).toEqual(["l1", "query"]);
     expect(cache.tiers.l1.hits + cache.tiers.l1.misses).toBeGreaterThan(0);
   });
 

@@ -1,0 +1,280 @@
+/**
+ * The search and list result cache through the app, on a fresh PostgreSQL
+ * database: identical searches and lists reach the backend once (counted by
+ * the instrumented backend), any change on this instance shows in the next
+ * search or list at once, a change on a second instance within the bus's
+ * delivery, the TTL ends an entry, and with L1 off nothing is cached.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { loadConfig } from "../../src/config/load-config.ts";
+import { createRegistry, type Registry } from "../../src/registry/create-registry.ts";
+import { normaliseQuery, queryCacheBounds } from "../../src/registry/query-result-cache.ts";
+import { jsonSchema } from "../support/app.ts";
+import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
+
+const available = await postgresAvailable();
+
+interface Instance {
+  registry: Registry;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** How many times the backend ran `operation`, from the instrumented backend's histogram. */
+  queries(operation: string): Promise<number>;
+}
+
+async function startInstance(
+  databaseUrl: string,
+  env: Record<string, string>,
+  cache: { channel: string; queryTtlMs?: number },
+): Promise<Instance> {
+  const config = await loadConfig({
+    env: {
+      LOG_LEVEL: "silent",
+      DATABASE_URL: databaseUrl,
+      DATABASE_MAX_CONNECTIONS: "5",
+      CACHE_WARM_ON_STARTUP: "false",
+      ...env,
+    },
+  });
+  const registry = await createRegistry(config, { cache });
+  return {
+    registry,
+    async call(method, path, body) {
+      const init: RequestInit = { method };
+      if (body !== undefined) {
+        init.body = JSON.stringify(body);
+        init.headers = { "Content-Type": "application/json" };
+      }
+      const response = await registry.app.request(path, init);
+      const text = await response.text();
+      return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null };
+    },
+    async queries(operation) {
+      const exposition = await registry.metrics.expose();
+      const line = exposition
+        .split("\n")
+        .find((l) =>
+          l.startsWith(`schema_registry_db_query_duration_seconds_count{operation="${operation}"}`),
+        );
+      return line ? Number(line.split(" ").at(-1)) : 0;
+    },
+  };
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5_000) {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (done(await read())) return performance.now() - started;
+    await Bun.sleep(2);
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: list items are asserted field by field
+const versionsOf = (body: any): string[] => body.items.map((item: any) => `${item.version}:${item.state}`);
+
+describe("query keys and bounds", () => {
+  test("equal queries give equal keys whatever the field order; undefined fields are left out", () => {
+    const a = normaliseQuery({
+      q: "x",
+      limit: 20,
+      offset: 0,
+      sort: { field: "relevance", descending: true },
+    });
+    const b = normaliseQuery({
+      sort: { descending: true, field: "relevance" },
+      offset: 0,
+      owner: undefined,
+      limit: 20,
+      q: "x",
+    });
+    expect(a).toBe(b);
+    expect(normaliseQuery({ q: "x", limit: 20 })).not.toBe(normaliseQuery({ q: "x", limit: 21 }));
+    expect(normaliseQuery({ tags: ["a", "b"] })).not.toBe(normaliseQuery({ tags: ["b"] }));
+  });
+
+  test("no bounds (nothing cached) with L1 off; otherwise a small share of L1's", () => {
+    expect(queryCacheBounds({ maxEntries: 0, maxBytes: 64 << 20 })).toBeNull();
+    expect(queryCacheBounds({ maxEntries: 10_000, maxBytes: 0 })).toBeNull();
+    expect(queryCacheBounds({ maxEntries: 10_000, maxBytes: 64 << 20 }, 0)).toBeNull();
+    expect(queryCacheBounds({ maxEntries: 10_000, maxBytes: 64 << 20 })).toEqual({
+      maxEntries: 1_000,
+      maxBytes: 8 << 20,
+      maxEntryBytes: 512 << 10,
+      ttlMs: 3_000,
+    });
+  });
+});
+
+describe.skipIf(!available)("search and list results cached per generation", () => {
+  let database: TestDatabase;
+  let a: Instance;
+  let b: Instance;
+  let short: Instance;
+  let off: Instance;
+  const channel = `query_cache_${crypto.randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // L1 only (no Redis): the query cache never uses L2 anyway. A long TTL, so only changes end entries.
+    a = await startInstance(database.url, {}, { channel, queryTtlMs: 60_000 });
+    b = await startInstance(database.url, {}, { channel, queryTtlMs: 60_000 });
+    short = await startInstance(database.url, {}, { channel, queryTtlMs: 150 });
+    off = await startInstance(database.url, { CACHE_L1_MAX_ENTRIES: "0" }, { channel, queryTtlMs: 60_000 });
+    for (let n = 0; n < 3; n++) {
+      const res = await a.call("POST", "/api/v1/schemas", {
+        subject: `qc.orders.Order${n}`,
+        schema_type: "json",
+        version: "1.0.0",
+        content: jsonSchema(n),
+        metadata: { description: "order placed by a customer", tags: ["orders"] },
+      });
+      expect(res.status).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    for (const instance of [a, b, short, off]) await instance?.registry.close();
+    await database?.drop();
+  });
+
+  test("identical searches, sequential or concurrent, reach PostgreSQL once; /stats and /metrics count tier query", async () => {
+    const path = "/api/v1/search?q=order&limit=20";
+    const before = await a.queries("search");
+    const first = await a.call("GET", path);
+    expect(first.status).toBe(200);
+    expect(first.body.total).toBe(3);
+    for (let i = 0; i < 5; i++) expect((await a.call("GET", path)).body).toEqual(first.body);
+    expect(await a.queries("search")).toBe(before + 1);
+
+    const concurrent = "/api/v1/search?q=customer&limit=20";
+    const answers = await Promise.all(Array.from({ length: 20 }, () => a.call("GET", concurrent)));
+    for (const answer of answers) expect(answer.body).toEqual(answers[0]!.body);
+    expect(await a.queries("search")).toBe(before + 2);
+
+    // Another query is another entry.
+    await a.call("GET", "/api/v1/search?q=order&limit=2");
+    expect(await a.queries("search")).toBe(before + 3);
+
+    const stats = await a.call("GET", "/api/v1/stats");
+    expect(stats.body.cache.tiers.query.hits).toBeGreaterThanOrEqual(5);
+    expect(stats.body.cache.tiers.query.misses).toBeGreaterThanOrEqual(3);
+    const exposition = await a.registry.metrics.expose();
+    expect(exposition).toMatch(/schema_registry_cache_\w+\{tier="query",result="hit"\} \d+/);
+  });
+
+  test("lists of subjects and versions reach PostgreSQL once until a change", async () => {
+    const versions = "/api/v1/subjects/qc.orders.Order0/versions";
+    const before = { subjects: await a.queries("listSubjects"), versions: await a.queries("listVersions") };
+    const subjects = await a.call("GET", "/api/v1/subjects");
+    await a.call("GET", "/api/v1/subjects");
+    const listed = await a.call("GET", versions);
+    await a.call("GET", versions);
+    expect(await a.queries("listSubjects")).toBe(before.subjects + 1);
+    expect(await a.queries("listVersions")).toBe(before.versions + 1);
+    expect(versionsOf(listed.body)).toEqual(["1.0.0:active"]);
+
+    // A register of another subject changes both lists' generation: the next ones are read anew.
+    const res = await a.call("POST", "/api/v1/schemas", {
+      subject: "qc.orders.Order0",
+      schema_type: "json",
+      version: "1.1.0",
+      content: jsonSchema(100),
+    });
+    expect(res.status).toBe(201);
+    expect(versionsOf((await a.call("GET", versions)).body)).toEqual(["1.1.0:active", "1.0.0:active"]);
+    const after = await a.call("GET", "/api/v1/subjects");
+    expect(after.body.total).toBe(subjects.body.total);
+    expect(await a.queries("listVersions")).toBe(before.versions + 2);
+    expect(await a.queries("listSubjects")).toBe(before.subjects + 2);
+  });
+
+  test("register, deprecate and delete on the same instance: the next search shows each at once", async () => {
+    const path = "/api/v1/search?q=invoice&limit=20";
+    const states = async () => versionsOf((await a.call("GET", path)).body);
+    expect(await states()).toEqual([]);
+    expect(await states()).toEqual([]);
+
+    const created = await a.call("POST", "/api/v1/schemas", {
+      subject: "qc.billing.Invoice",
+      schema_type: "json",
+      version: "1.0.0",
+      content: jsonSchema(200),
+      metadata: { description: "invoice sent to a customer" },
+    });
+    expect(created.status).toBe(201);
+    expect(await states()).toEqual(["1.0.0:active"]);
+    expect(await states()).toEqual(["1.0.0:active"]);
+
+    const patched = await a.call("PATCH", `/api/v1/schemas/${created.body.id}/state`, {
+      state: "deprecated",
+      reason: "replaced",
+    });
+    expect(patched.status).toBe(200);
+    expect(await states()).toEqual(["1.0.0:deprecated"]);
+
+    expect((await a.call("DELETE", `/api/v1/schemas/${created.body.id}`)).status).toBe(204);
+    expect(await states()).toEqual([]);
+  });
+
+  test("a change on A ends B's cached search and list within the bus's delivery", async () => {
+    const path = "/api/v1/search?q=shipment&limit=20";
+    const list = "/api/v1/subjects";
+    expect((await b.call("GET", path)).body.total).toBe(0);
+    const subjects = (await b.call("GET", list)).body.total;
+    const before = await b.queries("search");
+    expect((await b.call("GET", path)).body.total).toBe(0);
+    expect(await b.queries("search")).toBe(before);
+
+    const created = await a.call("POST", "/api/v1/schemas", {
+      subject: "qc.shipping.Shipment",
+      schema_type: "json",
+      version: "1.0.0",
+      content: jsonSchema(300),
+      metadata: { description: "shipment of an order" },
+    });
+    expect(created.status).toBe(201);
+    const searchMs = await until(
+      () => b.call("GET", path),
+      (res) => res.body.total === 1,
+      2_000,
+    );
+    const listMs = await until(
+      () => b.call("GET", list),
+      (res) => res.body.total === subjects + 1,
+      2_000,
+    );
+    // The bus's bound in cache-coherence.test.ts is the same: a NOTIFY round trip, well under a second.
+    expect(searchMs).toBeLessThan(1_000);
+    expect(listMs).toBeLessThan(1_000);
+
+    await a.call("PATCH", `/api/v1/schemas/${created.body.id}/state`, { state: "deprecated", reason: "x" });
+    await until(
+      () => b.call("GET", path),
+      (res) => res.body.items[0]?.state === "deprecated",
+      2_000,
+    );
+  });
+
+  test("an entry ends with its TTL even without a change", async () => {
+    const path = "/api/v1/search?q=order&limit=5";
+    const before = await short.queries("search");
+    await short.call("GET", path);
+    await short.call("GET", path);
+    expect(await short.queries("search")).toBe(before + 1);
+    await Bun.sleep(200);
+    await short.call("GET", path);
+    expect(await short.queries("search")).toBe(before + 2);
+  });
+
+  test("with L1 off (CACHE_L1_MAX_ENTRIES=0) every search and list reaches PostgreSQL", async () => {
+    const before = { search: await off.queries("search"), subjects: await off.queries("listSubjects") };
+    for (let i = 0; i < 3; i++) {
+      expect((await off.call("GET", "/api/v1/search?q=order&limit=20")).status).toBe(200);
+      expect((await off.call("GET", "/api/v1/subjects")).status).toBe(200);
+    }
+    expect(await off.queries("search")).toBe(before.search + 3);
+    expect(await off.queries("listSubjects")).toBe(before.subjects + 3);
+    const stats = await off.call("GET", "/api/v1/stats");
+    expect(stats.body.cache?.tiers?.query).toBeUndefined();
+  });
+});
