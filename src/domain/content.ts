@@ -27,6 +27,8 @@ export interface PreparedContent {
   contentHash: string;
   /** UTF-8 bytes of `canonicalText`: what the size limit and `content_size` measure. */
   contentSize: number;
+  /** The UTF-8 encoding of `canonicalText`, kept so large content is not encoded twice (object store). */
+  canonicalBytes: Uint8Array;
 }
 
 const JSON_ERROR_POSITION = /\(line (\d+) column (\d+)\)/;
@@ -69,6 +71,7 @@ export async function prepareContent(
     canonicalText,
     contentHash: `sha256:${await sha256HexOfBytes(bytes)}`,
     contentSize: bytes.length,
+    canonicalBytes: bytes,
   };
 }
 

@@ -7,17 +7,13 @@
  * implements the same interface and routes large content to the bucket.
  */
 
+import type { PreparedContent as CanonicalContent } from "../domain/content.ts";
 import type { ContentLocation, SchemaRecord, SchemaType } from "../domain/types.ts";
 import { RegistryError } from "../errors.ts";
 
-/** Content after validation and canonicalisation (domain/content.ts's prepareContent). */
-export interface PreparedContent {
+/** Content after validation and canonicalisation (domain/content.ts's prepareContent), with its type. */
+export interface PreparedContent extends CanonicalContent {
   schemaType: SchemaType;
-  /** The parsed value: JSON for json/avro, the source string for protobuf. */
-  value: unknown;
-  canonicalText: string;
-  contentHash: string;
-  contentSize: number;
 }
 
 /** What the row records about where its content is. */

@@ -79,7 +79,6 @@ interface PendingObject {
 /** The longest `close()` waits for a sweep in progress before closing the store under it. */
 const CLOSE_WAIT_MS = 5000;
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export class ObjectContentTier implements ContentTier, ObjectStoreSeam {
@@ -119,7 +118,7 @@ export class ObjectContentTier implements ContentTier, ObjectStoreSeam {
       this.counters.placedInline++;
       return { contentLocation: "inline", content: content.value, contentKey: null };
     }
-    const bytes = encoder.encode(content.canonicalText);
+    const bytes = content.canonicalBytes;
     // The content hash is the SHA-256 of exactly these bytes: the store need not hash them again.
     const stored = await this.store.putContent(bytes, content.schemaType, {
       sha256: content.contentHash.slice("sha256:".length),
