@@ -6,14 +6,15 @@
  * Order of the pipeline: request id → body limit → route (zod validation →
  * handler) → onError / notFound. The telemetry middleware (metrics and the
  * access log) comes right after the request id, so it times everything after
- * it and every log line carries the id.
+ * it and every log line carries the id. In front of it all, a fast path for
+ * `GET /api/v1/schemas/{id}` without a query (schema-fast-path.ts).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import type { Limits } from "../domain/limits.ts";
 import { RegistryError } from "../errors.ts";
-import { requestTelemetry } from "../observability/request-telemetry.ts";
+import { createRequestRecorder, requestTelemetry } from "../observability/request-telemetry.ts";
 import type { AppDeps, AppEnv, RegistryApp, RouteContext } from "./app-env.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
 import { requestId } from "./request-id.ts";
@@ -33,6 +34,7 @@ import { metrics } from "./routes/metrics.ts";
 import { registerSchema } from "./routes/register-schema.ts";
 import { searchSchemas } from "./routes/search-schemas.ts";
 import { updateSchemaState } from "./routes/update-schema-state.ts";
+import { installSchemaFastPath } from "./schema-fast-path.ts";
 import { createApiSchemas } from "./schemas.ts";
 
 export const API_VERSION = "1.0.0";
@@ -75,7 +77,8 @@ export function createApp(deps: AppDeps): RegistryApp {
   const app: RegistryApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use("*", requestId);
-  app.use("*", requestTelemetry({ metrics: deps.metrics, logger: deps.logger }));
+  const record = createRequestRecorder({ metrics: deps.metrics, logger: deps.logger });
+  app.use("*", requestTelemetry({ metrics: deps.metrics, logger: deps.logger }, record));
   app.use(
     `${API_PREFIX}/*`,
     bodyLimit({
@@ -118,6 +121,7 @@ export function createApp(deps: AppDeps): RegistryApp {
 
   app.notFound(createNotFoundHandler(allowedMethodsOf(app)));
   app.onError(createErrorHandler(deps.logger));
+  installSchemaFastPath(app, deps, record);
   return app;
 }
 

@@ -157,7 +157,16 @@ export class Histogram extends Instrument<HistogramChild> {
   }
 
   observe(labels: LabelValues, value: number): void {
+    this.record(this.child(labels), value);
+  }
+
+  /** An observer of these labels, resolved once: for hot paths that observe the same series again and again. */
+  bind(labels: LabelValues): (value: number) => void {
     const child = this.child(labels);
+    return (value) => this.record(child, value);
+  }
+
+  private record(child: HistogramChild, value: number): void {
     // Buckets are few (about a dozen): a linear scan beats a binary search here.
     let i = 0;
     while (i < this.buckets.length && value > this.buckets[i]!) i++;

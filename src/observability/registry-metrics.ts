@@ -284,6 +284,11 @@ export class RegistryMetrics implements RegistryObserver {
     this.httpDuration.observe([method, route, String(status)], seconds);
   }
 
+  /** `observeHttpRequest` for one method, route and status, with the series resolved once. */
+  httpRequestObserver(method: string, route: string, status: number): (seconds: number) => void {
+    return this.httpDuration.bind([method, route, String(status)]);
+  }
+
   requestStarted(): void {
     this.httpInFlight.add([], 1);
   }

@@ -20,10 +20,79 @@ export interface RequestTelemetryOptions {
   logger: Logger;
 }
 
-export function requestTelemetry({
-  metrics,
-  logger,
-}: RequestTelemetryOptions): MiddlewareHandler<{ Variables: { requestId: string } }> {
+/** Records one finished request: the duration histogram and the access-log line. */
+export type RequestRecorder = (
+  method: string,
+  route: string,
+  path: string,
+  status: number,
+  ms: number,
+  requestId: string,
+) => void;
+
+/**
+ * The recording both the middleware and the app's fast path use, so a
+ * request counts the same whichever way it was answered. The histogram's
+ * series are resolved once per method, route and status (routes are
+ * templates, so they are few): one map lookup per request.
+ */
+export function createRequestRecorder({ metrics, logger }: RequestTelemetryOptions): RequestRecorder {
+  const observers = new Map<string, Map<number, (seconds: number) => void>>();
+  return (method, route, path, status, ms, requestId) => {
+    // Routes are fewer than routes × methods: key by route, then the method and status in a small map.
+    const methodIndex = methodSlot(method);
+    if (methodIndex < 0) {
+      metrics.observeHttpRequest(method, route, status, ms / 1000);
+    } else {
+      let byRoute = observers.get(route);
+      if (byRoute === undefined) {
+        byRoute = new Map();
+        observers.set(route, byRoute);
+      }
+      const slot = status * 8 + methodIndex;
+      let observe = byRoute.get(slot);
+      if (observe === undefined) {
+        observe = metrics.httpRequestObserver(method, route, status);
+        byRoute.set(slot, observe);
+      }
+      observe(ms / 1000);
+    }
+    logger.info("request", {
+      request_id: requestId,
+      method,
+      route,
+      path,
+      status,
+      duration_ms: Math.round(ms * 100) / 100,
+    });
+  };
+}
+
+// Methods with a pre-resolved series (-1: any other, which goes by its name each time).
+function methodSlot(method: string): number {
+  switch (method) {
+    case "GET":
+      return 0;
+    case "HEAD":
+      return 1;
+    case "POST":
+      return 2;
+    case "PUT":
+      return 3;
+    case "PATCH":
+      return 4;
+    case "DELETE":
+      return 5;
+    default:
+      return -1;
+  }
+}
+
+export function requestTelemetry(
+  options: RequestTelemetryOptions,
+  record: RequestRecorder = createRequestRecorder(options),
+): MiddlewareHandler<{ Variables: { requestId: string } }> {
+  const { metrics } = options;
   return async (c, next) => {
     const started = performance.now();
     metrics.requestStarted();
@@ -31,18 +100,14 @@ export function requestTelemetry({
       await next();
     } finally {
       metrics.requestFinished();
-      const ms = performance.now() - started;
-      const route = routeTemplate(c);
-      const status = c.res.status;
-      metrics.observeHttpRequest(c.req.method, route, status, ms / 1000);
-      logger.info("request", {
-        request_id: c.get("requestId"),
-        method: c.req.method,
-        route,
-        path: c.req.path,
-        status,
-        duration_ms: Math.round(ms * 100) / 100,
-      });
+      record(
+        c.req.method,
+        routeTemplate(c),
+        c.req.path,
+        c.res.status,
+        performance.now() - started,
+        c.get("requestId"),
+      );
     }
   };
 }

@@ -1,13 +1,17 @@
 /**
  * GET /api/v1/schemas/{id}: one schema by UUID or global_id, with ETag and
- * If-None-Match.
+ * If-None-Match. Requests without a query are mostly answered before
+ * routing (schema-fast-path.ts); this route answers the rest, and those the
+ * fast path handed on with the read it already made.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { parseSchemaRef } from "../../registry/schema-ref.ts";
 import type { RouteContext } from "../app-env.ts";
 import { etagMatches, RESOURCE_CACHE_CONTROL, resourceEtag } from "../http-caching.ts";
 import { toSchemaResource } from "../resource.ts";
+import { hasInlineContent, schemaRepresentation } from "../resource-body.ts";
 import { API_PREFIX, errorResponses, requestIdHeader } from "../responses.ts";
+import { prefetchedSchema } from "../schema-fast-path.ts";
 
 export function getSchema({ app, deps, schemas }: RouteContext): void {
   const route = createRoute({
@@ -39,13 +43,18 @@ export function getSchema({ app, deps, schemas }: RouteContext): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const query = c.req.valid("query");
-    const view = await deps.service.getSchema(parseSchemaRef(id), {
-      includeDeleted: query.include_deleted,
-      includeContent: query.include === "content",
-    });
-    const etag = resourceEtag(view.schema);
+    const view = await (prefetchedSchema(c.req.raw) ??
+      deps.service.getSchema(parseSchemaRef(id), {
+        includeDeleted: query.include_deleted,
+        includeContent: query.include === "content",
+      }));
+    // Inline content with no link: the resource is the record's alone, whatever the query, so its text is memoised.
+    const memo =
+      view.link === null && hasInlineContent(view.schema) ? schemaRepresentation(view.schema) : null;
+    const etag = memo?.etag ?? resourceEtag(view.schema);
     const headers = { ETag: etag, "Cache-Control": RESOURCE_CACHE_CONTROL };
     if (etagMatches(c.req.header("If-None-Match"), etag)) return c.body(null, 304, headers);
+    if (memo) return c.body(memo.body, 200, { ...headers, "Content-Type": "application/json" });
     return c.json(toSchemaResource(view.schema, { withContent: true, link: view.link }), 200, headers);
   });
 }
