@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load-config.ts";
 import { createRegistry, type Registry } from "../../src/registry/create-registry.ts";
-import { normaliseQuery, queryCacheBounds } from "../../src/registry/query-result-cache.ts";
+import { normaliseQuery, QueryResultCache, queryCacheBounds } from "../../src/registry/query-result-cache.ts";
 import { jsonSchema } from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 
@@ -103,6 +103,59 @@ describe("query keys and bounds", () => {
       maxEntryBytes: 512 << 10,
       ttlMs: 3_000,
     });
+  });
+});
+
+describe("the generation", () => {
+  const bounds = { maxEntries: 16, maxBytes: 64 * 1024, maxEntryBytes: 1024, ttlMs: 60_000 };
+
+  test("a load that began before a change is answered to its callers but never served after it", async () => {
+    const cache = new QueryResultCache(bounds);
+    let loads = 0;
+    let release: (value: string) => void = () => {};
+    const slow = () => {
+      loads++;
+      return new Promise<string>((resolve) => {
+        release = resolve;
+      });
+    };
+    const first = cache.cached("search", { q: "x" }, slow);
+    const joined = cache.cached("search", { q: "x" }, slow);
+    expect(loads).toBe(1);
+    cache.bump();
+    // After the change a caller never joins the load that began before it.
+    const after = cache.cached("search", { q: "x" }, async () => {
+      loads++;
+      return "new";
+    });
+    release("old");
+    expect(await first).toBe("old");
+    expect(await joined).toBe("old");
+    expect(await after).toBe("new");
+    expect(await cache.cached("search", { q: "x" }, async () => "unexpected")).toBe("new");
+    expect(loads).toBe(2);
+    expect(cache.generation).toBe(1);
+    await cache.close();
+  });
+
+  test("a result over the entry bound is loaded each time; a failed load is not cached", async () => {
+    const cache = new QueryResultCache(bounds);
+    let loads = 0;
+    const big = async () => {
+      loads++;
+      return "x".repeat(4 * 1024);
+    };
+    await cache.cached("search", { q: "big" }, big);
+    await cache.cached("search", { q: "big" }, big);
+    expect(loads).toBe(2);
+    const failing = async (): Promise<string> => {
+      loads++;
+      throw new Error("database down");
+    };
+    await expect(cache.cached("search", { q: "f" }, failing)).rejects.toThrow("database down");
+    await expect(cache.cached("search", { q: "f" }, failing)).rejects.toThrow("database down");
+    expect(loads).toBe(4);
+    await cache.close();
   });
 });
 
