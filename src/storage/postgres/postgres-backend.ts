@@ -382,9 +382,16 @@ export class PostgresBackend implements StorageBackend {
     return this.guard(async () => {
       if (!fuzzy) return this.runSearch(this.db, query, q, fuzzy);
       // `<%` compares against a session setting; set it for this transaction only.
+      // The planner prices a trigram comparison like any cheap operator, so on
+      // tables of a few thousand rows it scans them all and compares each
+      // (about 15 µs a row) rather than asking the trigram index for the
+      // candidates first, which measured 4–6x faster. Sequential scans are
+      // therefore off for this transaction, whose only other statement is the
+      // search itself (see runSearch's candidate step).
       return this.atomic(async (tx) => {
         const threshold = tx`
-          SELECT set_config('pg_trgm.word_similarity_threshold', ${String(this.shared.searchThreshold)}, true)`;
+          SELECT set_config('pg_trgm.word_similarity_threshold', ${String(this.shared.searchThreshold)}, true),
+                 set_config('enable_seqscan', 'off', true)`;
         const [, page] = await Promise.all([threshold.execute(), this.runSearch(tx, query, q, fuzzy)]);
         return page;
       });
@@ -396,11 +403,10 @@ export class PostgresBackend implements StorageBackend {
     if (!query.includeDeleted) conditions.push(db`deleted_at IS NULL`);
     if (q !== "") {
       const contains = `%${escapeLike(q)}%`;
-      conditions.push(
-        fuzzy
-          ? db`(search_text ILIKE ${contains} OR ${q} <% search_text)`
-          : db`search_text ILIKE ${contains}`,
-      );
+      // Fuzzy: the candidates come from the trigram index alone, in a step of
+      // their own, so no cheaper-looking index (a partial one on deleted_at,
+      // say) can turn the text match into a per-row filter.
+      conditions.push(fuzzy ? db`id IN (SELECT id FROM text_candidates)` : db`search_text ILIKE ${contains}`);
     }
     if (query.subject) {
       conditions.push(
@@ -424,7 +430,13 @@ export class PostgresBackend implements StorageBackend {
     // One statement: the window count rides along with the page, so the
     // filter (a trigram comparison per row for `q`) is evaluated once, not
     // again by a separate count query.
+    const candidates =
+      fuzzy && q !== ""
+        ? db`WITH text_candidates AS MATERIALIZED (
+               SELECT id FROM schemas WHERE search_text ILIKE ${`%${escapeLike(q)}%`} OR ${q} <% search_text)`
+        : db``;
     const rows = await db<(SchemaRow & { score: number | null; total: number })[]>`
+      ${candidates}
       SELECT ${cols}, ${score} AS score, count(*) OVER ()::integer AS total
       FROM schemas
       WHERE ${where}
@@ -436,8 +448,11 @@ export class PostgresBackend implements StorageBackend {
       total =
         query.offset === 0
           ? 0
-          : ((await db<{ total: number }[]>`SELECT count(*)::integer AS total FROM schemas WHERE ${where}`)[0]
-              ?.total ?? 0);
+          : ((
+              await db<
+                { total: number }[]
+              >`${candidates} SELECT count(*)::integer AS total FROM schemas WHERE ${where}`
+            )[0]?.total ?? 0);
     }
     return {
       items: rows.map(({ total: _total, ...row }) => ({ ...toSchemaRecord(row), score: row.score })),
