@@ -21,12 +21,13 @@ const PREFIX = Array.from(crypto.getRandomValues(new Uint8Array(10)), (byte) =>
 )
   .join("")
   .replace(/^(.{8})(.{4})(.{4})(.{4})$/, "$1-$2-$3-$4-");
-let counter = 0;
+// Starts anywhere in [2^44, 2^45): always 12 hex digits (no padding per id), and ids do not tell how many came before.
+let counter = 2 ** 44 + Math.floor(Math.random() * 2 ** 44);
 
 /** A new id, never handed out before by this process. */
 export function newRequestId(): string {
   counter++;
-  return PREFIX + counter.toString(16).padStart(12, "0");
+  return PREFIX + counter.toString(16);
 }
 
 export function requestIdFrom(header: string | null | undefined): string {

@@ -120,6 +120,11 @@ export class Gauge extends Instrument<{ value: number }> {
     this.child(labels).value += amount;
   }
 
+  /** The value cell of these labels, resolved once: for hot paths (`cell.value += 1`). */
+  bind(labels: LabelValues): { value: number } {
+    return this.child(labels);
+  }
+
   get(labels: LabelValues = []): number {
     return this.child(labels).value;
   }

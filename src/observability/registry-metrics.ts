@@ -17,7 +17,6 @@ import { SCHEMA_TYPES, type SchemaType } from "../domain/types.ts";
 import {
   type Counter,
   DURATION_BUCKETS,
-  type Gauge,
   type Histogram,
   MetricsRegistry,
   type Sample,
@@ -75,7 +74,7 @@ export class RegistryMetrics implements RegistryObserver {
   private readonly deletedTotal: Counter;
   private readonly queryDuration: Histogram;
   private readonly httpDuration: Histogram;
-  private readonly httpInFlight: Gauge;
+  private readonly httpInFlight: { value: number };
   private readonly transferSize: Record<TransferDirection, Histogram>;
 
   private cache: (() => CacheFigures | null) | null = null;
@@ -214,8 +213,8 @@ export class RegistryMetrics implements RegistryObserver {
       ["method", "route", "status"],
       DURATION_BUCKETS,
     );
-    this.httpInFlight = r.gauge(`${P}http_requests_in_flight`, "HTTP requests being handled now.");
-    this.httpInFlight.set([], 0);
+    // Counted twice per request: the series is resolved once.
+    this.httpInFlight = r.gauge(`${P}http_requests_in_flight`, "HTTP requests being handled now.").bind([]);
 
     r.observe(
       "process_start_time_seconds",
@@ -290,11 +289,11 @@ export class RegistryMetrics implements RegistryObserver {
   }
 
   requestStarted(): void {
-    this.httpInFlight.add([], 1);
+    this.httpInFlight.value++;
   }
 
   requestFinished(): void {
-    this.httpInFlight.add([], -1);
+    this.httpInFlight.value--;
   }
 
   // ---- sources read at scrape time -------------------------------------
