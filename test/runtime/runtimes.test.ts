@@ -255,7 +255,8 @@ for (const runtime of RUNTIMES) {
       expect(stats.body.storage.inline_bytes).toBeGreaterThan(0);
       expect(stats.body.storage.object_store_bytes).toBe(0);
       const tiers = Object.keys(stats.body.cache?.tiers ?? {}).sort();
-      expect(tiers).toEqual(redisUp ? ["l1", "l2"] : ["l1"]);
+      // The searches and lists above used the query-result tier as well.
+      expect(tiers).toEqual(redisUp ? ["l1", "l2", "query"] : ["l1", "query"]);
       expect(stats.body.cache.tiers.l1.hits + stats.body.cache.tiers.l1.misses).toBeGreaterThan(0);
     });
 
