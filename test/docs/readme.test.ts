@@ -18,7 +18,9 @@ function tomlKeys(schema: unknown, prefix = ""): string[] {
     entries = wrapped?.entries;
   }
   if (!entries) return [prefix];
-  return Object.entries(entries).flatMap(([key, value]) => tomlKeys(value, prefix ? `${prefix}.${key}` : key));
+  return Object.entries(entries).flatMap(([key, value]) =>
+    tomlKeys(value, prefix ? `${prefix}.${key}` : key),
+  );
 }
 
 describe("README configuration reference", () => {
