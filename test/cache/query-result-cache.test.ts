@@ -5,11 +5,12 @@
  * search or list at once, a change on a second instance within the bus's
  * delivery, the TTL ends an entry, and with L1 off nothing is cached.
  */
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load-config.ts";
 import { createRegistry, type Registry } from "../../src/registry/create-registry.ts";
 import { normaliseQuery, QueryResultCache, queryCacheBounds } from "../../src/registry/query-result-cache.ts";
-import { jsonSchema } from "../support/app.ts";
+import { backendQueryCount, callApi, jsonSchema } from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 
 const available = await postgresAvailable();
@@ -39,25 +40,8 @@ async function startInstance(
   const registry = await createRegistry(config, { cache });
   return {
     registry,
-    async call(method, path, body) {
-      const init: RequestInit = { method };
-      if (body !== undefined) {
-        init.body = JSON.stringify(body);
-        init.headers = { "Content-Type": "application/json" };
-      }
-      const response = await registry.app.request(path, init);
-      const text = await response.text();
-      return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null };
-    },
-    async queries(operation) {
-      const exposition = await registry.metrics.expose();
-      const line = exposition
-        .split("\n")
-        .find((l) =>
-          l.startsWith(`schema_registry_db_query_duration_seconds_count{operation="${operation}"}`),
-        );
-      return line ? Number(line.split(" ").at(-1)) : 0;
-    },
+    call: (method, path, body) => callApi(registry, method, path, body),
+    queries: (operation) => backendQueryCount(registry, operation),
   };
 }
 

@@ -7,11 +7,12 @@
  * Redis (a redis-server of the test's own) in the middle of a run of
  * requests fails none of them.
  */
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "ioredis";
 import { loadConfig } from "../../src/config/load-config.ts";
 import { createRegistry, type Registry, type RegistryOptions } from "../../src/registry/create-registry.ts";
-import { jsonSchema } from "../support/app.ts";
+import { backendQueryCount, callApi, jsonSchema } from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 import {
   deleteByPrefix,
@@ -50,25 +51,8 @@ async function startInstance(
   const registry = await createRegistry(config, cache ? { cache } : {});
   return {
     registry,
-    async call(method, path, body) {
-      const init: RequestInit = { method };
-      if (body !== undefined) {
-        init.body = JSON.stringify(body);
-        init.headers = { "Content-Type": "application/json" };
-      }
-      const response = await registry.app.request(path, init);
-      const text = await response.text();
-      return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null };
-    },
-    async queries(operation) {
-      const exposition = await registry.metrics.expose();
-      const line = exposition
-        .split("\n")
-        .find((l) =>
-          l.startsWith(`schema_registry_db_query_duration_seconds_count{operation="${operation}"}`),
-        );
-      return line ? Number(line.split(" ").at(-1)) : 0;
-    },
+    call: (method, path, body) => callApi(registry, method, path, body),
+    queries: (operation) => backendQueryCount(registry, operation),
   };
 }
 

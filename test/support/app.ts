@@ -126,3 +126,27 @@ export function jsonSchema(n = 0): Record<string, unknown> {
     required: ["prompt"],
   };
 }
+
+/** One API call through `app.request()`, JSON in and out: for tests that drive several registries at once. */
+export async function callApi(
+  registry: Registry,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: JsonBody }> {
+  const init: RequestInit = { method };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { "Content-Type": "application/json" };
+  }
+  const response = await registry.app.request(path, init);
+  const text = await response.text();
+  return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null };
+}
+
+/** How many times the backend has run `operation`, from the query-duration histogram of /metrics. */
+export async function backendQueryCount(registry: Registry, operation: string): Promise<number> {
+  const prefix = `schema_registry_db_query_duration_seconds_count{operation="${operation}"}`;
+  const line = (await registry.metrics.expose()).split("\n").find((l) => l.startsWith(prefix));
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
