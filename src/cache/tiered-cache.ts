@@ -171,6 +171,21 @@ export class TieredCache {
   }
 
   /**
+   * What L1 holds for `key`, synchronously: `{ value }` on a hit (a negative
+   * entry is `{ value: null }`), undefined otherwise. A hit counts as an L1
+   * hit; a miss is not counted, since the caller goes on to `get`, which
+   * counts it. For the HTTP fast path, which answers without awaiting.
+   */
+  peek<T>(key: string): { value: T | null } | undefined {
+    const hit = this.#l1?.get(key);
+    if (hit === undefined) return undefined;
+    this.#requests++;
+    this.#l1Hits++;
+    if (hit.value === null) this.#negativeHits++;
+    return { value: hit.value as T | null };
+  }
+
+  /**
    * What the tiers hold for `keys`, without calling any loader: L1 first, then
    * one pipelined L2 lookup for the rest (filling L1). Keys in neither are
    * absent from the result; a negative entry maps to `null`. For warming and

@@ -90,13 +90,20 @@ function visible(record: SchemaRecord | null, options: ReadOptions | undefined):
   return record.deletedAt !== null && options?.includeDeleted !== true ? null : record;
 }
 
+function idKey(ref: SchemaRef): string {
+  return "id" in ref ? cacheKeys.schemaById(ref.id) : cacheKeys.schemaByGlobalId(ref.globalId);
+}
+
 /** The SchemaReader of the read path, with `source` (the backend) behind the cache. */
 export function createCachedSchemaReader(cache: TieredCache, source: SchemaReader): SchemaReader {
   return {
     async getById(ref: SchemaRef, options?: ReadOptions) {
-      const key = "id" in ref ? cacheKeys.schemaById(ref.id) : cacheKeys.schemaByGlobalId(ref.globalId);
-      const record = await cache.get(key, () => source.getById(ref, WITH_DELETED), RECORD_OPTIONS);
+      const record = await cache.get(idKey(ref), () => source.getById(ref, WITH_DELETED), RECORD_OPTIONS);
       return visible(record, options);
+    },
+    peekById(ref: SchemaRef, options?: ReadOptions) {
+      const hit = cache.peek<SchemaRecord>(idKey(ref));
+      return hit === undefined ? undefined : visible(hit.value, options);
     },
     async getBySubjectVersion(subject: string, version: string, options?: ReadOptions) {
       const key = subjectVersionKey(subject, version);

@@ -247,6 +247,20 @@ export class RegistryService {
     return this.view(schema, request);
   }
 
+  /**
+   * `getSchema` answered synchronously from the in-process cache, when it can
+   * be: a live schema with inline content that L1 holds right now. Undefined
+   * means "ask getSchema" (not cached, missing, or content held elsewhere).
+   * Counted like getSchema's reads.
+   */
+  peekSchema(ref: SchemaRef): SchemaView | undefined {
+    const schema = this.reader.peekById?.(ref, { includeDeleted: false });
+    if (schema?.contentLocation !== "inline" || schema.content === null) return undefined;
+    this.observer.fetched("id" in ref ? "id" : "global_id");
+    this.backend.recordRead(schema.id);
+    return { schema, link: null };
+  }
+
   async getVersion(subject: string, version: string, request: ReadRequest = {}): Promise<SchemaView> {
     if (!isSemVer(version)) {
       throw RegistryError.invalidRequest(

@@ -3,6 +3,14 @@
  * answers them itself; the tiered cache (issue 3) implements the same
  * interface in front of it, and the service never knows which it talks to.
  */
-import type { StorageBackend } from "../storage/backend.ts";
+import type { SchemaRecord } from "../domain/types.ts";
+import type { ReadOptions, SchemaRef, StorageBackend } from "../storage/backend.ts";
 
-export type SchemaReader = Pick<StorageBackend, "getById" | "getBySubjectVersion" | "getLatest">;
+export type SchemaReader = Pick<StorageBackend, "getById" | "getBySubjectVersion" | "getLatest"> & {
+  /**
+   * The schema if an in-process cache holds it right now (null: held as
+   * missing or not visible), undefined when it would take I/O to know.
+   * Readers without an in-process cache leave it out.
+   */
+  peekById?(ref: SchemaRef, options?: ReadOptions): SchemaRecord | null | undefined;
+};

@@ -64,6 +64,20 @@ describe("L1 only", () => {
     expect(c.stats().l1).toMatchObject({ hits: 1, misses: 1, entries: 1 });
   });
 
+  test("peek answers from L1 alone, synchronously, and counts only its hits", async () => {
+    const c = cache();
+    const load = table({ a: schema(1) });
+    expect(c.peek("a")).toBeUndefined();
+    await c.get("a", load("a"));
+    await c.get("missing", load("missing"));
+    expect(c.peek("a")).toEqual({ value: schema(1) });
+    expect(c.peek("missing")).toEqual({ value: null });
+    await c.delete(["a"]);
+    expect(c.peek("a")).toBeUndefined();
+    expect(load.calls).toBe(2);
+    expect(c.stats().l1).toMatchObject({ hits: 2, misses: 2 });
+  });
+
   test("100 concurrent misses of one key call the loader once", async () => {
     const c = cache();
     const load = table({ hot: schema(7) }, 20);
