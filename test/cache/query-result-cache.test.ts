@@ -7,52 +7,16 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config/load-config.ts";
-import { createRegistry, type Registry } from "../../src/registry/create-registry.ts";
 import { normaliseQuery, QueryResultCache, queryCacheBounds } from "../../src/registry/query-result-cache.ts";
-import { backendQueryCount, callApi, jsonSchema } from "../support/app.ts";
+import {
+  type RegistryInstance as Instance,
+  jsonSchema,
+  startRegistryInstance as startInstance,
+  until,
+} from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 
 const available = await postgresAvailable();
-
-interface Instance {
-  registry: Registry;
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-  /** How many times the backend ran `operation`, from the instrumented backend's histogram. */
-  queries(operation: string): Promise<number>;
-}
-
-async function startInstance(
-  databaseUrl: string,
-  env: Record<string, string>,
-  cache: { channel: string; queryTtlMs?: number },
-): Promise<Instance> {
-  const config = await loadConfig({
-    env: {
-      LOG_LEVEL: "silent",
-      DATABASE_URL: databaseUrl,
-      DATABASE_MAX_CONNECTIONS: "5",
-      CACHE_WARM_ON_STARTUP: "false",
-      ...env,
-    },
-  });
-  const registry = await createRegistry(config, { cache });
-  return {
-    registry,
-    call: (method, path, body) => callApi(registry, method, path, body),
-    queries: (operation) => backendQueryCount(registry, operation),
-  };
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5_000) {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (done(await read())) return performance.now() - started;
-    await Bun.sleep(2);
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: list items are asserted field by field
 const versionsOf = (body: any): string[] => body.items.map((item: any) => `${item.version}:${item.state}`);

@@ -10,9 +10,12 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "ioredis";
-import { loadConfig } from "../../src/config/load-config.ts";
-import { createRegistry, type Registry, type RegistryOptions } from "../../src/registry/create-registry.ts";
-import { backendQueryCount, callApi, jsonSchema } from "../support/app.ts";
+import {
+  type RegistryInstance as Instance,
+  jsonSchema,
+  startRegistryInstance as startInstance,
+  until,
+} from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 import {
   deleteByPrefix,
@@ -30,44 +33,6 @@ if (available && redisServer === null) {
   if (process.env.CI === "true")
     throw new Error("cache chaos: redis-server is not installed (CI=true: fail)");
   console.warn("\n!! SKIPPING the Redis kill test through the app: redis-server is not installed.\n");
-}
-
-interface Instance {
-  registry: Registry;
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-  /** How many times the backend was asked `operation` (the instrumented backend's histogram count). */
-  queries(operation: string): Promise<number>;
-}
-
-async function startInstance(
-  databaseUrl: string,
-  env: Record<string, string>,
-  cache: RegistryOptions["cache"],
-): Promise<Instance> {
-  const config = await loadConfig({
-    env: { LOG_LEVEL: "silent", DATABASE_URL: databaseUrl, DATABASE_MAX_CONNECTIONS: "10", ...env },
-  });
-  const registry = await createRegistry(config, cache ? { cache } : {});
-  return {
-    registry,
-    call: (method, path, body) => callApi(registry, method, path, body),
-    queries: (operation) => backendQueryCount(registry, operation),
-  };
-}
-
-/** Polls `read` until `done` holds; resolves to the milliseconds it took. */
-async function until<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 5_000,
-): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (done(await read())) return performance.now() - started;
-    await Bun.sleep(1);
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
 function median(values: number[]): number {

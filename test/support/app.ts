@@ -150,3 +150,48 @@ export async function backendQueryCount(registry: Registry, operation: string): 
   const line = (await registry.metrics.expose()).split("\n").find((l) => l.startsWith(prefix));
   return line ? Number(line.split(" ").at(-1)) : 0;
 }
+
+/** A registry driven through `app.request()`, for tests that run several instances on one database. */
+export interface RegistryInstance {
+  registry: Registry;
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: JsonBody }>;
+  /** How many times the backend ran `operation` (the instrumented backend's histogram count). */
+  queries(operation: string): Promise<number>;
+}
+
+/** Starts one instance on `databaseUrl`, without warm-up, with the environment and cache options given. */
+export async function startRegistryInstance(
+  databaseUrl: string,
+  env: Record<string, string>,
+  cache: RegistryOptions["cache"],
+): Promise<RegistryInstance> {
+  const config = await loadConfig({
+    env: {
+      LOG_LEVEL: "silent",
+      DATABASE_URL: databaseUrl,
+      DATABASE_MAX_CONNECTIONS: "10",
+      CACHE_WARM_ON_STARTUP: "false",
+      ...env,
+    },
+  });
+  const registry = await createRegistry(config, cache ? { cache } : {});
+  return {
+    registry,
+    call: (method, path, body) => callApi(registry, method, path, body),
+    queries: (operation) => backendQueryCount(registry, operation),
+  };
+}
+
+/** Polls `read` until `done` holds; resolves to the milliseconds it took. */
+export async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 5_000,
+): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (done(await read())) return performance.now() - started;
+    await Bun.sleep(1);
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
