@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { largeJsonSchema, MiB } from "../content/helpers.ts";
 import { startTestRegistry, type TestRegistry } from "../support/app.ts";
 import { postgresAvailable } from "../support/database.ts";
-import { S3RVER_CREDENTIALS, startS3, type TestS3 } from "../support/s3.ts";
+import { S3RVER_CREDENTIALS, s3Env, startS3, type TestS3 } from "../support/s3.ts";
 
 const available = await postgresAvailable();
 
@@ -22,15 +22,10 @@ describe.skipIf(!available)("object-store content cached in L1", () => {
     s3 = await startS3();
     api = await startTestRegistry({
       database: "postgres",
-      env: {
-        S3_BUCKET: s3.bucket,
-        S3_ENDPOINT: s3.endpoint,
-        S3_FORCE_PATH_STYLE: "true",
-        S3_SWEEP_INTERVAL_SECONDS: "0",
-        MAX_SCHEMA_BYTES: String(24 * MiB),
+      env: s3Env(s3, {
         // 64 MiB of L1: 16 MiB for content, at most 2 MiB each.
         CACHE_L1_MAX_BYTES: String(64 * MiB),
-      },
+      }),
       objectStore: { credentials: { ...S3RVER_CREDENTIALS } },
     });
   });

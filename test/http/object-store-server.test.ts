@@ -11,7 +11,7 @@ import { canonicalJson } from "../../src/domain/canonical.ts";
 import { largeJsonSchema, MiB, sameBytes } from "../content/helpers.ts";
 import { startTestRegistry, type TestRegistry } from "../support/app.ts";
 import { postgresAvailable } from "../support/database.ts";
-import { S3RVER_CREDENTIALS, startS3, type TestS3 } from "../support/s3.ts";
+import { S3RVER_CREDENTIALS, s3Env, startS3, type TestS3 } from "../support/s3.ts";
 
 const available = await postgresAvailable();
 
@@ -27,13 +27,7 @@ describe.skipIf(!available)("object-store content over a real server", () => {
     s3 = await startS3();
     api = await startTestRegistry({
       database: "postgres",
-      env: {
-        S3_BUCKET: s3.bucket,
-        S3_ENDPOINT: s3.endpoint,
-        S3_FORCE_PATH_STYLE: "true",
-        S3_SWEEP_INTERVAL_SECONDS: "0",
-        MAX_SCHEMA_BYTES: String(24 * MiB),
-      },
+      env: s3Env(s3),
       objectStore: { credentials: { ...S3RVER_CREDENTIALS } },
     });
     server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: api.registry.app.fetch });

@@ -15,7 +15,7 @@ import type { ObjectContentTier } from "../../src/registry/object-content-tier.t
 import { bytesOf, KiB, largeJsonSchema, MiB, sameBytes } from "../content/helpers.ts";
 import { type JsonBody, jsonSchema, startTestRegistry, type TestRegistry } from "../support/app.ts";
 import { postgresAvailable } from "../support/database.ts";
-import { closedEndpoint, S3RVER_CREDENTIALS, startS3, type TestS3 } from "../support/s3.ts";
+import { closedEndpoint, S3RVER_CREDENTIALS, s3Env, startS3, type TestS3 } from "../support/s3.ts";
 
 const available = await postgresAvailable();
 const HOUR = 60 * 60 * 1000;
@@ -23,18 +23,6 @@ const encoder = new TextEncoder();
 
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 const keyOf = (hash: string) => `schemas/${hash.slice("sha256:".length)}.json`;
-
-/** What an operator sets to put the registry on this s3rver (credentials come separately). */
-function s3Env(s3: TestS3, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
-    S3_FORCE_PATH_STYLE: "true",
-    S3_SWEEP_INTERVAL_SECONDS: "0",
-    MAX_SCHEMA_BYTES: String(24 * MiB),
-    ...extra,
-  };
-}
 
 const credentials = { credentials: { ...S3RVER_CREDENTIALS } };
 

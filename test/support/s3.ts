@@ -69,6 +69,25 @@ export interface TestS3 {
 
 export const S3RVER_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
 
+/**
+ * What an operator sets to put the registry on this s3rver (credentials come
+ * separately, as `objectStore.credentials`): the in-server sweep off, and room
+ * for the 20 MiB schemas the tests register.
+ */
+export function s3Env(
+  s3: Pick<TestS3, "bucket" | "endpoint">,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    S3_BUCKET: s3.bucket,
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: "true",
+    S3_SWEEP_INTERVAL_SECONDS: "0",
+    MAX_SCHEMA_BYTES: String(24 * 1024 * 1024),
+    ...extra,
+  };
+}
+
 export async function startS3(options: { bucket?: string; prefix?: string } = {}): Promise<TestS3> {
   const bucket = options.bucket ?? "registry-test";
   const directory = mkdtempSync(join(tmpdir(), "registry-s3rver-"));
