@@ -45,8 +45,12 @@ export interface SchemaDocument {
 export interface CompatibilityRules<Prepared = unknown> {
   /** Parses a (valid, already validated) schema into the form the comparisons read. */
   prepare(document: SchemaDocument): Prepared;
-  /** Every reason a reader on `reader` cannot read data written with `writer`; empty when it can. */
-  readerViolations(reader: Prepared, writer: Prepared): Violation[];
+  /**
+   * Every reason a reader on `reader` cannot read data written with `writer`;
+   * empty when it can. `names` say how messages call the two ("the new schema",
+   * "version 1.2.0"); without them, "the reader schema" and "the writer schema".
+   */
+  readerViolations(reader: Prepared, writer: Prepared, names?: SchemaNames): Violation[];
   /**
    * True when the two differ at most in documentation: descriptions, titles,
    * `doc`, comments, examples, key order, and other annotations with no effect
@@ -54,6 +58,12 @@ export interface CompatibilityRules<Prepared = unknown> {
    * such a change a patch.
    */
   sameMeaning(a: Prepared, b: Prepared): boolean;
+}
+
+/** How violation messages name the two sides of a comparison. */
+export interface SchemaNames {
+  reader: string;
+  writer: string;
 }
 
 /** A rule's identifier and what it means, for the documentation. */
