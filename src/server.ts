@@ -10,12 +10,12 @@
  * closes the pools), write the last log lines, exit 0. A second signal while
  * stopping exits at once with 1.
  */
-import { ConfigError, loadConfig } from "./config/load-config.ts";
-import { readConfigFile } from "./config/read-config-file.ts";
+import { ConfigError, loadConfig } from "./app/config/load-config.ts";
+import { readConfigFile } from "./app/config/read-config-file.ts";
+import { createRegistry } from "./app/create-registry.ts";
 import { bodyLimitFor } from "./http/app.ts";
 import { createLogSink } from "./observability/log-sink.ts";
-import { createRegistry } from "./registry/create-registry.ts";
-import { createLogger } from "./registry/logger.ts";
+import { createLogger } from "./observability/logger.ts";
 import { loadRuntime, type StopSignal } from "./runtime/runtime.ts";
 
 /** How long requests in flight get to finish once a stop signal came (orchestrators wait 30 s by default). */

@@ -7,7 +7,7 @@
  * defaults declared next to them (tiered-cache.ts, l2/guarded-remote.ts,
  * l2/circuit-breaker.ts) unless given here.
  */
-import type { CacheConfig } from "../config/config-schema.ts";
+import type { CacheConfig } from "../app/config/config-schema.ts";
 import { createRemoteCacheDriver } from "./l2/remote-driver.ts";
 import { TieredCache, type TieredCacheOptions } from "./tiered-cache.ts";
 

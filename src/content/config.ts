@@ -8,7 +8,7 @@
  * chain reads the standard AWS variables (AWS_ACCESS_KEY_ID, …, profiles, roles).
  */
 import * as v from "valibot";
-import type { Config } from "../config/config-schema.ts";
+import type { Config } from "../app/config/config-schema.ts";
 
 const MiB = 1024 * 1024;
 

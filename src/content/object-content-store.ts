@@ -9,8 +9,8 @@
  * built on.
  */
 import { sha256HexOfBytes } from "../domain/canonical.ts";
+import { RegistryError } from "../domain/errors.ts";
 import type { SchemaType } from "../domain/types.ts";
-import { RegistryError } from "../errors.ts";
 import type { S3Config, S3ConfigInput } from "./config.ts";
 import { resolveS3Config } from "./config.ts";
 import { CONTENT_MEDIA_TYPES, contentKey, hashOfContentKey, isUploadId, uploadKey } from "./content-keys.ts";

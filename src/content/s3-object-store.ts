@@ -27,7 +27,7 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { isRegistryError, RegistryError } from "../errors.ts";
+import { isRegistryError, RegistryError } from "../domain/errors.ts";
 import { MAX_PRESIGN_SECONDS, resolveS3Config, type S3Config, type S3ConfigInput } from "./config.ts";
 import {
   type ObjectInfo,

@@ -11,8 +11,9 @@
  * is read as JSON text. Names are tried first because `null` is both a JSON
  * literal and an Avro primitive, and the user who sends "null" means the type.
  */
-import { RegistryError } from "../errors.ts";
+
 import { canonicalJson, normalizeProtobufSource, sha256HexOfBytes } from "./canonical.ts";
+import { RegistryError } from "./errors.ts";
 import { checkContentSize, DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import type { SchemaType } from "./types.ts";
 import { checkContentDepth, validateSchemaContent } from "./validation/index.ts";

@@ -7,7 +7,7 @@
  * configured limit is the one enforced (API.md's tag pattern `{0,49}` is the
  * default `maxTagLength` of 50 written into the pattern).
  */
-import { RegistryError } from "../errors.ts";
+import { RegistryError } from "./errors.ts";
 import type { SchemaMetadata } from "./types.ts";
 
 /** A subject: letters, digits, `.`, `_`, `-`; starts and ends with a letter or digit. */

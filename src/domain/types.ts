@@ -69,3 +69,61 @@ export interface Page<T> {
   offset: number;
   total: number;
 }
+
+/** How a schema is addressed: by its UUID or by its registry-wide `global_id`. */
+export type SchemaRef = { id: string } | { globalId: number };
+
+export interface ReadOptions {
+  /** Also find soft-deleted schemas. */
+  includeDeleted?: boolean;
+}
+
+export interface PageRequest {
+  limit: number;
+  offset: number;
+}
+
+export interface ListVersionsOptions extends PageRequest {
+  /** Only these states; all states when absent or empty. */
+  states?: SchemaState[];
+  includeDeleted?: boolean;
+  /** Load `content` into the records (lists leave it out by default). */
+  withContent?: boolean;
+}
+
+export type SearchSortField = "relevance" | "created_at" | "subject" | "version";
+
+export interface SearchQuery extends PageRequest {
+  /** Fuzzy text over subject, description and tags (pg_trgm). */
+  q?: string;
+  /** Subject pattern; `*` matches any run of characters. */
+  subject?: string;
+  schemaType?: SchemaType;
+  /** Every tag must be present. */
+  tags?: string[];
+  owner?: string;
+  states?: SchemaState[];
+  /** A JSON object the metadata must contain (`@>`). */
+  metadata?: Record<string, unknown>;
+  sort: { field: SearchSortField; descending: boolean };
+  includeDeleted?: boolean;
+  withContent?: boolean;
+}
+
+export interface SearchHit extends SchemaRecord {
+  /** Trigram similarity to `q`, when `q` was given. */
+  score: number | null;
+}
+
+export interface StorageStats {
+  totalSchemas: number;
+  draftSchemas: number;
+  activeSchemas: number;
+  deprecatedSchemas: number;
+  archivedSchemas: number;
+  deletedSchemas: number;
+  subjects: number;
+  /** Bytes of content kept inline in the database and in the object store. */
+  inlineBytes: number;
+  objectStoreBytes: number;
+}

@@ -3,19 +3,11 @@
  * the per-request variables set by the middleware.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { HealthProbe } from "../observability/health.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { RegistryMetrics } from "../observability/registry-metrics.ts";
-import type { Logger } from "../registry/logger.ts";
 import type { RegistryService } from "../registry/registry-service.ts";
 import type { ApiSchemas } from "./schemas.ts";
-
-/** A component whose health `/health/ready` and `/health` report (names: postgres, redis, object_store, …). */
-export interface HealthProbe {
-  name: string;
-  /** A critical component down makes the instance unready; any other only degraded. */
-  critical: boolean;
-  /** Resolves when the component answers; throws when it does not. */
-  check(): Promise<void>;
-}
 
 export interface AppDeps {
   service: RegistryService;

@@ -12,8 +12,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
+import { RegistryError } from "../domain/errors.ts";
 import type { Limits } from "../domain/limits.ts";
-import { RegistryError } from "../errors.ts";
 import { createRequestRecorder, requestTelemetry } from "../observability/request-telemetry.ts";
 import type { AppDeps, AppEnv, RegistryApp, RouteContext } from "./app-env.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";

@@ -10,8 +10,8 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
-import { ERROR_STATUS, type ErrorCode, isRegistryError, RegistryError } from "../errors.ts";
-import type { Logger } from "../registry/logger.ts";
+import { ERROR_STATUS, type ErrorCode, isRegistryError, RegistryError } from "../domain/errors.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { AppEnv } from "./app-env.ts";
 import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";
 

@@ -3,10 +3,9 @@
  * 8601 timestamps. Every schema that leaves the registry goes through
  * `toSchemaResource`, so the resource has one shape everywhere.
  */
-import type { SchemaRecord, StateTransition, SubjectSummary } from "../domain/types.ts";
+import type { SchemaRecord, SearchHit, StateTransition, SubjectSummary } from "../domain/types.ts";
 import type { ContentLink } from "../registry/content-tier.ts";
 import type { RegistryStats } from "../registry/registry-service.ts";
-import type { SearchHit } from "../storage/backend.ts";
 
 export interface SchemaResource {
   id: string;

@@ -13,10 +13,11 @@
  * through too, with the read already made handed to the route
  * (`prefetchedSchema`), so nothing is read or counted twice.
  */
+
+import type { SchemaRef } from "../domain/types.ts";
 import type { RequestRecorder } from "../observability/request-telemetry.ts";
 import type { SchemaView } from "../registry/registry-service.ts";
 import { parseSchemaRef } from "../registry/schema-ref.ts";
-import type { SchemaRef } from "../storage/backend.ts";
 import type { AppDeps, RegistryApp } from "./app-env.ts";
 import { etagMatches, RESOURCE_CACHE_CONTROL } from "./http-caching.ts";
 import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";

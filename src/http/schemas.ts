@@ -10,8 +10,8 @@ import { uploadLimitFor } from "../content/config.ts";
 import { LATEST_ELIGIBLE_STATES } from "../domain/lifecycle.ts";
 import { type Limits, MAX_OWNER_LENGTH, SUBJECT_PATTERN, TAG_PATTERN } from "../domain/limits.ts";
 import { isSemVer, MAX_VERSION_LENGTH } from "../domain/semver.ts";
+import type { SearchSortField } from "../domain/types.ts";
 import { CONTENT_LOCATIONS, SCHEMA_STATES, SCHEMA_TYPES, type SchemaState } from "../domain/types.ts";
-import type { SearchSortField } from "../storage/backend.ts";
 
 /** Page size of lists when `limit` is not given, and the most a client may ask for. */
 export const DEFAULT_PAGE_SIZE = 50;

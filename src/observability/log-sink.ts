@@ -8,8 +8,8 @@
  * waiting; the entry point calls it last on shutdown.
  */
 
-import type { LineLevel } from "../registry/logger.ts";
-import { backgroundTimeout } from "../storage/postgres/timers.ts";
+import { backgroundTimeout } from "../runtime/timers.ts";
+import type { LineLevel } from "./logger.ts";
 
 export interface LogSinkOptions {
   /** Lines gathered before a write. Default 256. */

@@ -10,7 +10,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import type { Logger } from "../registry/logger.ts";
+import type { Logger } from "./logger.ts";
 import type { RegistryMetrics } from "./registry-metrics.ts";
 
 export const UNMATCHED_ROUTE = "unmatched";

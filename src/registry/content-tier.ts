@@ -8,8 +8,8 @@
  */
 
 import type { PreparedContent as CanonicalContent } from "../domain/content.ts";
+import { RegistryError } from "../domain/errors.ts";
 import type { ContentLocation, SchemaRecord, SchemaType } from "../domain/types.ts";
-import { RegistryError } from "../errors.ts";
 
 /** Content after validation and canonicalisation (domain/content.ts's prepareContent), with its type. */
 export interface PreparedContent extends CanonicalContent {

@@ -12,34 +12,32 @@
  * it), then the content store for content the row does not hold. Every schema
  * served counts as a read for the access log.
  */
+
+import { passThroughQueries, type QueryResults } from "../cache/query-result-cache.ts";
 import { prepareContent } from "../domain/content.ts";
+import { RegistryError } from "../domain/errors.ts";
 import { INITIAL_STATES } from "../domain/lifecycle.ts";
 import { type Limits, validateMetadata, validateSubject } from "../domain/limits.ts";
 import { isSemVer } from "../domain/semver.ts";
 import type {
+  ListVersionsOptions,
   Page,
+  PageRequest,
   SchemaRecord,
+  SchemaRef,
   SchemaState,
   SchemaType,
-  StateTransition,
-  SubjectSummary,
-} from "../domain/types.ts";
-import { RegistryError } from "../errors.ts";
-import { ignoreRegistryEvents, type RegistryObserver } from "../observability/registry-observer.ts";
-import type {
-  ListVersionsOptions,
-  PageRequest,
-  RegisterOutcome,
-  SchemaRef,
   SearchHit,
   SearchQuery,
-  StorageBackend,
+  StateTransition,
   StorageStats,
-} from "../storage/backend.ts";
+  SubjectSummary,
+} from "../domain/types.ts";
+import { type Logger, silentLogger } from "../observability/logger.ts";
+import { ignoreRegistryEvents, type RegistryObserver } from "../observability/registry-observer.ts";
+import type { RegisterOutcome, StorageBackend } from "../storage/backend.ts";
 import { type ContentLink, type ContentTier, inlineContentTier, type PlacedContent } from "./content-tier.ts";
-import { type Logger, silentLogger } from "./logger.ts";
 import type { CreateUploadRequest, ObjectStoreSeam, UploadTicket } from "./object-store-seam.ts";
-import { passThroughQueries, type QueryResults } from "./query-result-cache.ts";
 import { ignoreChanges, type SchemaChange, type SchemaChangeListener } from "./schema-changes.ts";
 import type { SchemaReader } from "./schema-reader.ts";
 import { describeRef } from "./schema-ref.ts";

@@ -3,8 +3,8 @@
  * answers them itself; the tiered cache (issue 3) implements the same
  * interface in front of it, and the service never knows which it talks to.
  */
-import type { SchemaRecord } from "../domain/types.ts";
-import type { ReadOptions, SchemaRef, StorageBackend } from "../storage/backend.ts";
+import type { ReadOptions, SchemaRecord, SchemaRef } from "../domain/types.ts";
+import type { StorageBackend } from "../storage/backend.ts";
 
 export type SchemaReader = Pick<StorageBackend, "getById" | "getBySubjectVersion" | "getLatest"> & {
   /**

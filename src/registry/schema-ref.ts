@@ -3,8 +3,8 @@
  * every route answers a malformed id the same way (400 invalid_request)
  * instead of asking the database about it.
  */
-import { RegistryError } from "../errors.ts";
-import type { SchemaRef } from "../storage/backend.ts";
+import { RegistryError } from "../domain/errors.ts";
+import type { SchemaRef } from "../domain/types.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DIGITS = /^[0-9]+$/;

@@ -1,7 +1,7 @@
 /** createTieredCache builds the cache the project configuration describes: L1 bounds, L1 off, each L2 driver. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { CacheConfig } from "../../src/app/config/config-schema.ts";
 import { createTieredCache } from "../../src/cache/index.ts";
-import type { CacheConfig } from "../../src/config/config-schema.ts";
 import { deleteByPrefix, REDIS_TEST_URL, requireRedis, uniquePrefix } from "../support/redis.ts";
 import { startUpstashBridge, type UpstashBridge } from "../support/upstash-bridge.ts";
 

@@ -7,7 +7,7 @@
  */
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { normaliseQuery, QueryResultCache, queryCacheBounds } from "../../src/registry/query-result-cache.ts";
+import { normaliseQuery, QueryResultCache, queryCacheBounds } from "../../src/cache/query-result-cache.ts";
 import {
   type RegistryInstance as Instance,
   jsonSchema,

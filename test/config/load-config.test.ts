@@ -3,7 +3,7 @@
  * it, and the messages a bad value stops start-up with.
  */
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig } from "../../src/config/load-config.ts";
+import { ConfigError, loadConfig } from "../../src/app/config/load-config.ts";
 
 const files = (content: Record<string, string>) => (path: string) => {
   const text = content[path];

@@ -3,7 +3,7 @@
  * application's configuration) and its object-key shapes.
  */
 import { describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config/load-config.ts";
+import { loadConfig } from "../../src/app/config/load-config.ts";
 import { MAX_PRESIGN_SECONDS, resolveS3Config, s3ConfigFromApp } from "../../src/content/config.ts";
 import { classifyKey, contentKey, uploadKey } from "../../src/content/content-keys.ts";
 

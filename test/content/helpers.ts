@@ -3,7 +3,7 @@
  * byte comparison, and catching a RegistryError.
  */
 import { expect } from "bun:test";
-import { RegistryError } from "../../src/errors.ts";
+import { RegistryError } from "../../src/domain/errors.ts";
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;

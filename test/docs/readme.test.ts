@@ -4,8 +4,8 @@
  * the configuration schema appears in it.
  */
 import { describe, expect, test } from "bun:test";
-import { ConfigInputSchema } from "../../src/config/config-schema.ts";
-import { CONFIG_FILE_ENV, ENV_BINDINGS } from "../../src/config/environment.ts";
+import { ConfigInputSchema } from "../../src/app/config/config-schema.ts";
+import { CONFIG_FILE_ENV, ENV_BINDINGS } from "../../src/app/config/environment.ts";
 
 const readme = await Bun.file(new URL("../../README.md", import.meta.url)).text();
 

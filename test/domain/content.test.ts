@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { prepareContent } from "../../src/domain/content.ts";
+import { RegistryError } from "../../src/domain/errors.ts";
 import { DEFAULT_LIMITS, MAX_CONTENT_DEPTH } from "../../src/domain/limits.ts";
 import type { SchemaType } from "../../src/domain/types.ts";
-import { RegistryError } from "../../src/errors.ts";
 
 const sha256 = (text: string) => `sha256:${createHash("sha256").update(text, "utf8").digest("hex")}`;
 

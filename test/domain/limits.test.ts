@@ -1,5 +1,6 @@
 /** The limits of API.md: subject, tags, description, metadata, content size. */
 import { describe, expect, test } from "bun:test";
+import { RegistryError } from "../../src/domain/errors.ts";
 import {
   checkContentSize,
   DEFAULT_LIMITS,
@@ -10,7 +11,6 @@ import {
   validateMetadata,
   validateSubject,
 } from "../../src/domain/limits.ts";
-import { RegistryError } from "../../src/errors.ts";
 
 function rejection(run: () => unknown): RegistryError {
   try {

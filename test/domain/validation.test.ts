@@ -1,9 +1,9 @@
 /** validateSchemaContent: each type's valid and invalid content, and the invalid_schema errors it gives. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { RegistryError } from "../../src/domain/errors.ts";
 import { MAX_CONTENT_DEPTH } from "../../src/domain/limits.ts";
 import type { SchemaType } from "../../src/domain/types.ts";
 import { jsonSchemaDialect, validateSchemaContent } from "../../src/domain/validation/index.ts";
-import { RegistryError } from "../../src/errors.ts";
 
 /** The RegistryError `validateSchemaContent` throws; fails the test when it throws nothing. */
 function rejection(schemaType: SchemaType, content: unknown): RegistryError {

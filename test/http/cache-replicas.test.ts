@@ -6,8 +6,8 @@
  * that has not replayed it (and then sit in the caches until their TTL).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config/load-config.ts";
-import { createRegistry, type Registry } from "../../src/registry/create-registry.ts";
+import { loadConfig } from "../../src/app/config/load-config.ts";
+import { createRegistry, type Registry } from "../../src/app/create-registry.ts";
 import type { RoutedBackend } from "../../src/storage/postgres/routed-backend.ts";
 import { jsonSchema } from "../support/app.ts";
 import { deleteByPrefix, REDIS_TEST_URL, requireRedis, uniquePrefix } from "../support/redis.ts";

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { loadConfig } from "../../src/config/load-config.ts";
-import { createRegistry, type Registry } from "../../src/registry/create-registry.ts";
-import type { Logger } from "../../src/registry/logger.ts";
+import { loadConfig } from "../../src/app/config/load-config.ts";
+import { createRegistry, type Registry } from "../../src/app/create-registry.ts";
+import type { Logger } from "../../src/observability/logger.ts";
 import { jsonSchema } from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 import { deleteByPrefix, REDIS_TEST_URL, requireRedis, uniquePrefix } from "../support/redis.ts";

@@ -9,9 +9,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import type { ObjectContentTier } from "../../src/content/object-content-tier.ts";
 import { canonicalJson } from "../../src/domain/canonical.ts";
 import { prepareContent } from "../../src/domain/content.ts";
-import type { ObjectContentTier } from "../../src/registry/object-content-tier.ts";
 import { bytesOf, KiB, largeJsonSchema, MiB, sameBytes } from "../content/helpers.ts";
 import { type JsonBody, jsonSchema, startTestRegistry, type TestRegistry } from "../support/app.ts";
 import { postgresAvailable } from "../support/database.ts";

@@ -6,13 +6,13 @@
  * once, and every request it answers counted in the metrics and logged.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { loadConfig } from "../../src/config/load-config.ts";
+import { loadConfig } from "../../src/app/config/load-config.ts";
+import { createRegistry, type Registry } from "../../src/app/create-registry.ts";
 import { createApp } from "../../src/http/app.ts";
 import type { RegistryApp } from "../../src/http/app-env.ts";
 import { fastPathId } from "../../src/http/schema-fast-path.ts";
+import { createLogger, silentLogger } from "../../src/observability/logger.ts";
 import { RegistryMetrics } from "../../src/observability/registry-metrics.ts";
-import { createRegistry, type Registry } from "../../src/registry/create-registry.ts";
-import { createLogger, silentLogger } from "../../src/registry/logger.ts";
 import type { RegistryService } from "../../src/registry/registry-service.ts";
 import { jsonSchema } from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";

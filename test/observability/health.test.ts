@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createRemoteCacheDriver, type RemoteCacheDriver } from "../../src/cache/index.ts";
-import type { HealthProbe } from "../../src/http/app-env.ts";
+import type { HealthProbe } from "../../src/observability/health.ts";
 import { startTestRegistry, type TestRegistry } from "../support/app.ts";
 import { postgresAvailable } from "../support/database.ts";
 import { requireRedis, startThrowawayRedis, type ThrowawayRedis } from "../support/redis.ts";

@@ -7,10 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { loadConfig } from "../../src/config/load-config.ts";
+import { loadConfig } from "../../src/app/config/load-config.ts";
+import { createRegistry, type Registry } from "../../src/app/create-registry.ts";
 import { createLogSink } from "../../src/observability/log-sink.ts";
-import { createRegistry, type Registry } from "../../src/registry/create-registry.ts";
-import { createLogger } from "../../src/registry/logger.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 import { jsonSchema } from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 

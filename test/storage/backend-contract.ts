@@ -5,8 +5,8 @@
  * and keep out of each other's way with subjects of their own.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { isRegistryError, type RegistryError } from "../../src/domain/errors.ts";
 import type { SchemaMetadata, SchemaState, SchemaType } from "../../src/domain/types.ts";
-import { isRegistryError, type RegistryError } from "../../src/errors.ts";
 import type { NewSchema, StorageBackend } from "../../src/storage/backend.ts";
 import type { PostgresBackend } from "../../src/storage/postgres/postgres-backend.ts";
 

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import postgres from "postgres";
 import { sha256Hex } from "../../src/domain/canonical.ts";
-import { isRegistryError } from "../../src/errors.ts";
+import { isRegistryError } from "../../src/domain/errors.ts";
 import {
   loadMigrations,
   MIGRATION_SOURCES,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { isRegistryError } from "../../src/errors.ts";
+import { isRegistryError } from "../../src/domain/errors.ts";
 import { createPostgresBackend, type PostgresBackend } from "../../src/storage/postgres/postgres-backend.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 import { backendContract } from "./backend-contract.ts";

@@ -6,9 +6,9 @@
  * a bad request changed nothing.
  */
 import postgres from "postgres";
-import type { Config } from "../../src/config/config-schema.ts";
-import { loadConfig } from "../../src/config/load-config.ts";
-import { createRegistry, type Registry, type RegistryOptions } from "../../src/registry/create-registry.ts";
+import type { Config } from "../../src/app/config/config-schema.ts";
+import { loadConfig } from "../../src/app/config/load-config.ts";
+import { createRegistry, type Registry, type RegistryOptions } from "../../src/app/create-registry.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 /** Response bodies are asserted on field by field; typing each one would only restate the OpenAPI document. */

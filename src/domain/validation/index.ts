@@ -3,7 +3,7 @@
  * not parse or is not valid for its type is an `invalid_schema` RegistryError
  * (422) carrying the parser's message; see `invalid-schema.ts` for the details.
  */
-import { RegistryError } from "../../errors.ts";
+import { RegistryError } from "../errors.ts";
 import { MAX_CONTENT_DEPTH } from "../limits.ts";
 import { SCHEMA_TYPES, type SchemaType } from "../types.ts";
 import { validateAvroSchema } from "./avro.ts";

@@ -3,7 +3,7 @@
  * parser's own message and `schema_type` in the details, plus `path`, `line`
  * or `column` where the parser knows them.
  */
-import { RegistryError } from "../../errors.ts";
+import { RegistryError } from "../errors.ts";
 import type { SchemaType } from "../types.ts";
 
 /**

@@ -8,8 +8,9 @@
  * latency, for a person or a dashboard.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { isRegistryError } from "../../errors.ts";
-import type { HealthProbe, RouteContext } from "../app-env.ts";
+import { isRegistryError } from "../../domain/errors.ts";
+import type { HealthProbe } from "../../observability/health.ts";
+import type { RouteContext } from "../app-env.ts";
 import { requestIdHeader } from "../responses.ts";
 
 /** The components `/health` always lists; one that is not configured shows as such. */

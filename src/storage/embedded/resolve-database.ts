@@ -9,7 +9,7 @@
  *   pglite:///abs/path   PGlite persisted in /abs/path (pglite://rel/path: relative)
  *   postgres://…         that server (postgresql:// too)
  */
-import { RegistryError } from "../../errors.ts";
+import { RegistryError } from "../../domain/errors.ts";
 
 export interface ResolvedDatabase {
   /** postgres:// URL to hand to createPostgresBackend. */

@@ -5,8 +5,9 @@
  * counts are put back for the next attempt while memory allows; it never
  * reaches a reader.
  */
+
+import { backgroundInterval } from "../../runtime/timers.ts";
 import { isUuid } from "./schema-rows.ts";
-import { backgroundInterval } from "./timers.ts";
 
 export type WriteCounts = (schemaIds: string[], reads: number[]) => Promise<void>;
 

@@ -5,7 +5,7 @@
  * `internal` with the original error kept as `cause` for the logs.
  */
 import postgres from "postgres";
-import { isRegistryError, RegistryError } from "../../errors.ts";
+import { isRegistryError, RegistryError } from "../../domain/errors.ts";
 
 // Socket errors and postgres.js's own connection errors.
 const DRIVER_UNAVAILABLE = new Set([

@@ -10,7 +10,7 @@
  * runs in its own transaction, together with its bookkeeping row.
  */
 import type postgres from "postgres";
-import { RegistryError } from "../../errors.ts";
+import { RegistryError } from "../../domain/errors.ts";
 import { loadMigrations, type Migration, migrationId } from "./migrations.ts";
 
 /** Two-int advisory lock key (a key space apart from the backend's bigint subject locks). */

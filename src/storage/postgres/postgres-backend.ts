@@ -11,23 +11,24 @@
  * views refreshed in the background (ViewRefresher), never inside a request.
  */
 import postgres from "postgres";
+import { RegistryError } from "../../domain/errors.ts";
 import { ALLOWED_TRANSITIONS, canTransition } from "../../domain/lifecycle.ts";
 import { parseSemVer, versionKey, versionSortKey } from "../../domain/semver.ts";
-import type { Page, SchemaRecord, SchemaState, StateTransition, SubjectSummary } from "../../domain/types.ts";
-import { RegistryError } from "../../errors.ts";
 import type {
   ListVersionsOptions,
-  NewSchema,
+  Page,
   PageRequest,
-  PopularSchema,
   ReadOptions,
-  RegisterOutcome,
+  SchemaRecord,
   SchemaRef,
+  SchemaState,
   SearchHit,
   SearchQuery,
-  StorageBackend,
+  StateTransition,
   StorageStats,
-} from "../backend.ts";
+  SubjectSummary,
+} from "../../domain/types.ts";
+import type { NewSchema, PopularSchema, RegisterOutcome, StorageBackend } from "../backend.ts";
 import { AccessLog } from "./access-log.ts";
 import { isDatabaseError, toRegistryError } from "./db-errors.ts";
 import { createMigrator } from "./migrator.ts";

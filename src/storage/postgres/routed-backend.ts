@@ -17,21 +17,22 @@
  * so a replica's busy pool never delays the routing decisions.
  */
 import postgres from "postgres";
-import type { Page, SchemaRecord, SchemaState, StateTransition, SubjectSummary } from "../../domain/types.ts";
-import { isRegistryError, RegistryError } from "../../errors.ts";
+import { isRegistryError, RegistryError } from "../../domain/errors.ts";
 import type {
   ListVersionsOptions,
-  NewSchema,
+  Page,
   PageRequest,
-  PopularSchema,
   ReadOptions,
-  RegisterOutcome,
+  SchemaRecord,
   SchemaRef,
+  SchemaState,
   SearchHit,
   SearchQuery,
-  StorageBackend,
+  StateTransition,
   StorageStats,
-} from "../backend.ts";
+  SubjectSummary,
+} from "../../domain/types.ts";
+import type { NewSchema, PopularSchema, RegisterOutcome, StorageBackend } from "../backend.ts";
 import { isUnavailable } from "./db-errors.ts";
 import {
   createPostgresBackend,

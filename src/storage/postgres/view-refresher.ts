@@ -5,7 +5,7 @@
  * window of `popular_schemas`). Refreshes never overlap; one requested during
  * a refresh runs after it.
  */
-import { backgroundInterval, backgroundTimeout } from "./timers.ts";
+import { backgroundInterval, backgroundTimeout } from "../../runtime/timers.ts";
 
 export interface ViewRefresherOptions {
   /** Delay between the first write that makes views stale and their refresh. */

@@ -22,20 +22,20 @@
  * grace period (it never takes an object younger than that) keeps the second
  * case rare.
  */
-import type { Config } from "../config/config-schema.ts";
-import { resolveS3Config, type S3ConfigInput, s3ConfigFromApp } from "../content/config.ts";
-import { CONTENT_MEDIA_TYPES } from "../content/content-keys.ts";
-import { createObjectContentStore, type ObjectContentStore } from "../content/object-content-store.ts";
-import type { ObjectStoreStats, PingResult } from "../content/object-store.ts";
-import { type SweepReport, sweepOrphans } from "../content/orphan-sweep.ts";
+import type { Config } from "../app/config/config-schema.ts";
+import { RegistryError } from "../domain/errors.ts";
 import type { SchemaRecord, SchemaType } from "../domain/types.ts";
-import { RegistryError } from "../errors.ts";
-import type { HealthProbe } from "../http/app-env.ts";
+import type { HealthProbe } from "../observability/health.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { ContentLink, ContentTier, PlacedContent, PreparedContent } from "../registry/content-tier.ts";
+import type { CreateUploadRequest, ObjectStoreSeam, UploadTicket } from "../registry/object-store-seam.ts";
+import { backgroundTimeout } from "../runtime/timers.ts";
 import type { StorageBackend } from "../storage/backend.ts";
-import { backgroundTimeout } from "../storage/postgres/timers.ts";
-import type { ContentLink, ContentTier, PlacedContent, PreparedContent } from "./content-tier.ts";
-import type { Logger } from "./logger.ts";
-import type { CreateUploadRequest, ObjectStoreSeam, UploadTicket } from "./object-store-seam.ts";
+import { resolveS3Config, type S3ConfigInput, s3ConfigFromApp } from "./config.ts";
+import { CONTENT_MEDIA_TYPES } from "./content-keys.ts";
+import { createObjectContentStore, type ObjectContentStore } from "./object-content-store.ts";
+import type { ObjectStoreStats, PingResult } from "./object-store.ts";
+import { type SweepReport, sweepOrphans } from "./orphan-sweep.ts";
 
 export interface SweepSchedule {
   /** Between two sweeps of this instance (±10 % jitter, so instances drift apart); 0: never. */

@@ -11,8 +11,8 @@
  * them. A missing row is a negative entry (the cache keeps it briefly).
  */
 import * as v from "valibot";
-import { type CacheStats, cacheKeys, type TieredCache } from "../cache/index.ts";
 import { parseSemVer, versionKey } from "../domain/semver.ts";
+import type { ReadOptions, SchemaRef } from "../domain/types.ts";
 import {
   CONTENT_LOCATIONS,
   SCHEMA_STATES,
@@ -20,11 +20,11 @@ import {
   type SchemaMetadata,
   type SchemaRecord,
 } from "../domain/types.ts";
-import type { ReadOptions, SchemaRef } from "../storage/backend.ts";
-import type { ContentTier } from "./content-tier.ts";
-import type { CacheStatsReport, CacheTierStats } from "./registry-service.ts";
-import type { SchemaChange, SchemaChangeListener } from "./schema-changes.ts";
-import type { SchemaReader } from "./schema-reader.ts";
+import type { ContentTier } from "../registry/content-tier.ts";
+import type { CacheStatsReport, CacheTierStats } from "../registry/registry-service.ts";
+import type { SchemaChange, SchemaChangeListener } from "../registry/schema-changes.ts";
+import type { SchemaReader } from "../registry/schema-reader.ts";
+import { type CacheStats, cacheKeys, type TieredCache } from "./index.ts";
 
 // JSON turns Dates into ISO strings on the way into L2; they come back as Dates here or the entry is a miss.
 const date = v.pipe(

@@ -2,7 +2,7 @@
  * Structured logs: one JSON object per line on the console, filtered by the
  * configured level. Small on purpose; the HTTP layer adds the request id.
  */
-import type { LogLevel } from "../config/config-schema.ts";
+import type { LogLevel } from "../app/config/config-schema.ts";
 
 export type LogFields = Record<string, unknown>;
 

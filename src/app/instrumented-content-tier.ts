@@ -8,8 +8,8 @@
  * A Proxy, so methods the tier gains later pass through unchanged.
  */
 import type { SchemaRecord } from "../domain/types.ts";
+import type { TransferDirection } from "../observability/registry-metrics.ts";
 import type { ContentTier, PlacedContent, PreparedContent } from "../registry/content-tier.ts";
-import type { TransferDirection } from "./registry-metrics.ts";
 
 export type TransferObserver = (direction: TransferDirection, bytes: number) => void;
 

@@ -19,8 +19,9 @@
  * apart from the schemas' L1, counted as tier `query` in `/stats` and
  * `/metrics`.
  */
-import { type CacheStats, TieredCache } from "../cache/index.ts";
-import type { SchemaChangeListener } from "./schema-changes.ts";
+
+import type { SchemaChangeListener } from "../registry/schema-changes.ts";
+import { type CacheStats, TieredCache } from "./index.ts";
 
 /** How long a result may be served at most, absent any change. */
 export const DEFAULT_QUERY_TTL_MS = 3_000;

@@ -4,25 +4,27 @@
  * applies migrations unless told not to), builds the service and the app.
  * The Bun entry point, Deno and the tests all start the registry through here.
  */
-import type { Config } from "../config/config-schema.ts";
+
+import { combineListeners } from "../cache/schema-cache.ts";
 import type { S3ConfigInput } from "../content/config.ts";
+import type { ObjectContentTier } from "../content/object-content-tier.ts";
+import { RegistryError } from "../domain/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
-import { RegistryError } from "../errors.ts";
 import { createApp } from "../http/app.ts";
-import type { HealthProbe, RegistryApp } from "../http/app-env.ts";
-import { instrumentBackend } from "../observability/instrumented-backend.ts";
-import { instrumentContentTier } from "../observability/instrumented-content-tier.ts";
+import type { RegistryApp } from "../http/app-env.ts";
+import type { HealthProbe } from "../observability/health.ts";
+import { createLogger, type Logger } from "../observability/logger.ts";
 import { type MetricsSources, RegistryMetrics } from "../observability/registry-metrics.ts";
+import { inlineContentTier } from "../registry/content-tier.ts";
+import { RegistryService, type RegistryServiceOptions } from "../registry/registry-service.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import { type ResolvedDatabase, resolveDatabase } from "../storage/embedded/resolve-database.ts";
 import { createPostgresBackend, type PostgresBackend } from "../storage/postgres/postgres-backend.ts";
 import { createRoutedBackend, type RoutedBackend } from "../storage/postgres/routed-backend.ts";
 import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-tier.ts";
-import { combineListeners } from "./cached-schema-reader.ts";
-import { inlineContentTier } from "./content-tier.ts";
-import { createLogger, type Logger } from "./logger.ts";
-import type { ObjectContentTier } from "./object-content-tier.ts";
-import { RegistryService, type RegistryServiceOptions } from "./registry-service.ts";
+import type { Config } from "./config/config-schema.ts";
+import { instrumentBackend } from "./instrumented-backend.ts";
+import { instrumentContentTier } from "./instrumented-content-tier.ts";
 
 export interface Registry {
   app: RegistryApp;
@@ -103,7 +105,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   let contentTier: ObjectContentTier | null = null;
   if (storage.s3 && !seams.content) {
     try {
-      const { createObjectContentTier } = await import("./object-content-tier.ts");
+      const { createObjectContentTier } = await import("../content/object-content-tier.ts");
       contentTier = await createObjectContentTier(config, { backend, logger }, options.objectStore);
     } catch (error) {
       await backend.close();

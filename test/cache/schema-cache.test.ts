@@ -7,9 +7,6 @@
  */
 import { describe, expect, test } from "bun:test";
 import { TieredCache } from "../../src/cache/index.ts";
-import { decodeEntry, encodeEntry } from "../../src/cache/serializers/entry-codec.ts";
-import { jsonSerializer } from "../../src/cache/serializers/json-serializer.ts";
-import type { SchemaRecord } from "../../src/domain/types.ts";
 import {
   cacheContentLoads,
   cachedSchemaRecord,
@@ -18,7 +15,10 @@ import {
   keysOf,
   MAX_CACHED_CONTENT_BYTES,
   toCacheStatsReport,
-} from "../../src/registry/cached-schema-reader.ts";
+} from "../../src/cache/schema-cache.ts";
+import { decodeEntry, encodeEntry } from "../../src/cache/serializers/entry-codec.ts";
+import { jsonSerializer } from "../../src/cache/serializers/json-serializer.ts";
+import type { SchemaRecord } from "../../src/domain/types.ts";
 import { inlineContentTier } from "../../src/registry/content-tier.ts";
 import type { SchemaReader } from "../../src/registry/schema-reader.ts";
 

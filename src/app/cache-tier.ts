@@ -19,11 +19,7 @@ import {
   TieredCache,
   type TieredCacheExtras,
 } from "../cache/index.ts";
-import type { CacheConfig } from "../config/config-schema.ts";
-import { RegistryError } from "../errors.ts";
-import type { HealthProbe } from "../http/app-env.ts";
-import type { CacheFigures } from "../observability/registry-metrics.ts";
-import type { StorageBackend } from "../storage/backend.ts";
+import { DEFAULT_QUERY_TTL_MS, QueryResultCache, queryCacheBounds } from "../cache/query-result-cache.ts";
 import {
   cacheContentLoads,
   cachedSchemaRecord,
@@ -31,13 +27,17 @@ import {
   combineListeners,
   createCachedSchemaReader,
   toCacheStatsReport,
-} from "./cached-schema-reader.ts";
-import type { ContentTier } from "./content-tier.ts";
-import type { Logger } from "./logger.ts";
-import { DEFAULT_QUERY_TTL_MS, QueryResultCache, queryCacheBounds } from "./query-result-cache.ts";
-import type { CacheStatsReport } from "./registry-service.ts";
-import type { SchemaChangeListener } from "./schema-changes.ts";
-import type { SchemaReader } from "./schema-reader.ts";
+} from "../cache/schema-cache.ts";
+import { RegistryError } from "../domain/errors.ts";
+import type { HealthProbe } from "../observability/health.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { CacheFigures } from "../observability/registry-metrics.ts";
+import type { ContentTier } from "../registry/content-tier.ts";
+import type { CacheStatsReport } from "../registry/registry-service.ts";
+import type { SchemaChangeListener } from "../registry/schema-changes.ts";
+import type { SchemaReader } from "../registry/schema-reader.ts";
+import type { StorageBackend } from "../storage/backend.ts";
+import type { CacheConfig } from "./config/config-schema.ts";
 
 /** What configuration does not carry; for tests and benches sharing one Redis and one database. */
 export interface CacheTierOptions {
