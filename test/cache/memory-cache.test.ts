@@ -119,6 +119,37 @@ describe("L1 memory cache", () => {
     expect(cache.stats()).toMatchObject({ entries: 3, evictions: 1, rejected: 0 });
   });
 
+  test("TinyLFU guards the byte bound too: a cold large value does not push out hot small ones", () => {
+    const cache = new MemoryCache({ maxEntries: 100, maxBytes: 30 });
+    for (const key of ["a", "b", "c"]) {
+      cache.get(key);
+      cache.set(key, key, 10);
+    }
+    for (let i = 0; i < 5; i++) for (const key of ["a", "b", "c"]) cache.get(key);
+    // Far from the entry bound, but it would need two of the hot entries' bytes.
+    cache.get("large");
+    expect(cache.set("large", "L", 20)).toBe(false);
+    for (const key of ["a", "b", "c"]) expect(cache.get(key)?.value).toBe(key);
+    expect(cache.stats()).toMatchObject({ entries: 3, bytes: 30, rejected: 1, evictions: 0 });
+  });
+
+  test("TinyLFU under the byte bound: a value read more often than every entry it displaces gets in", () => {
+    const cache = new MemoryCache({ maxEntries: 100, maxBytes: 30 });
+    for (const key of ["a", "b", "c"]) {
+      cache.get(key);
+      cache.set(key, key, 10);
+    }
+    cache.get("c");
+    cache.get("c");
+    for (let i = 0; i < 4; i++) cache.get("large");
+    expect(cache.set("large", "L", 20)).toBe(true);
+    // "a" and "b", the least recently used, made room; "c" stays.
+    expect(cache.get("a")).toBeUndefined();
+    expect(cache.get("b")).toBeUndefined();
+    expect(cache.get("c")?.value).toBe("c");
+    expect(cache.stats()).toMatchObject({ entries: 2, bytes: 30, evictions: 2 });
+  });
+
   test("TinyLFU: a key already held is always replaced", () => {
     const cache = new MemoryCache({ maxEntries: 2 });
     cache.set("a", 1, 1);

@@ -53,6 +53,8 @@ export interface MemoryHit {
 interface Slot extends MemoryHit {
   readonly expiresAt: number;
   readonly hash: number;
+  /** The entry's weight in the byte bound. */
+  readonly size: number;
 }
 
 export interface MemoryCacheStats {
@@ -138,14 +140,14 @@ export class MemoryCache {
       return false;
     }
     const hash = hashKey(key);
-    if (this.#sketch !== null && !this.#admit(key, hash)) {
+    if (this.#sketch !== null && !this.#admit(key, hash, weight)) {
       this.#rejected++;
       return false;
     }
     const lifetime = Math.min(ttlMs, this.options.ttlMs);
     this.#lru.set(
       key,
-      { value, expiresAt: performance.now() + lifetime, hash },
+      { value, expiresAt: performance.now() + lifetime, hash, size: weight },
       { size: weight, ttl: Math.min(lifetime, this.options.idleMs) },
     );
     return true;
@@ -155,14 +157,31 @@ export class MemoryCache {
     this.#lru.delete(key);
   }
 
-  /** A key already held is always replaced; a new one must beat the entry it would push out. */
-  #admit(key: string, hash: number): boolean {
-    if (this.#lru.size < this.options.maxEntries || this.#lru.has(key)) return true;
-    const victim = this.#lru.rkeys().next();
-    if (victim.done) return true;
-    const victimSlot = this.#lru.peek(victim.value, { allowStale: true });
-    if (victimSlot === undefined) return true;
-    return this.#sketch!.estimate(hash) > this.#sketch!.estimate(victimSlot.hash);
+  /**
+   * A key already held is always replaced; a new one must have been read more
+   * often lately than every entry it would push out (with no reads on either
+   * side to go on, L1 behaves as a plain LRU). Those are the least recently
+   * used entries, as many as it takes to stay within both bounds: one for the
+   * entry bound, possibly several for the byte bound (a large schema arriving
+   * in a full L1 would otherwise push out many hot small ones unopposed).
+   */
+  #admit(key: string, hash: number, weight: number): boolean {
+    if (this.#lru.has(key)) return true;
+    let entries = this.#lru.size;
+    let bytes = this.#lru.calculatedSize;
+    const fits = () => entries < this.options.maxEntries && bytes + weight <= this.options.maxBytes;
+    if (fits()) return true;
+    const candidate = this.#sketch!.estimate(hash);
+    for (const victim of this.#lru.rkeys()) {
+      const victimSlot = this.#lru.peek(victim, { allowStale: true });
+      if (victimSlot === undefined) continue;
+      const victimReads = this.#sketch!.estimate(victimSlot.hash);
+      if (victimReads > candidate || (victimReads === candidate && candidate > 0)) return false;
+      entries--;
+      bytes -= victimSlot.size;
+      if (fits()) return true;
+    }
+    return true;
   }
 
   clear(): void {
