@@ -9,7 +9,7 @@
  */
 import { bench, do_not_optimize, group, run, summary } from "mitata";
 import { jsonSerializer } from "../../src/cache/serializers/json-serializer.ts";
-import { msgpackBytes, msgpackSerializer } from "../../src/cache/serializers/msgpack-serializer.ts";
+import { msgpackBytes, msgpackSerializer } from "./msgpack-serializer.ts";
 import { schemaRecordOfSize } from "./payloads.ts";
 
 const sizes = [

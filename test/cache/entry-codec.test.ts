@@ -1,10 +1,10 @@
 /** Cached entries: both serializers round-trip; anything that does not decode or check out is a miss. */
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
+import { msgpackSerializer } from "../../bench/cache/msgpack-serializer.ts";
 import { createKeyNamespace } from "../../src/cache/keys.ts";
 import { decodeEntry, encodeEntry } from "../../src/cache/serializers/entry-codec.ts";
 import { jsonSerializer } from "../../src/cache/serializers/json-serializer.ts";
-import { msgpackSerializer } from "../../src/cache/serializers/msgpack-serializer.ts";
 
 const record = {
   id: "5f0c7a7e-8d0b-4c3e-9d7a-2b1f0e6c9a11",
@@ -60,7 +60,7 @@ test("msgpack entries decode in a process that never saw their structures", asyn
   const other = Bun.spawnSync([
     process.execPath,
     "-e",
-    `import { msgpackSerializer } from "${import.meta.dir}/../../src/cache/serializers/msgpack-serializer.ts";
+    `import { msgpackSerializer } from "${import.meta.dir}/../../bench/cache/msgpack-serializer.ts";
      console.log(JSON.stringify(msgpackSerializer.decode(${JSON.stringify(text)})));`,
   ]);
   expect(JSON.parse(other.stdout.toString())).toEqual({ d: record });

@@ -1,11 +1,12 @@
 /**
- * MessagePack serializer (msgpackr), stored in L2 as base64 text (see
- * serializer.ts for why L2 holds text). It keeps Dates as Dates, which JSON
- * does not; it is not the default because the serialization bench shows JSON
- * faster and smaller once the base64 step is counted.
+ * A MessagePack serializer (msgpackr) for L2, stored as base64 text (see
+ * src/cache/serializers/serializer.ts for why L2 holds text): the candidate the
+ * serialization bench measures against JSON. It keeps Dates as Dates, which
+ * JSON does not, but JSON is faster and smaller once the base64 step is
+ * counted, so the registry ships JSON only and this lives with the bench.
  */
 import { Packr } from "msgpackr";
-import type { Serializer } from "./serializer.ts";
+import type { Serializer } from "../../src/cache/serializers/serializer.ts";
 
 // Uint8Array base64 helpers are in Bun and Deno but not yet in TypeScript's lib.
 interface Base64Bytes extends Uint8Array {
