@@ -689,8 +689,8 @@ async function startServer(options: LoadTestOptions): Promise<StartedServer> {
       : "";
 
   if (options.runtime === "in-process") {
-    const { loadConfig } = await import("../src/config/load-config.ts");
-    const { createRegistry } = await import("../src/registry/create-registry.ts");
+    const { loadConfig } = await import("../src/app/config/load-config.ts");
+    const { createRegistry } = await import("../src/app/create-registry.ts");
     const registry = await createRegistry(await loadConfig({ env }));
     const server = Bun.serve({ port, hostname: "127.0.0.1", fetch: registry.app.fetch });
     await waitUntilReady(url, null, () => "");

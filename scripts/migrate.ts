@@ -12,7 +12,7 @@
  * not be opened by two processes.
  */
 import postgres from "postgres";
-import { ConfigError } from "../src/config/load-config.ts";
+import { ConfigError } from "../src/app/config/load-config.ts";
 import { resolveDatabase } from "../src/storage/embedded/resolve-database.ts";
 import { migrationId } from "../src/storage/postgres/migrations.ts";
 import { createMigrator, type MigrationStatus } from "../src/storage/postgres/migrator.ts";

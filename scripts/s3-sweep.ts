@@ -13,9 +13,9 @@
  * so it is safe beside running servers.
  */
 
+import { createObjectContentTier } from "../src/content/object-content-tier.ts";
 import type { SweepReport } from "../src/content/orphan-sweep.ts";
-import { createLogger } from "../src/registry/logger.ts";
-import { createObjectContentTier } from "../src/registry/object-content-tier.ts";
+import { createLogger } from "../src/observability/logger.ts";
 import { createPostgresBackend } from "../src/storage/postgres/postgres-backend.ts";
 import { loadScriptConfig } from "./lib/script-config.ts";
 

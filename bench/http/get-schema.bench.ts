@@ -21,8 +21,8 @@
  */
 import { Hono } from "hono";
 import { Redis } from "ioredis";
-import { loadConfig } from "../../src/config/load-config.ts";
-import { createRegistry } from "../../src/registry/create-registry.ts";
+import { loadConfig } from "../../src/app/config/load-config.ts";
+import { createRegistry } from "../../src/app/create-registry.ts";
 import { createTestDatabase } from "../../test/support/database.ts";
 import { deleteByPrefix, REDIS_TEST_URL } from "../../test/support/redis.ts";
 

@@ -9,8 +9,8 @@
  */
 import { Hono } from "hono";
 import { bench, group, run } from "mitata";
-import { loadConfig } from "../../src/config/load-config.ts";
-import { createRegistry, type Registry } from "../../src/registry/create-registry.ts";
+import { loadConfig } from "../../src/app/config/load-config.ts";
+import { createRegistry, type Registry } from "../../src/app/create-registry.ts";
 import { createTestDatabase } from "../../test/support/database.ts";
 import { deleteByPrefix, REDIS_TEST_URL } from "../../test/support/redis.ts";
 

@@ -11,7 +11,7 @@ import type { SchemaType } from "../domain/types.ts";
  * Objects are stored with the Content-Type the registry's own content route
  * serves, so a presigned GET answers exactly like `GET /schemas/{id}/content`.
  */
-export { CONTENT_MEDIA_TYPES } from "../http/media-types.ts";
+export { CONTENT_MEDIA_TYPES } from "../domain/media-types.ts";
 
 const EXTENSIONS: Record<SchemaType, string> = { json: ".json", avro: ".avsc", protobuf: ".proto" };
 

@@ -9,7 +9,7 @@ import type { SchemaType } from "../../domain/types.ts";
 import { parseSchemaRef } from "../../registry/schema-ref.ts";
 import type { RouteContext } from "../app-env.ts";
 import { CONTENT_CACHE_CONTROL, contentEtag, etagMatches } from "../http-caching.ts";
-import { CONTENT_MEDIA_TYPES } from "../media-types.ts";
+import { CONTENT_MEDIA_TYPES } from "../../domain/media-types.ts";
 import { API_PREFIX, errorResponses, requestIdHeader } from "../responses.ts";
 
 export function getSchemaContent({ app, deps, schemas }: RouteContext): void {

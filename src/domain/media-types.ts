@@ -5,7 +5,7 @@
  * type, and every client reads application/json), and UTF-8 text for .proto
  * source, which browsers and curl display rather than download.
  */
-import type { SchemaType } from "../domain/types.ts";
+import type { SchemaType } from "./types.ts";
 
 export const CONTENT_MEDIA_TYPES: Readonly<Record<SchemaType, string>> = {
   json: "application/schema+json",
