@@ -12,8 +12,8 @@
  * cache and the object store count already is read from their `stats()`
  * snapshots at scrape time, so nothing is counted twice.
  */
-import type { ObjectStoreStats } from "../content/object-store.ts";
 import { SCHEMA_TYPES, type SchemaType } from "../domain/types.ts";
+import type { ProcessFigures } from "../runtime/runtime.ts";
 import {
   type Counter,
   DURATION_BUCKETS,
@@ -44,11 +44,13 @@ export interface CacheFigures {
   query?: { hits: number; misses: number } | null;
 }
 
-/** What the runtime driver reports about the process; absent where a runtime cannot tell. */
-export interface ProcessFigures {
-  residentBytes?: number;
-  heapUsedBytes?: number;
-  heapTotalBytes?: number;
+/** What the metrics read from the object store's counters (the content tier's `stats()` satisfies it). */
+export interface ObjectStoreFigures {
+  uploads: number;
+  downloads: number;
+  errors: number;
+  presignedGets: number;
+  presignedPuts: number;
 }
 
 export type TransferDirection = "upload" | "download";
@@ -58,7 +60,7 @@ export interface MetricsSources {
   /** The tiered cache's `stats()`. */
   cache?: () => CacheFigures | null;
   /** The object store's `stats()`. */
-  objectStore?: () => ObjectStoreStats | null;
+  objectStore?: () => ObjectStoreFigures | null;
 }
 
 /** The circuit breaker's state as a number, so an alert can say `== 2`. */
@@ -78,11 +80,11 @@ export class RegistryMetrics implements RegistryObserver {
   private readonly transferSize: Record<TransferDirection, Histogram>;
 
   private cache: (() => CacheFigures | null) | null = null;
-  private objectStore: (() => ObjectStoreStats | null) | null = null;
+  private objectStore: (() => ObjectStoreFigures | null) | null = null;
   private process: (() => ProcessFigures | null) | null = null;
   // One snapshot of each source per scrape, shared by the metrics that read it.
   private cacheNow: CacheFigures | null = null;
-  private objectStoreNow: ObjectStoreStats | null = null;
+  private objectStoreNow: ObjectStoreFigures | null = null;
   private processNow: ProcessFigures = {};
 
   constructor() {
@@ -151,7 +153,7 @@ export class RegistryMetrics implements RegistryObserver {
       () => this.cacheValue((c) => c.l2?.breaker?.trips),
     );
 
-    const s3 = (read: (s: ObjectStoreStats) => number) => () => {
+    const s3 = (read: (s: ObjectStoreFigures) => number) => () => {
       const stats = this.objectStoreNow;
       return stats === null ? [] : [{ labels: {}, value: read(stats) }];
     };
@@ -304,7 +306,7 @@ export class RegistryMetrics implements RegistryObserver {
   }
 
   /** The object store's `stats()`. */
-  watchObjectStore(read: () => ObjectStoreStats | null): void {
+  watchObjectStore(read: () => ObjectStoreFigures | null): void {
     this.objectStore = read;
   }
 

@@ -6,7 +6,13 @@
  * besides a few storage drivers that touch a runtime's own API;
  * `loadRuntime()` picks one by feature detection.
  */
-import type { ProcessFigures } from "../observability/registry-metrics.ts";
+
+/** What the runtime driver reports about the process; absent where a runtime cannot tell. */
+export interface ProcessFigures {
+  residentBytes?: number;
+  heapUsedBytes?: number;
+  heapTotalBytes?: number;
+}
 
 export type StopSignal = "SIGINT" | "SIGTERM";
 
