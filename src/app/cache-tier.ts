@@ -9,6 +9,7 @@
  * instance, whose own invalidations need no messenger.
  */
 
+import { cacheContentLoads } from "../cache/content-cache.ts";
 import {
   cacheKeys,
   createInvalidationBus,
@@ -21,20 +22,17 @@ import {
 } from "../cache/index.ts";
 import { DEFAULT_QUERY_TTL_MS, QueryResultCache, queryCacheBounds } from "../cache/query-result-cache.ts";
 import {
-  cacheContentLoads,
   cachedSchemaRecord,
   cacheInvalidationListener,
-  combineListeners,
   createCachedSchemaReader,
-  toCacheStatsReport,
 } from "../cache/schema-cache.ts";
+import { type CacheReport, toCacheReport } from "../cache/stats-report.ts";
 import { RegistryError } from "../domain/errors.ts";
+import { combineListeners, type SchemaChangeListener } from "../domain/schema-changes.ts";
 import type { HealthProbe } from "../observability/health.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { CacheFigures } from "../observability/registry-metrics.ts";
 import type { ContentTier } from "../registry/content-tier.ts";
-import type { CacheStatsReport } from "../registry/registry-service.ts";
-import type { SchemaChangeListener } from "../registry/schema-changes.ts";
 import type { SchemaReader } from "../registry/schema-reader.ts";
 import type { StorageBackend } from "../storage/backend.ts";
 import type { CacheConfig } from "./config/config-schema.ts";
@@ -73,7 +71,7 @@ export interface CacheTier {
   readonly changes: SchemaChangeListener;
   /** Search and list results (L1 only); null when L1 is off. */
   readonly queries: QueryResultCache | null;
-  cacheStats(): CacheStatsReport;
+  cacheStats(): CacheReport;
   metrics(): CacheFigures;
   /** The `redis` probe (not critical: reads go to PostgreSQL without it); none without L2. */
   readonly health: HealthProbe[];
@@ -245,13 +243,25 @@ export async function createCacheTier(
       ? combineListeners(queries.listener(), cacheInvalidationListener(cache))
       : cacheInvalidationListener(cache),
     queries,
-    cacheStats: () => toCacheStatsReport(cache.stats(), contentCache?.stats(), queries?.stats()),
+    cacheStats: () => toCacheReport(cache.stats(), contentCache?.stats(), queries?.stats()),
     metrics: () => ({ ...cache.stats(), query: queries?.stats().l1 ?? null }),
     health,
-    cacheContent: (tier) =>
-      contentCache && contentBounds
-        ? cacheContentLoads(tier, contentCache, contentBounds.maxEntryBytes)
-        : tier,
+    cacheContent(tier) {
+      if (!contentCache || !contentBounds) return tier;
+      const load = cacheContentLoads(
+        (record) => tier.load(record),
+        contentCache,
+        contentBounds.maxEntryBytes,
+      );
+      return {
+        place: (content) => tier.place(content),
+        discard: (placed) => tier.discard(placed),
+        load,
+        open: (record) => tier.open(record),
+        link: (record) => tier.link(record),
+        release: (record) => tier.release(record),
+      };
+    },
     warm,
     startWarming() {
       if (!config.warmOnStartup || config.warmSize <= 0 || warming) return;

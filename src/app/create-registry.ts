@@ -5,7 +5,6 @@
  * The Bun entry point, Deno and the tests all start the registry through here.
  */
 
-import { combineListeners } from "../cache/schema-cache.ts";
 import type { S3ConfigInput } from "../content/config.ts";
 import type { ObjectContentTier } from "../content/object-content-tier.ts";
 import { RegistryError } from "../domain/errors.ts";
@@ -20,6 +19,7 @@ import { RegistryService, type RegistryServiceOptions } from "../registry/regist
 import type { StorageBackend } from "../storage/backend.ts";
 import { type ResolvedDatabase, resolveDatabase } from "../storage/embedded/resolve-database.ts";
 import { createPostgresBackend, type PostgresBackend } from "../storage/postgres/postgres-backend.ts";
+import { combineListeners } from "../domain/schema-changes.ts";
 import { createRoutedBackend, type RoutedBackend } from "../storage/postgres/routed-backend.ts";
 import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-tier.ts";
 import type { Config } from "./config/config-schema.ts";

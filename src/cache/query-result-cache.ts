@@ -20,7 +20,7 @@
  * `/metrics`.
  */
 
-import type { SchemaChangeListener } from "../registry/schema-changes.ts";
+import type { SchemaChangeListener } from "../domain/schema-changes.ts";
 import { type CacheStats, TieredCache } from "./index.ts";
 
 /** How long a result may be served at most, absent any change. */

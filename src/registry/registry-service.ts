@@ -14,10 +14,12 @@
  */
 
 import { passThroughQueries, type QueryResults } from "../cache/query-result-cache.ts";
+import type { CacheReport } from "../cache/stats-report.ts";
 import { prepareContent } from "../domain/content.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { INITIAL_STATES } from "../domain/lifecycle.ts";
 import { type Limits, validateMetadata, validateSubject } from "../domain/limits.ts";
+import { ignoreChanges, type SchemaChange, type SchemaChangeListener } from "../domain/schema-changes.ts";
 import { isSemVer } from "../domain/semver.ts";
 import type {
   ListVersionsOptions,
@@ -38,7 +40,6 @@ import { ignoreRegistryEvents, type RegistryObserver } from "../observability/re
 import type { RegisterOutcome, StorageBackend } from "../storage/backend.ts";
 import { type ContentLink, type ContentTier, inlineContentTier, type PlacedContent } from "./content-tier.ts";
 import type { CreateUploadRequest, ObjectStoreSeam, UploadTicket } from "./object-store-seam.ts";
-import { ignoreChanges, type SchemaChange, type SchemaChangeListener } from "./schema-changes.ts";
 import type { SchemaReader } from "./schema-reader.ts";
 import { describeRef } from "./schema-ref.ts";
 
@@ -74,28 +75,10 @@ export type ContentView =
   | { kind: "link"; schema: SchemaRecord; link: ContentLink }
   | { kind: "stream"; schema: SchemaRecord; body: ReadableStream<Uint8Array> };
 
-export interface CacheTierStats {
-  hits: number;
-  misses: number;
-  /** hits / (hits + misses); null before the first lookup. */
-  hitRate: number | null;
-  evictions?: number;
-  errors?: number;
-  /** The circuit breaker in front of the tier (`closed`, `open`, `half_open`), when it has one. */
-  breaker?: "closed" | "open" | "half_open";
-}
-
-export interface CacheStatsReport {
-  /** By tier name (`l1`, `l2`). */
-  tiers: Record<string, CacheTierStats>;
-  /** Share of lookups answered by any tier. */
-  hitRate: number | null;
-}
-
 export interface RegistryStats {
   storage: StorageStats;
   /** null when no cache sits in front of the database. */
-  cache: CacheStatsReport | null;
+  cache: CacheReport | null;
 }
 
 export interface RegistryServiceOptions {
@@ -108,7 +91,7 @@ export interface RegistryServiceOptions {
   /** Told of every committed write; defaults to nobody. */
   changes?: SchemaChangeListener;
   /** Cache figures for `/stats`. */
-  cacheStats?: () => CacheStatsReport | null;
+  cacheStats?: () => CacheReport | null;
   logger?: Logger;
   /** Told of registers, single-schema reads and deletes (metrics); defaults to nobody. */
   observer?: RegistryObserver;
@@ -129,7 +112,7 @@ export class RegistryService {
   private readonly reader: SchemaReader;
   private readonly content: ContentTier;
   private readonly changes: SchemaChangeListener;
-  private readonly cacheStats: () => CacheStatsReport | null;
+  private readonly cacheStats: () => CacheReport | null;
   private readonly logger: Logger;
   private readonly observer: RegistryObserver;
   private readonly objectStore: ObjectStoreSeam | null;

@@ -6,20 +6,18 @@
  * content cache for object-store rows, and the figures for /stats.
  */
 import { describe, expect, test } from "bun:test";
+import { cacheContentLoads, MAX_CACHED_CONTENT_BYTES } from "../../src/cache/content-cache.ts";
 import { TieredCache } from "../../src/cache/index.ts";
 import {
-  cacheContentLoads,
   cachedSchemaRecord,
   cacheInvalidationListener,
   createCachedSchemaReader,
   keysOf,
-  MAX_CACHED_CONTENT_BYTES,
-  toCacheStatsReport,
 } from "../../src/cache/schema-cache.ts";
 import { decodeEntry, encodeEntry } from "../../src/cache/serializers/entry-codec.ts";
 import { jsonSerializer } from "../../src/cache/serializers/json-serializer.ts";
+import { toCacheReport } from "../../src/cache/stats-report.ts";
 import type { SchemaRecord } from "../../src/domain/types.ts";
-import { inlineContentTier } from "../../src/registry/content-tier.ts";
 import type { SchemaReader } from "../../src/registry/schema-reader.ts";
 
 function record(overrides: Partial<SchemaRecord> = {}): SchemaRecord {
@@ -148,16 +146,14 @@ describe("records from L2", () => {
 describe("content of object-store rows", () => {
   test("is loaded once per content hash", async () => {
     let loads = 0;
-    const tier = cacheContentLoads(
-      {
-        ...inlineContentTier,
-        async load() {
-          loads++;
-          return { type: "string" };
-        },
+    const load = cacheContentLoads(
+      async () => {
+        loads++;
+        return { type: "string" };
       },
       new TieredCache({ l1: { maxEntries: 100 } }),
     );
+    const tier = { load };
     const stored = record({ contentLocation: "object_store", content: null, contentKey: "k" });
     expect(await tier.load(stored)).toEqual({ type: "string" });
     expect(await tier.load({ ...stored, id: "another row, same content" })).toEqual({ type: "string" });
@@ -175,13 +171,13 @@ describe("content of object-store rows", () => {
 describe("figures for /stats", () => {
   test("hit rates are null before any lookup, then per tier", async () => {
     const cache = new TieredCache({ l1: { maxEntries: 100 } });
-    expect(toCacheStatsReport(cache.stats())).toEqual({
+    expect(toCacheReport(cache.stats())).toEqual({
       tiers: { l1: { hits: 0, misses: 0, hitRate: null, evictions: 0, errors: 0 } },
       hitRate: null,
     });
     await cache.get("k", async () => 1);
     await cache.get("k", async () => 1);
-    const report = toCacheStatsReport(cache.stats());
+    const report = toCacheReport(cache.stats());
     expect(report.tiers.l1).toMatchObject({ hits: 1, misses: 1, hitRate: 0.5 });
     expect(report.hitRate).toBe(0.5);
   });
