@@ -39,6 +39,15 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMetadataBytes: 16 * 1024,
 });
 
+/**
+ * The largest direct upload for a content limit: the allowance a request body
+ * gets, twice the content, since the uploaded text may be pretty printed and
+ * only its canonical form is held to `maxSchemaBytes`.
+ */
+export function uploadLimitFor(maxSchemaBytes: number): number {
+  return 2 * maxSchemaBytes;
+}
+
 /** Characters (code points) of `metadata.owner`; not configurable. */
 export const MAX_OWNER_LENGTH = 255;
 

@@ -6,9 +6,14 @@
  * the OpenAPI document both show the limits this instance enforces.
  */
 import { z } from "@hono/zod-openapi";
-import { uploadLimitFor } from "../content/config.ts";
 import { LATEST_ELIGIBLE_STATES } from "../domain/lifecycle.ts";
-import { type Limits, MAX_OWNER_LENGTH, SUBJECT_PATTERN, TAG_PATTERN } from "../domain/limits.ts";
+import {
+  type Limits,
+  MAX_OWNER_LENGTH,
+  SUBJECT_PATTERN,
+  TAG_PATTERN,
+  uploadLimitFor,
+} from "../domain/limits.ts";
 import { isSemVer, MAX_VERSION_LENGTH } from "../domain/semver.ts";
 import type { SearchSortField } from "../domain/types.ts";
 import { CONTENT_LOCATIONS, SCHEMA_STATES, SCHEMA_TYPES, type SchemaState } from "../domain/types.ts";
