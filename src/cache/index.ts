@@ -1,13 +1,12 @@
 /**
- * The tiered cache's public face. `createTieredCache(config.storage.cache)`
- * builds L1, the configured L2 driver (loaded on demand, so an Upstash
- * deployment never loads ioredis) and the cache from the project's one
- * configuration (src/config); the settings that configuration does not carry
- * (L2 budget, breaker, key prefix, serializer, negative TTLs) take the
+ * The tiered cache's public face. `createTieredCache(settings)` builds L1,
+ * the configured L2 driver (loaded on demand, so an Upstash deployment never
+ * loads ioredis) and the cache from the configuration's `storage.cache`,
+ * which the composition root hands over; the settings configuration does not
+ * carry (L2 budget, breaker, key prefix, serializer, negative TTLs) take the
  * defaults declared next to them (tiered-cache.ts, l2/guarded-remote.ts,
  * l2/circuit-breaker.ts) unless given here.
  */
-import type { CacheConfig } from "../app/config/config-schema.ts";
 import { createRemoteCacheDriver } from "./l2/remote-driver.ts";
 import { TieredCache, type TieredCacheOptions } from "./tiered-cache.ts";
 
@@ -47,6 +46,18 @@ export {
   type TieredCacheOptions,
 } from "./tiered-cache.ts";
 
+/** What `createTieredCache` reads of the configuration's `storage.cache`. */
+export interface CacheSettings {
+  /** 0 (or a 0 byte bound) turns L1 off. */
+  l1MaxEntries: number;
+  l1MaxBytes: number;
+  l1TtlSeconds: number;
+  l1IdleSeconds: number;
+  /** null: no L2. */
+  redis: { kind: "tcp"; url: string } | { kind: "upstash"; url: string; token: string } | null;
+  redisTtlSeconds: number;
+}
+
 /** What the project configuration does not carry; all optional. */
 export type TieredCacheExtras = Pick<
   TieredCacheOptions,
@@ -54,7 +65,7 @@ export type TieredCacheExtras = Pick<
 >;
 
 export async function createTieredCache(
-  config: CacheConfig,
+  config: CacheSettings,
   extras: TieredCacheExtras = {},
 ): Promise<TieredCache> {
   const l1Enabled = config.l1MaxEntries > 0 && config.l1MaxBytes > 0;

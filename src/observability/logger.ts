@@ -2,7 +2,10 @@
  * Structured logs: one JSON object per line on the console, filtered by the
  * configured level. Small on purpose; the HTTP layer adds the request id.
  */
-import type { LogLevel } from "../app/config/config-schema.ts";
+
+/** Levels from the most to the least verbose; `silent` logs nothing. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type LogFields = Record<string, unknown>;
 

@@ -7,12 +7,11 @@
  * code reads.
  */
 import * as v from "valibot";
+import { LOG_LEVELS, type LogLevel } from "../../observability/logger.ts";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
-export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 // Environment variables arrive as strings, TOML values with their own types:
 // each rule accepts both and yields the typed value.
