@@ -1,7 +1,10 @@
 /**
- * The registry's single error type. Everything a user can cause, and every
- * backend failure the user should hear about, is a RegistryError; the HTTP
- * layer maps it to API.md's error envelope in one place (`http/error-handler.ts`).
+ * The registry's single error type and the list of its codes. Everything a
+ * user can cause, and every backend failure the user should hear about, is a
+ * RegistryError; the HTTP layer turns it into the error envelope in one place
+ * (`http/error-handler.ts`). `ERROR_STATUS` is the one list of codes: the
+ * OpenAPI document's enum, the envelope's type and the status of each answer
+ * all come from it.
  */
 
 export const ERROR_STATUS = {
@@ -15,9 +18,33 @@ export const ERROR_STATUS = {
   invalid_schema: 422,
   unavailable: 503,
   internal: 500,
+  // Only the HTTP layer answers it (a known path asked with another method); the service never throws it.
+  method_not_allowed: 405,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Every code, in the order of `ERROR_STATUS`. */
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+
+/** What every error answers with, whoever answers: the app, its fast path or a draining server. */
+export interface ErrorEnvelope {
+  error: {
+    code: ErrorCode;
+    message: string;
+    details: Record<string, unknown>;
+    request_id: string;
+  };
+}
+
+export function errorEnvelope(
+  code: ErrorCode,
+  message: string,
+  details: Record<string, unknown>,
+  requestId: string,
+): ErrorEnvelope {
+  return { error: { code, message, details, request_id: requestId } };
+}
 
 export class RegistryError extends Error {
   override readonly name = "RegistryError";

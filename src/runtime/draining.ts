@@ -5,20 +5,19 @@
  * opens a connection elsewhere. Used where a runtime cannot stop listening
  * without breaking the requests in flight (see deno.ts).
  */
-import { REQUEST_ID_HEADER, requestIdFrom } from "../http/request-id.ts";
+import { ERROR_STATUS, errorEnvelope } from "../domain/errors.ts";
+import { REQUEST_ID_HEADER, requestIdFrom } from "../domain/request-id.ts";
 
 export function drainingResponse(request: Request): Response {
-  const requestId = requestIdFrom(request.headers.get(REQUEST_ID_HEADER) ?? undefined);
-  const body = {
-    error: {
-      code: "unavailable",
-      message: "this instance is shutting down; retry the request",
-      details: {},
-      request_id: requestId,
-    },
-  };
+  const requestId = requestIdFrom(request.headers.get(REQUEST_ID_HEADER));
+  const body = errorEnvelope(
+    "unavailable",
+    "this instance is shutting down; retry the request",
+    {},
+    requestId,
+  );
   return new Response(JSON.stringify(body), {
-    status: 503,
+    status: ERROR_STATUS.unavailable,
     headers: {
       "Content-Type": "application/json",
       Connection: "close",
