@@ -13,7 +13,6 @@
 import { ConfigError, loadConfig } from "./app/config/load-config.ts";
 import { readConfigFile } from "./app/config/read-config-file.ts";
 import { createRegistry } from "./app/create-registry.ts";
-import { bodyLimitFor } from "./http/app.ts";
 import { createLogSink } from "./observability/log-sink.ts";
 import { createLogger } from "./observability/logger.ts";
 import { loadRuntime, type StopSignal } from "./runtime/runtime.ts";
@@ -47,9 +46,9 @@ registry.metrics.watchProcess(() => runtime.memory());
 
 const server = runtime.serve({
   port: config.server.port,
-  fetch: registry.app.fetch,
+  fetch: registry.fetch,
   // Bun's own cap (128 MiB) must not cut in before the app's, whatever MAX_SCHEMA_BYTES is.
-  maxRequestBodySize: bodyLimitFor(registry.limits) + 1024 * 1024,
+  maxRequestBodySize: registry.bodyLimit + 1024 * 1024,
 });
 
 let stopping = false;

@@ -3,7 +3,7 @@
  * baselines, each in a process of its own on a free port, driven in one run
  * by wrk (`/usr/bin/wrk`; autocannon when wrk is missing) with the same
  * connections, in interleaved rounds, printing req/s and the ratios the
- * issue sets as targets:
+ * registry is held to:
  *
  *   bare      a bare `Bun.serve` answering the registry's response bytes
  *   redis     a Hono route answering with one raw ioredis GET of those bytes
@@ -67,7 +67,8 @@ async function serve(kind: Kind): Promise<void> {
       },
     });
     const registry = await createRegistry(config, { cache: { keyPrefix: env.KEY_PREFIX! } });
-    fetch = registry.app.fetch;
+    // What src/server.ts serves: the app behind its fast path.
+    fetch = registry.fetch;
     close = () => registry.close();
   }
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch });

@@ -1,9 +1,10 @@
 /**
  * Where the time of one `GET /api/v1/schemas/{id}` goes, in process (no
- * sockets, no load generator sharing the cores): the registry's app answered
- * from L1 and from L2, against a plain Hono route answering the same bytes,
- * and the service call alone (the read path: cache lookup, access-log count,
- * metrics). Companion of get-schema.bench.ts, which measures over HTTP.
+ * sockets, no load generator sharing the cores): the registry as served (the
+ * fast path in front of the app) answered from L1 and from L2, the app's own
+ * route, against a plain Hono route answering the same bytes, and the service
+ * call alone (the read path: cache lookup, access-log count, metrics).
+ * Companion of get-schema.bench.ts, which measures over HTTP.
  *
  *   ./node_modules/.bin/bun bench/http/request-cost.bench.ts
  */
@@ -53,10 +54,12 @@ try {
   plain.get("/api/v1/schemas/:id", (c) => c.body(bytes, 200, { "Content-Type": "application/json" }));
   const ref = { id };
 
-  group("GET /api/v1/schemas/{id} through app.request", () => {
+  const url = `http://localhost${path}`;
+  group("GET /api/v1/schemas/{id}, in process", () => {
     bench("plain Hono route, same bytes", async () => (await plain.request(path)).text());
-    bench("registry, L1 hit", async () => (await l1.app.request(path)).text());
-    bench("registry, L1 off, L2 hit", async () => (await l2.app.request(path)).text());
+    bench("registry as served, L1 hit", async () => (await l1.fetch(new Request(url))).text());
+    bench("registry as served, L1 off, L2 hit", async () => (await l2.fetch(new Request(url))).text());
+    bench("registry's app alone (the route), L1 hit", async () => (await l1.app.request(path)).text());
   });
   group("the service's read alone", () => {
     bench("service.getSchema, L1 hit", () => l1.service.getSchema(ref));

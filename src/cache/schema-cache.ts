@@ -92,7 +92,7 @@ function idKey(ref: SchemaRef): string {
 
 /** The lookups the cached reader answers, and reads through to on a miss (the registry's SchemaReader port has this shape). */
 export interface SchemaSource {
-  getById(ref: SchemaRef, options?: ReadOptions): Promise<SchemaRecord | null>;
+  getById(ref: SchemaRef, options?: ReadOptions): SchemaRecord | null | Promise<SchemaRecord | null>;
   getBySubjectVersion(subject: string, version: string, options?: ReadOptions): Promise<SchemaRecord | null>;
   getLatest(subject: string): Promise<SchemaRecord | null>;
 }
@@ -100,13 +100,14 @@ export interface SchemaSource {
 /** The read path's SchemaReader, with `source` (the repository) behind the cache. */
 export function createCachedSchemaReader(cache: TieredCache, source: SchemaSource) {
   return {
-    async getById(ref: SchemaRef, options?: ReadOptions) {
-      const record = await cache.get(idKey(ref), () => source.getById(ref, WITH_DELETED), RECORD_OPTIONS);
-      return visible(record, options);
-    },
-    peekById(ref: SchemaRef, options?: ReadOptions) {
-      const hit = cache.peek<SchemaRecord>(idKey(ref));
-      return hit === undefined ? undefined : visible(hit.value, options);
+    getById(ref: SchemaRef, options?: ReadOptions) {
+      const key = idKey(ref);
+      // An L1 hit answers synchronously (schema-reader.ts says why); anything else goes the tiers' way.
+      const held = cache.peek<SchemaRecord>(key);
+      if (held !== undefined) return visible(held.value, options);
+      return cache
+        .get(key, async () => source.getById(ref, WITH_DELETED), RECORD_OPTIONS)
+        .then((record) => visible(record, options));
     },
     async getBySubjectVersion(subject: string, version: string, options?: ReadOptions) {
       const key = subjectVersionKey(subject, version);

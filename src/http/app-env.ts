@@ -3,11 +3,11 @@
  * the per-request variables set by the middleware.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { RequestIdVariables } from "hono/request-id";
 import type { HealthProbe } from "../observability/health.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RegistryMetrics } from "../observability/registry-metrics.ts";
 import type { RegistryService } from "../registry/registry-service.ts";
-import type { ApiSchemas } from "./schemas.ts";
 
 export interface AppDeps {
   service: RegistryService;
@@ -17,17 +17,9 @@ export interface AppDeps {
   metrics: RegistryMetrics;
 }
 
-export type AppEnv = {
-  Variables: {
-    requestId: string;
-  };
-};
+export type AppEnv = { Variables: RequestIdVariables };
 
 export type RegistryApp = OpenAPIHono<AppEnv>;
 
-/** What a route module needs to add itself to the app. */
-export interface RouteContext {
-  app: RegistryApp;
-  deps: AppDeps;
-  schemas: ApiSchemas;
-}
+/** A route module: adds its operation (definition and handler) to the app. */
+export type AddRoute = (app: RegistryApp, deps: AppDeps) => void;

@@ -1,24 +1,26 @@
 /**
- * The registry's HTTP app: one OpenAPIHono `fetch` handler with every route
- * of API.md, the OpenAPI document and the docs page. Web-standard only, so
- * it serves on Bun and Deno alike and tests call `app.request()`.
+ * The registry's HTTP app: one OpenAPIHono `fetch` handler with every route,
+ * the OpenAPI document (the contract, generated from the routes) and the
+ * docs page. Web-standard only, so it serves on Bun and Deno alike and tests
+ * call `app.request()`.
  *
- * Order of the pipeline: request id → body limit → route (zod validation →
- * handler) → onError / notFound. The telemetry middleware (metrics and the
- * access log) comes right after the request id, so it times everything after
- * it and every log line carries the id. In front of it all, a fast path for
- * `GET /api/v1/schemas/{id}` without a query (schema-fast-path.ts).
+ * Order of the pipeline: request id → telemetry → body limit → route (zod
+ * validation → handler) → onError / notFound. The telemetry middleware
+ * (metrics and the access log) comes right after the request id, so it times
+ * everything after it and every log line carries the id. The composition
+ * root may put a fast path in front of it all (schema-fast-path.ts).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
 import { RegistryError } from "../domain/errors.ts";
 import type { Limits } from "../domain/limits.ts";
-import { createRequestRecorder, requestTelemetry } from "../observability/request-telemetry.ts";
-import type { AppDeps, AppEnv, RegistryApp, RouteContext } from "./app-env.ts";
+import { MAX_REQUEST_ID_LENGTH, REQUEST_ID_HEADER, requestIdFrom } from "../domain/request-id.ts";
+import { requestTelemetry } from "../observability/request-telemetry.ts";
+import type { AddRoute, AppDeps, AppEnv, RegistryApp } from "./app-env.ts";
+import { API_PREFIX, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./contract.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
-import { requestId } from "./request-id.ts";
-import { API_PREFIX } from "./responses.ts";
 import { createUpload } from "./routes/create-upload.ts";
 import { deleteSchema } from "./routes/delete-schema.ts";
 import { getLatestVersion } from "./routes/get-latest-version.ts";
@@ -34,8 +36,6 @@ import { metrics } from "./routes/metrics.ts";
 import { registerSchema } from "./routes/register-schema.ts";
 import { searchSchemas } from "./routes/search-schemas.ts";
 import { updateSchemaState } from "./routes/update-schema-state.ts";
-import { installSchemaFastPath } from "./schema-fast-path.ts";
-import { createApiSchemas } from "./schemas.ts";
 
 export const API_VERSION = "1.0.0";
 
@@ -53,7 +53,7 @@ export function bodyLimitFor(limits: Limits): number {
  * Routes in registration order. `versions/latest` comes before
  * `versions/{version}`: both match `/latest`, and the first one answers.
  */
-const ROUTES: ((context: RouteContext) => void)[] = [
+const ROUTES: AddRoute[] = [
   registerSchema,
   createUpload,
   getSchema,
@@ -73,30 +73,35 @@ const ROUTES: ((context: RouteContext) => void)[] = [
 
 export function createApp(deps: AppDeps): RegistryApp {
   const limits = deps.service.limits;
-  const schemas = createApiSchemas(limits);
+  const maxBodyBytes = bodyLimitFor(limits);
   const app: RegistryApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use("*", requestId);
-  const record = createRequestRecorder({ metrics: deps.metrics, logger: deps.logger });
-  app.use("*", requestTelemetry({ metrics: deps.metrics, logger: deps.logger }, record));
+  app.use(
+    "*",
+    requestId({
+      limitLength: MAX_REQUEST_ID_LENGTH,
+      // Called for an id Hono's check refuses: the registry's rule also keeps ids with `.` or `:`.
+      generator: (c) => requestIdFrom(c.req.header(REQUEST_ID_HEADER)),
+    }),
+  );
+  app.use("*", requestTelemetry({ metrics: deps.metrics, logger: deps.logger }));
   app.use(
     `${API_PREFIX}/*`,
     bodyLimit({
-      maxSize: bodyLimitFor(limits),
+      maxSize: maxBodyBytes,
       onError: () => {
         throw new RegistryError(
           "payload_too_large",
-          `request body is over the limit of ${bodyLimitFor(limits)} bytes`,
+          `request body is over the limit of ${maxBodyBytes} bytes`,
           {
-            limit_bytes: bodyLimitFor(limits),
+            limit_bytes: maxBodyBytes,
           },
         );
       },
     }),
   );
 
-  const context: RouteContext = { app, deps, schemas };
-  for (const addRoute of ROUTES) addRoute(context);
+  for (const addRoute of ROUTES) addRoute(app, deps);
 
   let document: unknown;
   app.get("/openapi.json", (c) => {
@@ -121,7 +126,6 @@ export function createApp(deps: AppDeps): RegistryApp {
 
   app.notFound(createNotFoundHandler(allowedMethodsOf(app)));
   app.onError(createErrorHandler(deps.logger));
-  installSchemaFastPath(app, deps, record);
   return app;
 }
 
@@ -137,7 +141,7 @@ function describeLimits(limits: Limits): string {
     `- subject: 1 to ${limits.maxSubjectLength} characters`,
     `- tags: at most ${limits.maxTags}, each at most ${limits.maxTagLength} characters`,
     `- description: at most ${limits.maxDescriptionLength} characters; metadata at most ${limits.maxMetadataBytes} bytes of JSON`,
-    "- lists: limit 0 to 1000, default 50",
+    `- lists: limit 0 to ${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}`,
   ].join("\n");
 }
 

@@ -1,95 +1,99 @@
 /**
- * The one place errors become responses: API.md's envelope
- * `{ error: { code, message, details, request_id } }` with the status of
- * ERROR_STATUS. RegistryErrors pass through as they are; Hono's own
- * HTTPExceptions (malformed JSON, wrong media type, body limit) and zod
- * validation failures are given their API.md codes; anything else is a 500
- * whose message leaks nothing, with the real error in the log.
+ * The one place errors become responses: the envelope
+ * `{ error: { code, message, details, request_id } }` with the status
+ * `ERROR_STATUS` gives its code. RegistryErrors pass through as they are;
+ * Hono's own HTTPExceptions (malformed JSON, wrong media type) and zod
+ * validation failures are given their codes; anything else is a 500 whose
+ * message leaks nothing, with the real error in the log.
+ *
+ * `responseForError` takes no Hono context: the app's `onError` and the fast
+ * path in front of the app (schema-fast-path.ts) answer through it alike.
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
-import { ERROR_STATUS, type ErrorCode, isRegistryError, RegistryError } from "../domain/errors.ts";
+import {
+  ERROR_STATUS,
+  type ErrorCode,
+  errorEnvelope,
+  isRegistryError,
+  RegistryError,
+} from "../domain/errors.ts";
+import { REQUEST_ID_HEADER, requestIdFrom } from "../domain/request-id.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AppEnv } from "./app-env.ts";
-import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";
 
-/** Codes of API.md, plus the one status API.md leaves to us. */
-export type EnvelopeCode = ErrorCode | "method_not_allowed";
-
-export interface ErrorEnvelope {
-  error: {
-    code: EnvelopeCode;
-    message: string;
-    details: Record<string, unknown>;
-    request_id: string;
-  };
-}
-
-const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
-  400: "invalid_request",
-  404: "not_found",
-  413: "payload_too_large",
-  415: "unsupported_media_type",
-};
+/** The statuses of Hono's HTTPExceptions that have a code of their own; any other is a 500. */
+const HTTP_EXCEPTION_STATUSES: ReadonlySet<number> = new Set([400, 404, 413, 415]);
 
 const HTTP_EXCEPTION_MESSAGES: Partial<Record<ErrorCode, string>> = {
   payload_too_large: "request body is over the size limit",
   unsupported_media_type: "request body must be JSON (Content-Type: application/json)",
 };
 
+const INTERNAL_MESSAGE =
+  "the registry failed to handle the request; the request id identifies it in the logs";
+
+/** What the error handling needs to know of the request that failed. */
+export interface FailedRequest {
+  requestId: string;
+  method: string;
+  path: string;
+}
+
 export function errorResponse(
-  c: Context<AppEnv>,
-  status: number,
-  code: EnvelopeCode,
+  requestId: string,
+  code: ErrorCode,
   message: string,
   details: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Response {
+  return new Response(JSON.stringify(errorEnvelope(code, message, details, requestId)), {
+    status: ERROR_STATUS[code],
+    headers: { "Content-Type": "application/json", [REQUEST_ID_HEADER]: requestId, ...headers },
+  });
+}
+
+export function responseForError(error: unknown, request: FailedRequest, logger: Logger): Response {
+  const { requestId } = request;
+  if (isRegistryError(error)) {
+    // The cause holds what the client is not told (driver errors, SQL states).
+    const fields = { request_id: requestId, code: error.code, error: error.cause ?? error };
+    if (error.code === "internal") logger.error(error.message, fields);
+    else if (error.code === "unavailable") logger.warn(error.message, fields);
+    if (error.code === "internal") return errorResponse(requestId, "internal", INTERNAL_MESSAGE);
+    return errorResponse(requestId, error.code, error.message, error.details);
+  }
+  if (error instanceof HTTPException && HTTP_EXCEPTION_STATUSES.has(error.status)) {
+    const code = codeOfStatus(error.status);
+    const message = HTTP_EXCEPTION_MESSAGES[code] ?? lowerFirst(error.message || code);
+    return errorResponse(requestId, code, message);
+  }
+  logger.error("unhandled error", {
+    request_id: requestId,
+    method: request.method,
+    path: request.path,
+    error,
+  });
+  return errorResponse(requestId, "internal", INTERNAL_MESSAGE);
+}
+
+/** The first code of `ERROR_STATUS` answered with `status`. */
+function codeOfStatus(status: number): ErrorCode {
+  return (Object.keys(ERROR_STATUS) as ErrorCode[]).find((code) => ERROR_STATUS[code] === status)!;
+}
+
+function failedRequest(c: Context<AppEnv>): FailedRequest {
   // The request-id middleware may not have run (an error before it, or a 404 with no match).
   const requestId = c.get("requestId") ?? requestIdFrom(c.req.header(REQUEST_ID_HEADER));
-  const body: ErrorEnvelope = { error: { code, message, details, request_id: requestId } };
-  return c.json(body, status as ContentfulStatusCode, { [REQUEST_ID_HEADER]: requestId, ...headers });
+  return { requestId, method: c.req.method, path: c.req.path };
 }
 
 export function createErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
-  return (error, c) => {
-    if (isRegistryError(error)) {
-      // The cause holds what the client is not told (driver errors, SQL states).
-      const fields = { request_id: c.get("requestId"), code: error.code, error: error.cause ?? error };
-      if (error.code === "internal") logger.error(error.message, fields);
-      else if (error.code === "unavailable") logger.warn(error.message, fields);
-      const message = error.code === "internal" ? INTERNAL_MESSAGE : error.message;
-      return errorResponse(
-        c,
-        ERROR_STATUS[error.code],
-        error.code,
-        message,
-        error.code === "internal" ? {} : error.details,
-      );
-    }
-    if (error instanceof HTTPException) {
-      const code = HTTP_EXCEPTION_CODES[error.status];
-      if (code) {
-        const message = HTTP_EXCEPTION_MESSAGES[code] ?? lowerFirst(error.message || code);
-        return errorResponse(c, ERROR_STATUS[code], code, message);
-      }
-    }
-    logger.error("unhandled error", {
-      request_id: c.get("requestId"),
-      method: c.req.method,
-      path: c.req.path,
-      error,
-    });
-    return errorResponse(c, 500, "internal", INTERNAL_MESSAGE);
-  };
+  return (error, c) => responseForError(error, failedRequest(c), logger);
 }
 
-const INTERNAL_MESSAGE =
-  "the registry failed to handle the request; the request id identifies it in the logs";
-
-/** Where a failed validation looked: API.md's words rather than Hono's targets. */
+/** Where a failed validation looked, in the words of the error messages rather than Hono's targets. */
 const LOCATIONS: Record<string, string> = { json: "body", query: "query", param: "path", header: "header" };
 
 /** The defaultHook of every route: a zod failure becomes 400 invalid_request listing its issues. */
@@ -111,18 +115,18 @@ export function validationHook(
 /** Unknown routes; a known path with another method answers 405 with `Allow`. */
 export function createNotFoundHandler(allowedMethods: (path: string) => string[]): NotFoundHandler<AppEnv> {
   return (c) => {
-    const allowed = allowedMethods(c.req.path);
+    const { requestId, method, path } = failedRequest(c);
+    const allowed = allowedMethods(path);
     if (allowed.length > 0) {
       return errorResponse(
-        c,
-        405,
+        requestId,
         "method_not_allowed",
-        `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(", ")}`,
+        `${method} is not allowed on ${path}; use ${allowed.join(", ")}`,
         { allowed },
         { Allow: allowed.join(", ") },
       );
     }
-    return errorResponse(c, 404, "not_found", `no route ${c.req.method} ${c.req.path}`);
+    return errorResponse(requestId, "not_found", `no route ${method} ${path}`);
   };
 }
 

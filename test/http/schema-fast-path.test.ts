@@ -1,19 +1,24 @@
 /**
  * The fast path of `GET /api/v1/schemas/{id}` (src/http/schema-fast-path.ts)
- * against the route it stands in front of, on the machine's PostgreSQL with
- * L1: the same bytes and headers, never a stale body after a change or a
- * delete on this instance, If-None-Match → 304, requests it hands on read
- * once, and every request it answers counted in the metrics and logged.
+ * against the route behind it: on the machine's PostgreSQL with L1, the same
+ * bytes and headers, never a stale body after a change or a delete on this
+ * instance, If-None-Match → 304, every request read once, and every request
+ * it answers counted in the metrics and logged; with a stand-in service, the
+ * same answers as the route for a link, a backend failure and any request id,
+ * and an L1 hit answered without a promise.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createRegistry, type Registry } from "../../src/app/create-registry.ts";
+import { RegistryError } from "../../src/domain/errors.ts";
+import { DEFAULT_LIMITS } from "../../src/domain/limits.ts";
+import type { SchemaRecord } from "../../src/domain/types.ts";
 import { createApp } from "../../src/http/app.ts";
 import type { RegistryApp } from "../../src/http/app-env.ts";
-import { fastPathId } from "../../src/http/schema-fast-path.ts";
+import { type FetchHandler, fastPathId, withSchemaFastPath } from "../../src/http/schema-fast-path.ts";
 import { createLogger, silentLogger } from "../../src/observability/logger.ts";
 import { RegistryMetrics } from "../../src/observability/registry-metrics.ts";
-import type { RegistryService } from "../../src/registry/registry-service.ts";
+import type { RegistryService, SchemaView } from "../../src/registry/registry-service.ts";
 import { jsonSchema } from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 
@@ -40,9 +45,10 @@ describe.skipIf(!available)("fast path of GET /api/v1/schemas/{id} on PostgreSQL
   let database: TestDatabase;
   let registry: Registry;
   let app: RegistryApp;
+  let handler: FetchHandler;
   let metrics: RegistryMetrics;
   const lines: Record<string, unknown>[] = [];
-  // How the app read schemas: the fast path peeks at L1 or asks with the ref alone, the route with its query's options.
+  // How schemas were read: the fast path asks with the ref alone, the route with its query's options.
   const reads = { fast: 0, route: 0 };
 
   beforeAll(async () => {
@@ -53,14 +59,6 @@ describe.skipIf(!available)("fast path of GET /api/v1/schemas/{id} on PostgreSQL
     const counted = new Proxy(service, {
       get(target, property) {
         const value = Reflect.get(target, property, target);
-        if (property === "peekSchema") {
-          // An L1 hit answered without awaiting is a fast-path read too.
-          return (...args: Parameters<RegistryService["peekSchema"]>) => {
-            const view = service.peekSchema(...args);
-            if (view !== undefined) reads.fast++;
-            return view;
-          };
-        }
         if (property !== "getSchema") return typeof value === "function" ? value.bind(target) : value;
         return (...args: Parameters<RegistryService["getSchema"]>) => {
           if (args.length === 1) reads.fast++;
@@ -72,6 +70,7 @@ describe.skipIf(!available)("fast path of GET /api/v1/schemas/{id} on PostgreSQL
     metrics = new RegistryMetrics();
     const logger = createLogger("info", (line) => lines.push(JSON.parse(line)));
     app = createApp({ service: counted, health: [], logger, metrics });
+    handler = withSchemaFastPath(app, { service: counted, logger, metrics });
   });
   afterAll(async () => {
     await registry?.close();
@@ -92,7 +91,8 @@ describe.skipIf(!available)("fast path of GET /api/v1/schemas/{id} on PostgreSQL
     expect(res.status).toBe(201);
     return (await res.json()) as { id: string; global_id: number };
   };
-  const get = (path: string, headers: Record<string, string> = {}) => app.request(path, { headers });
+  const get = async (path: string, headers: Record<string, string> = {}) =>
+    handler.fetch(new Request(`http://localhost${path}`, { headers }));
   const headersOf = (res: Response) => [...res.headers.entries()].sort(([a], [b]) => a.localeCompare(b));
 
   test("answers with the route's bytes and headers, by UUID and by global_id", async () => {
@@ -234,6 +234,102 @@ describe.skipIf(!available)("fast path of GET /api/v1/schemas/{id} on PostgreSQL
     for (const line of logged) {
       expect(line.duration_ms as number).toBeGreaterThanOrEqual(0);
       expect(Date.parse(line.time as string)).not.toBeNaN();
+    }
+  });
+});
+
+describe("fast path with a stand-in service", () => {
+  const id = "5f0c6d1e-8a8b-4c1e-9b7a-1d2e3f4a5b6c";
+  const row: SchemaRecord = {
+    id,
+    globalId: 17,
+    subject: "stub.Subject",
+    version: "1.0.0",
+    schemaType: "json",
+    state: "active",
+    content: { type: "object" },
+    contentHash: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    contentSize: 17,
+    contentLocation: "inline",
+    contentKey: null,
+    metadata: { tags: ["stub"] },
+    createdAt: new Date("2026-01-02T03:04:05.000Z"),
+    updatedAt: new Date("2026-01-02T03:04:05.000Z"),
+    deletedAt: null,
+  };
+  const elsewhere: SchemaRecord = { ...row, content: null, contentLocation: "object_store", contentKey: "k" };
+
+  /** The app and its fast path over a service whose `getSchema` answers `read()`. */
+  const start = (read: () => SchemaView | Promise<SchemaView>) => {
+    const service = { limits: DEFAULT_LIMITS, getSchema: read } as unknown as RegistryService;
+    const logged: Record<string, unknown>[] = [];
+    const logger = createLogger("info", (line) => logged.push(JSON.parse(line)));
+    const deps = { service, health: [], logger, metrics: new RegistryMetrics() };
+    const app = createApp(deps);
+    const appFetch = app.fetch;
+    return { app, appFetch, handler: withSchemaFastPath(app, deps), logged };
+  };
+  const request = (path: string, headers: Record<string, string> = {}) =>
+    new Request(`http://localhost${path}`, { headers });
+  /** The same request answered by the fast path and (with a query string) by the route. */
+  const both = async (handler: FetchHandler, headers: Record<string, string> = {}) => ({
+    fast: await handler.fetch(request(`/api/v1/schemas/${id}`, headers)),
+    routed: await handler.fetch(request(`/api/v1/schemas/${id}?include_deleted=false`, headers)),
+  });
+  const headersOf = (res: Response) => [...res.headers.entries()].sort(([a], [b]) => a.localeCompare(b));
+
+  test("an L1 hit is answered with a Response, not a promise; the app is left as it was", async () => {
+    const { app, appFetch, handler } = start(() => ({ schema: row, link: null }));
+    const answer = handler.fetch(request(`/api/v1/schemas/${id}`));
+    expect(answer).toBeInstanceOf(Response);
+    expect(app.fetch).toBe(appFetch);
+    const { fast, routed } = await both(handler, { "X-Request-Id": "hit-1" });
+    expect(await fast.text()).toBe(await routed.text());
+    expect(headersOf(fast)).toEqual(headersOf(routed));
+  });
+
+  test("content elsewhere, answered with a link: the route's bytes and headers", async () => {
+    const link = { url: "https://store.example/k?sig=1", expiresAt: new Date("2026-01-02T04:04:05.000Z") };
+    const { handler } = start(() => Promise.resolve({ schema: elsewhere, link }));
+    const { fast, routed } = await both(handler, { "X-Request-Id": "link-1" });
+    expect(fast.status).toBe(200);
+    const text = await fast.text();
+    expect(text).toBe(await routed.text());
+    expect(headersOf(fast)).toEqual(headersOf(routed));
+    expect(JSON.parse(text)).toMatchObject({ content_url: link.url, content_location: "object_store" });
+    expect(JSON.parse(text)).not.toHaveProperty("content");
+  });
+
+  test("a failed read: the route's error envelope, status, headers and log line", async () => {
+    for (const failure of [
+      RegistryError.unavailable("the database does not answer", new Error("ECONNREFUSED")),
+      new Error("something unexpected"),
+    ]) {
+      const { handler, logged } = start(() => Promise.reject(failure));
+      const { fast, routed } = await both(handler, { "X-Request-Id": "fail-1" });
+      expect([fast.status, routed.status]).toEqual(
+        failure instanceof RegistryError ? [503, 503] : [500, 500],
+      );
+      expect(await fast.text()).toBe(await routed.text());
+      expect(headersOf(fast)).toEqual(headersOf(routed));
+      const problems = logged
+        .filter((line) => line.message !== "request")
+        .map(({ time: _time, ...line }) => line);
+      expect(problems).toHaveLength(2);
+      expect(problems[0]).toEqual(problems[1]!);
+      expect(problems[0]).toMatchObject({ request_id: "fail-1" });
+    }
+  });
+
+  test("request ids: kept or replaced by one rule on both paths", async () => {
+    const { handler } = start(() => ({ schema: row, link: null }));
+    for (const kept of ["client-42", "a.b:c", "trace_7", "token=="]) {
+      const { fast, routed } = await both(handler, { "X-Request-Id": kept });
+      expect([fast.headers.get("X-Request-Id"), routed.headers.get("X-Request-Id")]).toEqual([kept, kept]);
+    }
+    for (const replaced of ["bad id with spaces", "x".repeat(129), 'quote"d']) {
+      const { fast, routed } = await both(handler, { "X-Request-Id": replaced });
+      for (const res of [fast, routed]) expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
     }
   });
 });

@@ -4,11 +4,18 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { LATEST_ELIGIBLE_STATES } from "../../domain/lifecycle.ts";
-import type { RouteContext } from "../app-env.ts";
-import { toSchemaResource } from "../resource.ts";
-import { API_PREFIX, errorResponses, requestIdHeader } from "../responses.ts";
+import type { AppDeps, RegistryApp } from "../app-env.ts";
+import {
+  API_PREFIX,
+  errorResponses,
+  include,
+  limitedSchemas,
+  requestIdHeader,
+  schemaResource,
+} from "../contract.ts";
+import { toSchemaResource } from "../schema-representation.ts";
 
-export function getLatestVersion({ app, deps, schemas }: RouteContext): void {
+export function getLatestVersion(app: RegistryApp, { service }: AppDeps): void {
   const route = createRoute({
     method: "get",
     path: `${API_PREFIX}/subjects/{subject}/versions/latest`,
@@ -16,21 +23,21 @@ export function getLatestVersion({ app, deps, schemas }: RouteContext): void {
     tags: ["subjects"],
     summary: "A subject's latest version",
     description: `The highest version (semver precedence) that is not deleted and is ${LATEST_ELIGIBLE_STATES.join(" or ")}.`,
-    request: { params: schemas.subjectParam, query: z.object({ include: schemas.include }) },
+    request: { params: limitedSchemas(service.limits).subjectParam, query: z.object({ include }) },
     responses: {
       200: {
         description: "The latest version.",
         headers: requestIdHeader,
-        content: { "application/json": { schema: schemas.schemaResource } },
+        content: { "application/json": { schema: schemaResource } },
       },
-      ...errorResponses(schemas, 404),
+      ...errorResponses(404),
     },
   });
 
   app.openapi(route, async (c) => {
     const { subject } = c.req.valid("param");
     const { include } = c.req.valid("query");
-    const view = await deps.service.getLatest(subject, { includeContent: include === "content" });
+    const view = await service.getLatest(subject, { includeContent: include === "content" });
     // Latest moves with every register: no ETag, so no client keeps a stale one.
     return c.json(toSchemaResource(view.schema, { withContent: true, link: view.link }), 200);
   });

@@ -10,8 +10,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isRegistryError } from "../../domain/errors.ts";
 import type { HealthProbe } from "../../observability/health.ts";
-import type { RouteContext } from "../app-env.ts";
-import { requestIdHeader } from "../responses.ts";
+import type { AppDeps, RegistryApp } from "../app-env.ts";
+import { requestIdHeader } from "../contract.ts";
 
 /** The components `/health` always lists; one that is not configured shows as such. */
 export const KNOWN_COMPONENTS = ["postgres", "redis", "object_store"] as const;
@@ -79,7 +79,7 @@ function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 100) / 100;
 }
 
-export function health({ app, deps }: RouteContext): void {
+export function health(app: RegistryApp, deps: AppDeps): void {
   const live = createRoute({
     method: "get",
     path: "/health/live",

@@ -3,11 +3,22 @@
  * first, filtered by state and deletion.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { RouteContext } from "../app-env.ts";
-import { toSchemaResource } from "../resource.ts";
-import { API_PREFIX, errorResponses, requestIdHeader } from "../responses.ts";
+import type { AppDeps, RegistryApp } from "../app-env.ts";
+import {
+  API_PREFIX,
+  errorResponses,
+  include,
+  includeDeleted,
+  limitedSchemas,
+  page,
+  pageOf,
+  requestIdHeader,
+  schemaResource,
+  stateList,
+} from "../contract.ts";
+import { toSchemaResource } from "../schema-representation.ts";
 
-export function listVersions({ app, deps, schemas }: RouteContext): void {
+export function listVersions(app: RegistryApp, { service }: AppDeps): void {
   const route = createRoute({
     method: "get",
     path: `${API_PREFIX}/subjects/{subject}/versions`,
@@ -17,21 +28,16 @@ export function listVersions({ app, deps, schemas }: RouteContext): void {
     description:
       "Items carry no content unless include=content. A subject with no version to show answers 404.",
     request: {
-      params: schemas.subjectParam,
-      query: z.object({
-        state: schemas.stateList,
-        include: schemas.include,
-        include_deleted: schemas.includeDeleted,
-        ...schemas.page,
-      }),
+      params: limitedSchemas(service.limits).subjectParam,
+      query: z.object({ state: stateList, include, include_deleted: includeDeleted, ...page }),
     },
     responses: {
       200: {
         description: "A page of versions.",
         headers: requestIdHeader,
-        content: { "application/json": { schema: schemas.schemaList } },
+        content: { "application/json": { schema: pageOf(schemaResource, "SchemaList") } },
       },
-      ...errorResponses(schemas, 404),
+      ...errorResponses(404),
     },
   });
 
@@ -39,13 +45,16 @@ export function listVersions({ app, deps, schemas }: RouteContext): void {
     const { subject } = c.req.valid("param");
     const query = c.req.valid("query");
     const withContent = query.include === "content";
-    const page = await deps.service.listVersions(subject, {
+    const found = await service.listVersions(subject, {
       limit: query.limit,
       offset: query.offset,
       states: query.state,
       includeDeleted: query.include_deleted,
       withContent,
     });
-    return c.json({ ...page, items: page.items.map((item) => toSchemaResource(item, { withContent })) }, 200);
+    return c.json(
+      { ...found, items: found.items.map((item) => toSchemaResource(item, { withContent })) },
+      200,
+    );
   });
 }

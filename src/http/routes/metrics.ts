@@ -5,10 +5,10 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { PROMETHEUS_CONTENT_TYPE } from "../../observability/metrics-registry.ts";
-import type { RouteContext } from "../app-env.ts";
-import { requestIdHeader } from "../responses.ts";
+import type { AppDeps, RegistryApp } from "../app-env.ts";
+import { requestIdHeader } from "../contract.ts";
 
-export function metrics({ app, deps }: RouteContext): void {
+export function metrics(app: RegistryApp, deps: AppDeps): void {
   const catalogue = deps.metrics.registry
     .describe()
     .map(({ name, type, help }) => `- \`${name}\` (${type}): ${help}`)

@@ -2,13 +2,142 @@
  * GET /api/v1/search: fuzzy text, subject wildcards, type, tags, owner, state
  * and metadata containment, sorted and paged.
  */
-import { createRoute } from "@hono/zod-openapi";
-import type { RouteContext } from "../app-env.ts";
-import { toSearchHitResource } from "../resource.ts";
-import { API_PREFIX, errorResponses, requestIdHeader } from "../responses.ts";
-import { parseSort } from "../schemas.ts";
+import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_OWNER_LENGTH } from "../../domain/limits.ts";
+import { SCHEMA_TYPES, type SearchHit, type SearchSortField } from "../../domain/types.ts";
+import type { AppDeps, RegistryApp } from "../app-env.ts";
+import {
+  API_PREFIX,
+  errorResponses,
+  include,
+  includeDeleted,
+  limitedSchemas,
+  page,
+  pageOf,
+  requestIdHeader,
+  schemaResource,
+  stateList,
+} from "../contract.ts";
+import { toSchemaResource } from "../schema-representation.ts";
 
-export function searchSchemas({ app, deps, schemas }: RouteContext): void {
+/** Longest `q`. */
+const MAX_QUERY_LENGTH = 256;
+
+const SORT_FIELDS = [
+  "relevance",
+  "created_at",
+  "subject",
+  "version",
+] as const satisfies readonly SearchSortField[];
+const SORT_VALUES = SORT_FIELDS.flatMap((field) => [field, `-${field}`]) as [string, ...string[]];
+
+const searchHit = schemaResource
+  .extend({
+    score: z
+      .number()
+      .nullable()
+      .openapi({ description: "Trigram similarity to q (0 to 1); null without q." }),
+  })
+  .openapi("SearchHit");
+
+function searchQuery({ tag }: ReturnType<typeof limitedSchemas>, maxSubjectLength: number) {
+  return z.object({
+    q: z
+      .string()
+      .max(MAX_QUERY_LENGTH)
+      .optional()
+      // An empty search box means no text filter, not an error.
+      .transform((text) => (text?.trim() ? text.trim() : undefined))
+      .openapi({
+        description: "Fuzzy text over subject, description and tags.",
+        type: "string",
+        maxLength: MAX_QUERY_LENGTH,
+      }),
+    subject: z
+      .string()
+      .max(maxSubjectLength)
+      .regex(/^[A-Za-z0-9._*-]+$/, "a subject pattern: subject characters and * wildcards")
+      .optional()
+      .openapi({ description: "Subject pattern; * matches any run of characters.", example: "com.acme.*" }),
+    schema_type: z.enum(SCHEMA_TYPES).optional(),
+    tags: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined || text === "") return undefined;
+        const tags = text.split(",").map((part) => part.trim());
+        for (const item of tags) {
+          const result = tag.safeParse(item);
+          if (!result.success) {
+            ctx.addIssue({
+              code: "custom",
+              message: `tag ${JSON.stringify(item)}: ${result.error.issues[0]?.message}`,
+            });
+            return z.NEVER;
+          }
+        }
+        return tags;
+      })
+      .openapi({
+        description: "Comma list; every tag must be present.",
+        type: "string",
+        example: "llm,production",
+      }),
+    owner: z.string().min(1).max(MAX_OWNER_LENGTH).optional(),
+    state: stateList,
+    metadata: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined) return undefined;
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          ctx.addIssue({ code: "custom", message: "expected a JSON object, got text that is not JSON" });
+          return z.NEVER;
+        }
+        if (value === null || typeof value !== "object" || Array.isArray(value)) {
+          ctx.addIssue({ code: "custom", message: "expected a JSON object" });
+          return z.NEVER;
+        }
+        return value as Record<string, unknown>;
+      })
+      .openapi({
+        description: 'A JSON object the metadata must contain, such as {"custom":{"model_family":"gpt"}}.',
+        type: "string",
+      }),
+    sort: z
+      .enum(SORT_VALUES, { message: `expected one of ${SORT_VALUES.join(", ")}` })
+      .optional()
+      .openapi({
+        description:
+          "relevance (best match first; needs q), created_at, subject or version (semver precedence); a - prefix reverses the order. Default: relevance with q, else -created_at.",
+      }),
+    include,
+    include_deleted: includeDeleted,
+    ...page,
+  });
+}
+
+/** The sort of a search: `relevance` is best first, a `-` prefix reverses any order. */
+function parseSort(
+  value: string | undefined,
+  hasQuery: boolean,
+): { field: SearchSortField; descending: boolean } {
+  const text = value ?? (hasQuery ? "relevance" : "-created_at");
+  const reversed = text.startsWith("-");
+  const field = (reversed ? text.slice(1) : text) as SearchSortField;
+  // Relevance reads best-first by default, which is the descending score.
+  return { field, descending: field === "relevance" ? !reversed : reversed };
+}
+
+function toSearchHitResource(hit: SearchHit, withContent: boolean): z.infer<typeof searchHit> {
+  return { ...toSchemaResource(hit, { withContent }), score: hit.score };
+}
+
+export function searchSchemas(app: RegistryApp, { service }: AppDeps): void {
+  const { limits } = service;
   const route = createRoute({
     method: "get",
     path: `${API_PREFIX}/search`,
@@ -16,21 +145,21 @@ export function searchSchemas({ app, deps, schemas }: RouteContext): void {
     tags: ["search"],
     summary: "Search schemas",
     description: "Every filter given must match. Items carry no content unless include=content.",
-    request: { query: schemas.searchQuery },
+    request: { query: searchQuery(limitedSchemas(limits), limits.maxSubjectLength) },
     responses: {
       200: {
         description: "A page of matches.",
         headers: requestIdHeader,
-        content: { "application/json": { schema: schemas.searchResults } },
+        content: { "application/json": { schema: pageOf(searchHit, "SearchResults") } },
       },
-      ...errorResponses(schemas),
+      ...errorResponses(),
     },
   });
 
   app.openapi(route, async (c) => {
     const query = c.req.valid("query");
     const withContent = query.include === "content";
-    const page = await deps.service.search({
+    const found = await service.search({
       q: query.q,
       subject: query.subject,
       schemaType: query.schema_type,
@@ -44,6 +173,6 @@ export function searchSchemas({ app, deps, schemas }: RouteContext): void {
       limit: query.limit,
       offset: query.offset,
     });
-    return c.json({ ...page, items: page.items.map((hit) => toSearchHitResource(hit, withContent)) }, 200);
+    return c.json({ ...found, items: found.items.map((hit) => toSearchHitResource(hit, withContent)) }, 200);
   });
 }

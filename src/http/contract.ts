@@ -1,0 +1,265 @@
+/**
+ * The pieces of the HTTP contract that more than one route uses: the schema
+ * resource, the error envelope and the error responses, paging, the common
+ * path and query parameters, and the schemas whose lengths come from the
+ * configured limits. Each route file holds the rest of its own contract.
+ *
+ * Patterns and numbers come from the domain (limits.ts, semver.ts, types.ts,
+ * errors.ts), so each rule is defined once, and the limit-dependent schemas
+ * are built from the limits this instance enforces, so validation and the
+ * OpenAPI document both show them.
+ */
+import { z } from "@hono/zod-openapi";
+import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from "../domain/errors.ts";
+import { type Limits, MAX_OWNER_LENGTH, SUBJECT_PATTERN, TAG_PATTERN } from "../domain/limits.ts";
+import { REQUEST_ID_HEADER } from "../domain/request-id.ts";
+import { isSemVer, MAX_VERSION_LENGTH } from "../domain/semver.ts";
+import { CONTENT_LOCATIONS, SCHEMA_STATES, SCHEMA_TYPES, type SchemaState } from "../domain/types.ts";
+
+export const API_PREFIX = "/api/v1";
+
+// ---- resources -----------------------------------------------------------
+
+export const schemaResource = z
+  .object({
+    id: z.uuid(),
+    global_id: z.number().int().positive(),
+    subject: z.string(),
+    version: z.string(),
+    schema_type: z.enum(SCHEMA_TYPES),
+    state: z.enum(SCHEMA_STATES),
+    content: z.unknown().optional().openapi({
+      description:
+        "The schema: a JSON value for json and avro, the .proto source string for protobuf. Left out of list items unless include=content, and of object-store schemas in favour of content_url.",
+    }),
+    content_url: z.url().optional().openapi({ description: "Presigned GET URL of object-store content." }),
+    content_url_expires_at: z.iso.datetime().optional(),
+    content_hash: z
+      .string()
+      .openapi({ example: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" }),
+    content_size: z.number().int().nonnegative(),
+    content_location: z.enum(CONTENT_LOCATIONS),
+    metadata: z.object({
+      description: z.string().optional(),
+      tags: z.array(z.string()).optional(),
+      owner: z.string().optional(),
+      custom: z.record(z.string(), z.unknown()).optional(),
+    }),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+    deleted_at: z.iso.datetime().nullable(),
+  })
+  .openapi("Schema");
+
+/** A schema as it leaves the registry (schema-representation.ts makes it). */
+export type SchemaResource = z.infer<typeof schemaResource>;
+
+// ---- errors --------------------------------------------------------------
+
+export const errorEnvelope = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()),
+      request_id: z.string(),
+    }),
+  })
+  .openapi("Error", {
+    example: {
+      error: {
+        code: "not_found",
+        message: "schema 5f0c2a4e-1b7d-4c3e-9a51-0d2f6b8e7c11 does not exist",
+        details: { id: "5f0c2a4e-1b7d-4c3e-9a51-0d2f6b8e7c11" },
+        request_id: "0b8f3c5e-7d2a-4f1b-8e6c-9a4d2b1c3e5f",
+      },
+    },
+  });
+
+/** What a status means beyond its codes, for the statuses routes document (405 is the app's, not a route's). */
+const STATUS_NOTES = {
+  400: "malformed JSON, a field of the wrong type, an unknown query value",
+  404: "no such schema, subject or version",
+  409: null,
+  413: "body or content over the configured limit",
+  415: "a body that is not JSON",
+  422: "content that is not a valid schema of its schema_type, with the parser's message",
+  500: "anything else; the message leaks no internals",
+  503: "a backend the request needs is down",
+} as const satisfies Partial<Record<(typeof ERROR_STATUS)[ErrorCode], string | null>>;
+
+export type ErrorStatus = keyof typeof STATUS_NOTES;
+
+/** `not_found: no such …`, or for a status of several codes `a, b or c`. */
+function describeStatus(status: ErrorStatus): string {
+  const codes = ERROR_CODES.filter((code) => ERROR_STATUS[code] === status);
+  const names = codes.length > 1 ? `${codes.slice(0, -1).join(", ")} or ${codes.at(-1)}` : codes[0];
+  const note = STATUS_NOTES[status];
+  return note === null ? `${names}` : `${names}: ${note}`;
+}
+
+type ErrorResponse = {
+  description: string;
+  content: { "application/json": { schema: typeof errorEnvelope } };
+};
+
+/** The error envelope under each status a route answers with: 400, 500 and 503 can answer any route; add the route's own. */
+export function errorResponses(...statuses: ErrorStatus[]): Record<ErrorStatus, ErrorResponse> {
+  const all = new Set<ErrorStatus>([400, ...statuses, 500, 503]);
+  const entries = [...all]
+    .sort((a, b) => a - b)
+    .map((status) => [
+      status,
+      { description: describeStatus(status), content: { "application/json": { schema: errorEnvelope } } },
+    ]);
+  return Object.fromEntries(entries) as Record<ErrorStatus, ErrorResponse>;
+}
+
+export const requestIdHeader = {
+  [REQUEST_ID_HEADER]: {
+    description: "The request's id: the client's when it was sane, else a generated UUID.",
+    schema: { type: "string" as const },
+  },
+};
+
+// ---- paging and common parameters ----------------------------------------
+
+/** Page size of lists when `limit` is not given, and the most a client may ask for. */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+
+const integerParam = (min: number, max: number, fallback: number, description: string) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, `expected an integer from ${min} to ${max}`)
+    .optional()
+    .transform((value) => (value === undefined ? fallback : Number(value)))
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `expected an integer from ${min} to ${max}`)
+        .max(max, `expected an integer from ${min} to ${max}`),
+    )
+    .openapi({ description, type: "integer", minimum: min, maximum: max, default: fallback });
+
+/** `?limit=&offset=`, to spread into a route's query object. */
+export const page = {
+  limit: integerParam(0, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, "Items per page."),
+  offset: integerParam(0, 2_147_483_647, 0, "Items to skip."),
+};
+
+/** A page of `item`s, as every list answers. */
+export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
+  z
+    .object({
+      items: z.array(item),
+      limit: z.number().int(),
+      offset: z.number().int(),
+      total: z.number().int(),
+    })
+    .openapi(name);
+
+/** `?flag=true|false`: anything else is a 400, so a typo is not read as false. */
+export const booleanFlag = (description: string) =>
+  z
+    .enum(["true", "false"], { message: "expected true or false" })
+    .optional()
+    .transform((value) => value === "true")
+    .openapi({ description, type: "string", enum: ["true", "false"] });
+
+export const include = z.enum(["content"], { message: "expected content" }).optional().openapi({
+  description: "content: put each item's content in the list (and load object-store content).",
+});
+
+export const includeDeleted = booleanFlag("Also show soft-deleted schemas.");
+
+/** `?state=active,deprecated`: a comma list of known states. */
+export const stateList = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text === "") return undefined;
+    const states = text.split(",").map((part) => part.trim());
+    for (const state of states) {
+      if (!(SCHEMA_STATES as readonly string[]).includes(state)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown state ${JSON.stringify(state)}; expected any of ${SCHEMA_STATES.join(", ")}`,
+        });
+        return z.NEVER;
+      }
+    }
+    return [...new Set(states)] as SchemaState[];
+  })
+  .openapi({
+    description: `Comma list of states to keep: ${SCHEMA_STATES.join(", ")}.`,
+    type: "string",
+    example: "active,deprecated",
+  });
+
+export const schemaIdParam = z.object({
+  id: z.string().openapi({
+    param: { name: "id", in: "path" },
+    description: "The schema's UUID, or its global_id.",
+    example: "17",
+  }),
+});
+
+export const version = z
+  .string()
+  .max(MAX_VERSION_LENGTH)
+  .refine(isSemVer, "must be a Semantic Versioning 2.0.0 version, such as 1.2.0 or 1.0.0-rc.1")
+  .openapi({ description: "A Semantic Versioning 2.0.0 version.", example: "1.2.0" });
+
+// ---- schemas sized by the limits ----------------------------------------
+
+function schemasFor(limits: Limits) {
+  const subject = z
+    .string()
+    .min(1)
+    .max(limits.maxSubjectLength, `at most ${limits.maxSubjectLength} characters`)
+    .regex(SUBJECT_PATTERN, `must match ${SUBJECT_PATTERN.source}`)
+    .openapi({ example: "com.acme.chat.CompletionRequest" });
+
+  const tag = z
+    .string()
+    .min(1)
+    .max(limits.maxTagLength, `at most ${limits.maxTagLength} characters`)
+    .regex(TAG_PATTERN, `must match ${TAG_PATTERN.source}`);
+
+  const metadata = z
+    .strictObject({
+      description: z.string().max(limits.maxDescriptionLength).nullish(),
+      tags: z.array(tag).max(limits.maxTags, `at most ${limits.maxTags} tags`).nullish(),
+      owner: z.string().min(1).max(MAX_OWNER_LENGTH).nullish(),
+      custom: z.record(z.string(), z.unknown()).nullish(),
+    })
+    .openapi("SchemaMetadata", {
+      description: `Descriptive data, at most ${limits.maxMetadataBytes} bytes as JSON.`,
+      example: {
+        description: "Request body of the chat completion call",
+        tags: ["llm", "production"],
+        owner: "platform-team",
+        custom: { model_family: "gpt" },
+      },
+    });
+
+  const subjectParam = z.object({
+    subject: subject.openapi({ param: { name: "subject", in: "path" } }),
+  });
+
+  return { subject, tag, metadata, subjectParam };
+}
+
+const sized = new WeakMap<Limits, ReturnType<typeof schemasFor>>();
+
+/** The schemas whose lengths are the instance's limits, built once per limits object. */
+export function limitedSchemas(limits: Limits): ReturnType<typeof schemasFor> {
+  let schemas = sized.get(limits);
+  if (schemas === undefined) {
+    schemas = schemasFor(limits);
+    sized.set(limits, schemas);
+  }
+  return schemas;
+}
