@@ -2,8 +2,8 @@
  * Storage bench against the machine's PostgreSQL, in a fresh database that is
  * dropped afterwards:
  *
- * 1. get-by-id through the backend beside a raw postgres.js primary-key SELECT
- *    on the same table, and register through the backend beside a bare INSERT,
+ * 1. get-by-id through the repository beside a raw postgres.js primary-key SELECT
+ *    on the same table, and register through the repository beside a bare INSERT,
  *    measured by mitata in the same run, then again in alternating rounds
  *    (median ratio, which load from other processes skews less); both ratios
  *    are printed.
@@ -20,8 +20,10 @@
  */
 import { bench, do_not_optimize, run, summary } from "mitata";
 import postgres from "postgres";
-import type { NewSchema } from "../src/storage/backend.ts";
-import { createPostgresBackend } from "../src/storage/postgres/postgres-backend.ts";
+import { migrate } from "../src/storage/postgres/migrator.ts";
+import { createPool } from "../src/storage/postgres/pool.ts";
+import { createPostgresStorage } from "../src/storage/postgres/postgres-storage.ts";
+import type { NewSchema } from "../src/storage/storage.ts";
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const REGISTERS = Number(process.env.BENCH_REGISTERS ?? 5000);
@@ -33,8 +35,10 @@ const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
 await admin.unsafe(`CREATE DATABASE ${name}`);
 const url = Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
 
-const quiet = { info() {}, error: (message: string, error: unknown) => console.error(message, error) };
-const backend = await createPostgresBackend({ url, log: quiet });
+const pool = createPool(url);
+await migrate(pool);
+const storage = createPostgresStorage(pool);
+const schemas = storage.schemas;
 const raw = postgres(url, { max: 50, prepare: true, onnotice: () => {} });
 
 async function sha256(text: string): Promise<string> {
@@ -135,7 +139,7 @@ try {
   let serial = 0;
 
   const rawSelect = async () => do_not_optimize(await raw`SELECT * FROM schemas WHERE id = ${nextId()}`);
-  const getById = async () => do_not_optimize(await backend.getById({ id: nextId() }));
+  const getById = async () => do_not_optimize(await schemas.getById({ id: nextId() }));
   const rawInsert = async () => {
     const n = serial++;
     const i = insertInputs[n % insertInputs.length]!;
@@ -149,16 +153,16 @@ try {
   const register = async () => {
     const n = serial++;
     const i = insertInputs[n % insertInputs.length]!;
-    await backend.register({ ...i, subject: `reg.s${n}`, version: "1.0.0" });
+    await schemas.register({ ...i, subject: `reg.s${n}`, version: "1.0.0" });
   };
 
   summary(() => {
     bench("raw SELECT * by primary key", rawSelect);
-    bench("backend.getById", getById);
+    bench("schemas.getById", getById);
   });
   summary(() => {
     bench("raw INSERT", rawInsert);
-    bench("backend.register", register);
+    bench("schemas.register", register);
   });
 
   const result = await run();
@@ -167,12 +171,12 @@ try {
     return found?.runs[0]?.stats?.avg ?? Number.NaN;
   };
   const selectNs = avg("raw SELECT * by primary key");
-  const getNs = avg("backend.getById");
+  const getNs = avg("schemas.getById");
   const insertNs = avg("raw INSERT");
-  const registerNs = avg("backend.register");
+  const registerNs = avg("schemas.register");
   const getRatio = await interleavedRatio(rawSelect, getById);
   const registerRatio = await interleavedRatio(rawInsert, register, 11, 100);
-  console.log("\nratios: throughput of the backend relative to the raw driver, same run");
+  console.log("\nratios: throughput of the repository relative to the raw driver, same run");
   console.log("  (mitata: each measured in turn; interleaved: median of alternating rounds)");
   console.log(
     `  get-by-id: mitata ${(selectNs / getNs).toFixed(2)}x, interleaved ${getRatio.toFixed(2)}x the raw SELECT ` +
@@ -203,7 +207,7 @@ try {
         while (next < REGISTERS) {
           const i = next++;
           const t0 = performance.now();
-          const outcome = await backend.register(inputs[i]!);
+          const outcome = await schemas.register(inputs[i]!);
           latencies[i] = performance.now() - t0;
           if (outcome.created) created++;
         }
@@ -220,7 +224,7 @@ try {
   }
 } finally {
   await raw.end();
-  await backend.close();
+  await storage.close();
   await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.end();
 }

@@ -11,11 +11,11 @@
  * under ./data. Stop the server first in that case: one PGlite directory must
  * not be opened by two processes.
  */
-import postgres from "postgres";
 import { ConfigError } from "../src/app/config/load-config.ts";
 import { resolveDatabase } from "../src/storage/embedded/resolve-database.ts";
 import { migrationId } from "../src/storage/postgres/migrations.ts";
 import { createMigrator, type MigrationStatus } from "../src/storage/postgres/migrator.ts";
+import { closePool, createPool } from "../src/storage/postgres/pool.ts";
 import { loadScriptConfig } from "./lib/script-config.ts";
 
 const USAGE = "usage: bun scripts/migrate.ts run | revert [target-version] | info  [--config <file>]";
@@ -56,10 +56,11 @@ async function main(): Promise<number> {
 
   const config = await loadScriptConfig(argv);
   const database = await resolveDatabase(config.storage.databaseUrl ?? undefined, config.storage.dataDir);
-  const sql = postgres(database.url, {
-    max: 1,
-    connect_timeout: config.storage.pool.connectTimeoutSeconds,
-    onnotice: () => {},
+  // One connection: the migrator works on one reserved connection anyway, and PGlite takes only one.
+  const sql = createPool(database.url, {
+    ...config.storage.pool,
+    maxConnections: 1,
+    applicationName: "schema-registry-migrate",
   });
   try {
     const migrator = await createMigrator(sql, (message) => console.log(message));
@@ -74,7 +75,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } finally {
-    await sql.end({ timeout: 5 });
+    await closePool(sql);
     await database.stop();
   }
 }

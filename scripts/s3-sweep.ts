@@ -16,7 +16,8 @@
 import { createObjectContentTier } from "../src/content/object-content-tier.ts";
 import type { SweepReport } from "../src/content/orphan-sweep.ts";
 import { createLogger } from "../src/observability/logger.ts";
-import { createPostgresBackend } from "../src/storage/postgres/postgres-backend.ts";
+import { createPool } from "../src/storage/postgres/pool.ts";
+import { createPostgresStorage } from "../src/storage/postgres/postgres-storage.ts";
 import { loadScriptConfig } from "./lib/script-config.ts";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -92,12 +93,13 @@ async function main(): Promise<number> {
     return 1;
   }
   const logger = createLogger("warn", (line) => console.error(line));
-  const backend = await createPostgresBackend({
-    url: databaseUrl,
+  const pool = createPool(databaseUrl, {
+    ...appConfig.storage.pool,
     maxConnections: 2,
-    connectTimeoutSeconds: 5,
-    migrateOnStart: false,
-    log: { info: () => {}, error: (message, error) => logger.error(message, { error }) },
+    applicationName: "schema-registry-sweep",
+  });
+  const backend = createPostgresStorage(pool, {
+    log: { error: (message, error) => logger.error(message, { error }) },
   });
   try {
     const tier = await createObjectContentTier(appConfig, { backend, logger });

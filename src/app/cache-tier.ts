@@ -34,7 +34,8 @@ import type { Logger } from "../observability/logger.ts";
 import type { CacheFigures } from "../observability/registry-metrics.ts";
 import type { ContentTier } from "../registry/content-tier.ts";
 import type { SchemaReader } from "../registry/schema-reader.ts";
-import type { StorageBackend } from "../storage/backend.ts";
+import { createPool, type PoolSettings } from "../storage/postgres/pool.ts";
+import type { Storage } from "../storage/storage.ts";
 import type { CacheConfig } from "./config/config-schema.ts";
 
 /** What configuration does not carry; for tests and benches sharing one Redis and one database. */
@@ -50,9 +51,12 @@ export interface CacheTierOptions {
 }
 
 export interface CacheTierDeps {
-  backend: StorageBackend;
+  /** The popular schemas for the warm-up, and the repository the cache reads through to. */
+  storage: Pick<Storage, "schemas" | "reads">;
   /** The primary, for the bus; `embedded` skips the bus. */
   database: { url: string; embedded: boolean };
+  /** The primary's pool settings; the bus's connection takes its timeouts from them. */
+  pool: PoolSettings;
   logger: Logger;
   /**
    * With read replicas: makes this instance's next reads see everything the
@@ -111,13 +115,17 @@ export async function createCacheTier(
 ): Promise<CacheTier | null> {
   const l1 = config.l1MaxEntries > 0 && config.l1MaxBytes > 0;
   if (!l1 && config.redis === null) return null;
-  const { backend, database, logger } = deps;
+  const { storage, database, logger } = deps;
 
   let busSql: { end(options?: { timeout?: number }): Promise<void> } | null = null;
   let bus: RetryingBus | null = null;
   if (!database.embedded) {
-    const { default: postgres } = await import("postgres");
-    const sql = postgres(database.url, { max: 1, connect_timeout: 5, idle_timeout: 60, onnotice: () => {} });
+    // One connection for NOTIFY; postgres.js opens the LISTEN connection beside it, with the same settings.
+    const sql = createPool(database.url, {
+      ...deps.pool,
+      maxConnections: 1,
+      applicationName: "schema-registry-bus",
+    });
     busSql = sql;
     const channel = options.channel ? { channel: options.channel } : {};
     // A database down at start must not stop the instance from starting (it answers 503 until it is back).
@@ -189,7 +197,7 @@ export async function createCacheTier(
 
   const warm = async (size: number): Promise<number> => {
     if (size <= 0) return 0;
-    const popular = await backend.popularSchemas(size);
+    const popular = await storage.reads.popularSchemas(size);
     if (popular.length === 0) return 0;
     const keys = popular.map((entry) => cacheKeys.schemaById(entry.schemaId));
     // What L2 already holds (another instance's reads) comes over in one round trip and fills L1.
@@ -201,7 +209,7 @@ export async function createCacheTier(
       const batch = missing.slice(i, i + WARM_CONCURRENCY);
       loaded.push(
         ...(await Promise.all(
-          batch.map((entry) => backend.getById({ id: entry.schemaId }, { includeDeleted: true })),
+          batch.map((entry) => storage.schemas.getById({ id: entry.schemaId }, { includeDeleted: true })),
         )),
       );
     }
@@ -238,7 +246,7 @@ export async function createCacheTier(
   return {
     cache,
     bus,
-    reader: createCachedSchemaReader(cache, backend),
+    reader: createCachedSchemaReader(cache, storage.schemas),
     changes: queries
       ? combineListeners(queries.listener(), cacheInvalidationListener(cache))
       : cacheInvalidationListener(cache),

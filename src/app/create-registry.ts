@@ -1,7 +1,8 @@
 /**
  * The composition root: configuration in, a serving registry out. Resolves the
- * database (embedded PGlite when no DATABASE_URL), opens the backend (which
- * applies migrations unless told not to), builds the service and the app.
+ * database (embedded PGlite when no DATABASE_URL), opens the primary's pool,
+ * applies the migrations on it (unless told not to), builds the storage on it
+ * (with read replicas when configured), then the service and the app.
  * The Bun entry point, Deno and the tests all start the registry through here.
  */
 
@@ -9,33 +10,32 @@ import type { S3ConfigInput } from "../content/config.ts";
 import type { ObjectContentTier } from "../content/object-content-tier.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
-import { bodyLimitFor, createApp } from "../http/app.ts";
+import { createApp } from "../http/app.ts";
 import type { RegistryApp } from "../http/app-env.ts";
-import { type FetchHandler, withSchemaFastPath } from "../http/schema-fast-path.ts";
 import type { HealthProbe } from "../observability/health.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { type MetricsSources, RegistryMetrics } from "../observability/registry-metrics.ts";
 import { inlineContentTier } from "../registry/content-tier.ts";
 import { RegistryService, type RegistryServiceOptions } from "../registry/registry-service.ts";
-import type { StorageBackend } from "../storage/backend.ts";
 import { type ResolvedDatabase, resolveDatabase } from "../storage/embedded/resolve-database.ts";
-import { createPostgresBackend, type PostgresBackend } from "../storage/postgres/postgres-backend.ts";
+import { createMigrator, migrate } from "../storage/postgres/migrator.ts";
+import { closePool, createPool, type Pool, type PoolSettings } from "../storage/postgres/pool.ts";
+import { createPostgresStorage, type PostgresStorage } from "../storage/postgres/postgres-storage.ts";
+import { createReadReplicas, type ReadReplicas } from "../storage/postgres/read-replicas.ts";
+import type { Storage } from "../storage/storage.ts";
 import { combineListeners } from "../domain/schema-changes.ts";
-import { createRoutedBackend, type RoutedBackend } from "../storage/postgres/routed-backend.ts";
 import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-tier.ts";
 import type { Config } from "./config/config-schema.ts";
-import { instrumentBackend } from "./instrumented-backend.ts";
 import { instrumentContentTier } from "./instrumented-content-tier.ts";
+import { instrumentStorage } from "./instrumented-storage.ts";
 
 export interface Registry {
-  /** The Hono app (tests call `app.request()`). */
   app: RegistryApp;
-  /** What a server serves: the app behind the fast path of `GET /api/v1/schemas/{id}`. */
-  fetch: FetchHandler["fetch"];
-  /** The largest request body the app takes, bytes: a server's own cap must not cut in below it. */
-  bodyLimit: number;
   service: RegistryService;
-  backend: StorageBackend;
+  /** The metadata store, each operation timed for `/metrics`. */
+  storage: Storage;
+  /** The read replicas of DATABASE_READ_URLS (health, routing statistics, catching up); null without. */
+  replicas: ReadReplicas | null;
   database: ResolvedDatabase;
   limits: Limits;
   /** What `/metrics` exposes; the entry point adds the process figures of its runtime. */
@@ -56,9 +56,9 @@ export type RegistryExtensions = Pick<
 
 export interface RegistryOptions {
   logger?: Logger;
-  /** Builds the cache and content tiers once the backend exists. */
+  /** Builds the cache and content tiers once the storage exists. */
   extend?: (
-    backend: StorageBackend,
+    storage: Storage,
     limits: Limits,
   ) => Promise<RegistryExtensions & { health?: HealthProbe[]; metrics?: MetricsSources }>;
   /** Settings of the cache tier that configuration does not carry (key prefix, bus channel). */
@@ -78,33 +78,21 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
 
   const database = await resolveDatabase(storage.databaseUrl ?? undefined, storage.dataDir);
   const metrics = new RegistryMetrics();
-  let backend: StorageBackend;
-  let routed: RoutedBackend | null = null;
+  const pool = poolSettings(config, database);
+  let opened: OpenedStorage;
   try {
-    const postgresBackend = await createPostgresBackend({
-      url: database.url,
-      maxConnections: database.maxConnections ?? storage.pool.maxConnections,
-      idleTimeoutSeconds: storage.pool.idleTimeoutSeconds,
-      maxLifetimeSeconds: storage.pool.maxLifetimeSeconds,
-      connectTimeoutSeconds: storage.pool.connectTimeoutSeconds,
-      statementTimeoutMs: storage.pool.statementTimeoutMs,
-      migrateOnStart: storage.migrateOnStart,
-      log: {
-        info: (message) => logger.info(message),
-        error: (message, error) => logger.error(message, { error }),
-      },
-    });
-    routed = await withReadReplicas(postgresBackend, config, database, logger);
-    // Timed in front of everything that uses it: the service and the cache's loader alike.
-    backend = instrumentBackend(routed ?? postgresBackend, (operation, seconds) =>
-      metrics.observeQuery(operation, seconds),
-    );
+    opened = await openStorage(config, database, pool, logger);
   } catch (error) {
     await database.stop();
     throw error;
   }
+  const { replicas } = opened;
+  // Timed in front of everything that uses it: the service and the cache's loader alike.
+  const metadataStore = instrumentStorage(opened.storage, (operation, seconds) =>
+    metrics.observeQuery(operation, seconds),
+  );
 
-  const extensions = options.extend ? await options.extend(backend, limits) : {};
+  const extensions = options.extend ? await options.extend(metadataStore, limits) : {};
   const { health: extraProbes = [], metrics: sources = {}, ...seams } = extensions;
   // The object-store tier is built from configuration unless an extension brings a content tier of its own;
   // loaded only now, so a deployment without S3 never loads the SDK.
@@ -112,9 +100,13 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   if (storage.s3 && !seams.content) {
     try {
       const { createObjectContentTier } = await import("../content/object-content-tier.ts");
-      contentTier = await createObjectContentTier(config, { backend, logger }, options.objectStore);
+      contentTier = await createObjectContentTier(
+        config,
+        { backend: metadataStore, logger },
+        options.objectStore,
+      );
     } catch (error) {
-      await backend.close();
+      await metadataStore.close();
       await database.stop();
       throw error;
     }
@@ -134,14 +126,19 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   let cacheTier: CacheTier | null = null;
   if (!seams.reader) {
     try {
-      const replicas = routed;
       cacheTier = await createCacheTier(
         storage.cache,
-        { backend, database, logger, ...(replicas ? { catchUp: () => replicas.catchUp() } : {}) },
+        {
+          storage: metadataStore,
+          database,
+          pool,
+          logger,
+          ...(replicas ? { catchUp: () => replicas.catchUp() } : {}),
+        },
         options.cache,
       );
     } catch (error) {
-      await backend.close();
+      await metadataStore.close();
       await database.stop();
       throw error;
     }
@@ -155,7 +152,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     if (!sources.cache) metrics.watchCache(() => cacheTier.metrics());
   }
   const service = new RegistryService({
-    backend,
+    storage: metadataStore,
     limits,
     logger,
     observer: metrics,
@@ -167,14 +164,14 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
       name: "postgres",
       critical: true,
       check: storage.migrateOnStart
-        ? () => backend.ping()
+        ? () => metadataStore.ping()
         : // Migrations left to an operator: ready only once they are applied.
-          migrationsApplied(database.url),
+          migrationsApplied(database.url, pool),
     },
     ...extraProbes,
     ...(cacheTier?.health ?? []),
     ...(contentTier ? [contentTier.healthProbe] : []),
-    ...replicaProbes(routed),
+    ...replicaProbes(replicas),
   ];
   const app = createApp({ service, health, logger, metrics });
   cacheTier?.startWarming();
@@ -183,22 +180,21 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   let closing: Promise<void> | null = null;
   return {
     app,
-    fetch: withSchemaFastPath(app, { service, metrics, logger }).fetch,
-    bodyLimit: bodyLimitFor(limits),
     service,
-    backend,
+    storage: metadataStore,
+    replicas,
     database,
     limits,
     metrics,
     contentTier,
-    storageMode: describeStorage(config, database) + describeReplicas(routed),
+    storageMode: describeStorage(config, database) + describeReplicas(replicas),
     close() {
       closing ??= (async () => {
         try {
           await cacheTier?.close();
-          // Before the backend: a sweep in progress asks it about references.
+          // Before the storage: a sweep in progress asks it about references.
           await contentTier?.close();
-          await backend.close();
+          await metadataStore.close();
         } finally {
           await database.stop();
         }
@@ -208,55 +204,84 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   };
 }
 
+interface OpenedStorage {
+  storage: PostgresStorage;
+  replicas: ReadReplicas | null;
+}
+
 /**
- * Puts the replicas of DATABASE_READ_URLS behind the primary (see
+ * The metadata store, one step at a time: the primary's pool, the pending
+ * migrations applied on it (unless an operator applies them), the replicas of
+ * DATABASE_READ_URLS for reads, and the storage on top.
+ */
+async function openStorage(
+  config: Config,
+  database: ResolvedDatabase,
+  pool: PoolSettings,
+  logger: Logger,
+): Promise<OpenedStorage> {
+  const primary = createPool(database.url, pool);
+  let replicas: ReadReplicas | null;
+  try {
+    if (config.storage.migrateOnStart) await migrate(primary, (message) => logger.info(message));
+    replicas = readReplicas(primary, config, database, pool, logger);
+  } catch (error) {
+    await closePool(primary, 1);
+    throw error;
+  }
+  const storage = createPostgresStorage(primary, {
+    replicas,
+    log: { error: (message, error) => logger.error(message, { error }) },
+  });
+  return { storage, replicas };
+}
+
+/** The pool settings of configuration, for every connection the registry opens to PostgreSQL. */
+function poolSettings(config: Config, database: ResolvedDatabase): PoolSettings {
+  const { pool } = config.storage;
+  return {
+    maxConnections: database.maxConnections ?? pool.maxConnections,
+    idleTimeoutSeconds: pool.idleTimeoutSeconds,
+    maxLifetimeSeconds: pool.maxLifetimeSeconds,
+    connectTimeoutSeconds: pool.connectTimeoutSeconds,
+    statementTimeoutMs: pool.statementTimeoutMs,
+  };
+}
+
+/**
+ * The replicas of DATABASE_READ_URLS, read beside the primary (see
  * storage/postgres/read-routing.ts for how reads are routed); null without
  * replicas. The embedded database has none: its read URLs are ignored, loudly.
  */
-async function withReadReplicas(
-  primary: PostgresBackend,
+function readReplicas(
+  primary: Pool,
   config: Config,
   database: ResolvedDatabase,
+  pool: PoolSettings,
   logger: Logger,
-): Promise<RoutedBackend | null> {
-  const { readUrls, pool } = config.storage;
+): ReadReplicas | null {
+  const { readUrls } = config.storage;
   if (readUrls.length === 0) return null;
   if (database.embedded) {
     logger.warn("DATABASE_READ_URLS is set, but the database is the embedded PGlite: every read goes to it");
     return null;
   }
-  try {
-    return await createRoutedBackend(primary, {
-      primaryUrl: database.url,
-      replicaUrls: readUrls,
-      pool: {
-        maxConnections: pool.maxConnections,
-        idleTimeoutSeconds: pool.idleTimeoutSeconds,
-        maxLifetimeSeconds: pool.maxLifetimeSeconds,
-        connectTimeoutSeconds: pool.connectTimeoutSeconds,
-        statementTimeoutMs: pool.statementTimeoutMs,
-      },
-      log: logger,
-    });
-  } catch (error) {
-    await primary.close();
-    throw error;
-  }
+  return createReadReplicas(primary, { primaryUrl: database.url, replicaUrls: readUrls, pool, log: logger });
 }
 
 /** One non-critical probe per replica: a replica down sends its reads to the primary, it fails none. */
-function replicaProbes(routed: RoutedBackend | null): HealthProbe[] {
-  if (!routed) return [];
-  return Array.from({ length: routed.replicaCount }, (_, index) => ({
+function replicaProbes(replicas: ReadReplicas | null): HealthProbe[] {
+  if (!replicas) return [];
+  return Array.from({ length: replicas.count }, (_, index) => ({
     name: `postgres_replica_${index + 1}`,
     critical: false,
-    check: () => routed.checkReplica(index),
+    check: () => replicas.checkReplica(index),
   }));
 }
 
-function describeReplicas(routed: RoutedBackend | null): string {
-  if (!routed) return "";
-  return routed.replicaCount === 1 ? " with 1 read replica" : ` with ${routed.replicaCount} read replicas`;
+function describeReplicas(replicas: ReadReplicas | null): string {
+  if (!replicas) return "";
+  return replicas.count === 1 ? " with 1 read replica" : ` with ${replicas.count} read replicas`;
 }
 
 function describeStorage(config: Config, database: ResolvedDatabase): string {
@@ -279,15 +304,11 @@ function describeStorage(config: Config, database: ResolvedDatabase): string {
  * operator: true once no migration of this build is pending. It opens its
  * own short-lived connection and stops asking once they are applied.
  */
-function migrationsApplied(url: string): () => Promise<void> {
+function migrationsApplied(url: string, pool: PoolSettings): () => Promise<void> {
   let applied = false;
   return async () => {
     if (applied) return;
-    const [{ default: postgres }, { createMigrator }] = await Promise.all([
-      import("postgres"),
-      import("../storage/postgres/migrator.ts"),
-    ]);
-    const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
+    const sql = createPool(url, { ...pool, maxConnections: 1, applicationName: "schema-registry-readiness" });
     try {
       const statuses = await (await createMigrator(sql)).info();
       const pending = statuses
@@ -301,7 +322,7 @@ function migrationsApplied(url: string): () => Promise<void> {
       if (error instanceof RegistryError) throw error;
       throw RegistryError.unavailable("the metadata database does not answer", error);
     } finally {
-      await sql.end({ timeout: 1 });
+      await closePool(sql, 1);
     }
   };
 }

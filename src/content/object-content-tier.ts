@@ -30,7 +30,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { ContentLink, ContentTier, PlacedContent, PreparedContent } from "../registry/content-tier.ts";
 import type { CreateUploadRequest, ObjectStoreSeam, UploadTicket } from "../registry/object-store-seam.ts";
 import { backgroundTimeout } from "../runtime/timers.ts";
-import type { StorageBackend } from "../storage/backend.ts";
+import type { SchemaRepository, Storage } from "../storage/storage.ts";
 import { resolveS3Config, type S3ConfigInput, s3ConfigFromApp } from "./config.ts";
 import { CONTENT_MEDIA_TYPES } from "./content-keys.ts";
 import { createObjectContentStore, type ObjectContentStore } from "./object-content-store.ts";
@@ -49,7 +49,7 @@ export interface SweepSchedule {
 export interface ObjectContentTierOptions {
   store: ObjectContentStore;
   /** Reference checks and content-key locks. */
-  backend: StorageBackend;
+  backend: Pick<Storage, "schemas" | "contentLocks">;
   /** Content of this many canonical bytes or more goes to the object store. */
   minSizeBytes: number;
   sweep: SweepSchedule;
@@ -84,7 +84,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 export class ObjectContentTier implements ContentTier, ObjectStoreSeam {
   readonly store: ObjectContentStore;
   readonly minSizeBytes: number;
-  private readonly backend: StorageBackend;
+  private readonly backend: Pick<Storage, "schemas" | "contentLocks">;
   private readonly logger: Logger;
   private readonly schedule: SweepSchedule;
   /** The bytes of each placement until its row is written: what `commit` writes again if the object went. */
@@ -129,14 +129,14 @@ export class ObjectContentTier implements ContentTier, ObjectStoreSeam {
     return placed;
   }
 
-  async commit<T>(placed: PlacedContent, write: (backend: StorageBackend) => Promise<T>): Promise<T> {
+  async commit<T>(placed: PlacedContent, write: (schemas: SchemaRepository) => Promise<T>): Promise<T> {
     const key = placed.contentKey;
-    if (placed.contentLocation !== "object_store" || key === null) return write(this.backend);
+    if (placed.contentLocation !== "object_store" || key === null) return write(this.backend.schemas);
     try {
-      return await this.backend.transaction(async (tx) => {
-        await tx.lockContentKey(key, "shared");
+      return await this.backend.schemas.transaction(async (tx) => {
+        await tx.contentLocks.lockContentKey(key, "shared");
         await this.ensureStored(placed, key);
-        return write(tx);
+        return write(tx.schemas);
       });
     } finally {
       this.pending.delete(placed);
@@ -205,7 +205,7 @@ export class ObjectContentTier implements ContentTier, ObjectStoreSeam {
       report = await sweepOrphans({
         store: this.store.objects,
         // The backend answers from the primary: a lagging replica could miss a fresh reference.
-        isReferenced: (keys) => this.backend.contentKeysReferenced(keys),
+        isReferenced: (keys) => this.backend.contentLocks.contentKeysReferenced(keys),
         guardRemoval: (key, remove) => this.underExclusiveLock(key, remove),
         graceMs: options.graceMs ?? this.schedule.graceMs,
         uploadExpiryMs: options.uploadExpiryMs ?? this.schedule.uploadExpiryMs,
@@ -321,9 +321,9 @@ export class ObjectContentTier implements ContentTier, ObjectStoreSeam {
 
   /** Runs `remove` holding the key's lock exclusively, unless a row points at the key. */
   private underExclusiveLock(key: string, remove: () => Promise<boolean>): Promise<boolean> {
-    return this.backend.transaction(async (tx) => {
-      await tx.lockContentKey(key, "exclusive");
-      if ((await tx.contentKeysReferenced([key])).has(key)) return false;
+    return this.backend.schemas.transaction(async (tx) => {
+      await tx.contentLocks.lockContentKey(key, "exclusive");
+      if ((await tx.contentLocks.contentKeysReferenced([key])).has(key)) return false;
       return remove();
     });
   }
@@ -340,7 +340,7 @@ function keyOf(record: SchemaRecord): string {
 }
 
 export interface ObjectContentTierDeps {
-  backend: StorageBackend;
+  backend: Pick<Storage, "schemas" | "contentLocks">;
   logger: Logger;
 }
 

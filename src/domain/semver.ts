@@ -1,6 +1,6 @@
 /**
- * Semantic Versioning 2.0.0: parsing, precedence, and the two derived keys the
- * storage layer indexes on.
+ * Semantic Versioning 2.0.0: parsing, precedence, the two derived keys the
+ * storage layer indexes on, and the one error for a version that is not one.
  *
  * - `versionKey` drops build metadata: two versions that differ only in build
  *   metadata are the same version, so uniqueness is enforced on this key.
@@ -8,6 +8,8 @@
  *   precedence, so PostgreSQL can order and pick the latest version with a
  *   plain btree index instead of parsing versions in SQL.
  */
+
+import { RegistryError } from "./errors.ts";
 
 export interface SemVer {
   major: bigint;
@@ -43,6 +45,14 @@ export function parseSemVer(text: string): SemVer | null {
 
 export function isSemVer(text: string): boolean {
   return parseSemVer(text) !== null;
+}
+
+/** The error for a version that does not parse, whichever layer finds it. */
+export function invalidVersion(version: string): RegistryError {
+  return RegistryError.invalidRequest(
+    `version ${JSON.stringify(version)} is not a Semantic Versioning 2.0.0 version`,
+    { field: "version" },
+  );
 }
 
 export function formatSemVer(v: SemVer, withBuild = true): string {

@@ -6,7 +6,7 @@
  * service has none when no object store is configured: no upload can exist then.
  */
 import type { CreateUploadRequest, UploadTicket } from "../content/object-content-store.ts";
-import type { StorageBackend } from "../storage/backend.ts";
+import type { SchemaRepository } from "../storage/schema-repository.ts";
 import type { PlacedContent } from "./content-tier.ts";
 
 export type { CreateUploadRequest, UploadTicket };
@@ -18,5 +18,5 @@ export interface ObjectStoreSeam {
   /** Removes the staging object once its content is registered. */
   discardUpload(uploadId: string): Promise<void>;
   /** Runs `write` (the row's register) so that the object `placed` names exists when the row commits. */
-  commit<T>(placed: PlacedContent, write: (backend: StorageBackend) => Promise<T>): Promise<T>;
+  commit<T>(placed: PlacedContent, write: (schemas: SchemaRepository) => Promise<T>): Promise<T>;
 }

@@ -3,12 +3,12 @@
  *
  * Write: validate (subject, state, version, metadata) → prepare content
  * (size limit, parse, validate, canonicalise, hash) → place content (row or
- * object store) → backend.register in its transaction → tell the change
+ * object store) → schemas.register in its transaction → tell the change
  * listener. A failed write discards placed content, so nothing is left behind.
  * Content may also come from a direct upload to the object store (`uploadId`):
  * it is read, then goes through the same path.
  *
- * Read: through a SchemaReader (the backend, or the tiered cache in front of
+ * Read: through a SchemaReader (the repository, or the tiered cache in front of
  * it), then the content store for content the row does not hold. Every schema
  * served counts as a read for the access log.
  */
@@ -20,7 +20,7 @@ import { RegistryError } from "../domain/errors.ts";
 import { INITIAL_STATES } from "../domain/lifecycle.ts";
 import { type Limits, validateMetadata, validateSubject } from "../domain/limits.ts";
 import { ignoreChanges, type SchemaChange, type SchemaChangeListener } from "../domain/schema-changes.ts";
-import { isSemVer } from "../domain/semver.ts";
+import { invalidVersion, isSemVer } from "../domain/semver.ts";
 import type {
   ListVersionsOptions,
   Page,
@@ -37,7 +37,7 @@ import type {
 } from "../domain/types.ts";
 import { type Logger, silentLogger } from "../observability/logger.ts";
 import { ignoreRegistryEvents, type RegistryObserver } from "../observability/registry-observer.ts";
-import type { RegisterOutcome, StorageBackend } from "../storage/backend.ts";
+import type { RegisterOutcome, Storage } from "../storage/storage.ts";
 import { type ContentLink, type ContentTier, inlineContentTier, type PlacedContent } from "./content-tier.ts";
 import type { CreateUploadRequest, ObjectStoreSeam, UploadTicket } from "./object-store-seam.ts";
 import type { SchemaReader } from "./schema-reader.ts";
@@ -82,9 +82,9 @@ export interface RegistryStats {
 }
 
 export interface RegistryServiceOptions {
-  backend: StorageBackend;
+  storage: Pick<Storage, "schemas" | "search" | "reads">;
   limits: Limits;
-  /** The read path; defaults to the backend itself. */
+  /** The read path; defaults to the schema repository itself. */
   reader?: SchemaReader;
   /** Where content lives; defaults to the database row. */
   content?: ContentTier;
@@ -108,7 +108,7 @@ export interface RegisterResult extends RegisterOutcome {
 
 export class RegistryService {
   readonly limits: Limits;
-  private readonly backend: StorageBackend;
+  private readonly storage: Pick<Storage, "schemas" | "search" | "reads">;
   private readonly reader: SchemaReader;
   private readonly content: ContentTier;
   private readonly changes: SchemaChangeListener;
@@ -119,9 +119,9 @@ export class RegistryService {
   private readonly queries: QueryResults;
 
   constructor(options: RegistryServiceOptions) {
-    this.backend = options.backend;
+    this.storage = options.storage;
     this.limits = options.limits;
-    this.reader = options.reader ?? options.backend;
+    this.reader = options.reader ?? options.storage.schemas;
     this.content = options.content ?? inlineContentTier;
     this.changes = options.changes ?? ignoreChanges;
     this.cacheStats = options.cacheStats ?? (() => null);
@@ -147,12 +147,7 @@ export class RegistryService {
         { field: "state" },
       );
     }
-    if (input.version !== undefined && !isSemVer(input.version)) {
-      throw RegistryError.invalidRequest(
-        `version ${JSON.stringify(input.version)} is not a Semantic Versioning 2.0.0 version`,
-        { field: "version" },
-      );
-    }
+    if (input.version !== undefined && !isSemVer(input.version)) throw invalidVersion(input.version);
     const metadata = validateMetadata(input.metadata ?? {}, this.limits);
     const raw = input.uploadId !== undefined ? await this.readUpload(input.uploadId) : input.content;
     // Checks the size limit (413) before spending parser time on the content.
@@ -175,7 +170,7 @@ export class RegistryService {
     try {
       outcome = this.objectStore
         ? await this.objectStore.commit(placed, (db) => db.register(row))
-        : await this.backend.register(row);
+        : await this.storage.schemas.register(row);
     } catch (error) {
       await this.discard(placed);
       throw error;
@@ -195,7 +190,7 @@ export class RegistryService {
   }
 
   async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaView> {
-    const schema = await this.backend.updateState(ref, to, reason);
+    const schema = await this.storage.schemas.updateState(ref, to, reason);
     await this.notify({ kind: "state_changed", schema });
     return this.present(schema, {});
   }
@@ -203,7 +198,7 @@ export class RegistryService {
   /** Soft delete, or with `permanent` remove a soft-deleted schema for good. */
   async delete(ref: SchemaRef, options: { permanent: boolean }): Promise<void> {
     if (options.permanent) {
-      const schema = await this.backend.permanentDelete(ref);
+      const schema = await this.storage.schemas.permanentDelete(ref);
       this.observer.deleted("permanent");
       await this.notify({ kind: "deleted", schema });
       try {
@@ -214,53 +209,36 @@ export class RegistryService {
       }
       return;
     }
-    const schema = await this.backend.softDelete(ref);
+    const schema = await this.storage.schemas.softDelete(ref);
     this.observer.deleted("soft");
     await this.notify({ kind: "soft_deleted", schema });
   }
 
   // ---- read path -------------------------------------------------------
 
-  /**
-   * One schema by UUID or global_id. A live row with its content inline that
-   * the reader holds in process comes back as the view itself, not a promise,
-   * so the HTTP fast path answers an L1 hit without awaiting; anything else
-   * (I/O, content elsewhere) is a promise. Failures are always a rejected
-   * promise, never a throw, so a caller handles them in one place.
-   */
-  getSchema(ref: SchemaRef, request: ReadRequest = {}): SchemaView | Promise<SchemaView> {
-    try {
-      const found = this.reader.getById(ref, { includeDeleted: request.includeDeleted ?? false });
-      if (found !== null && "then" in found) return found.then((schema) => this.servedById(ref, schema, request));
-      return this.servedById(ref, found, request);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** `getSchema`'s answer for the row the reader found: counted, then presented. */
-  private servedById(
-    ref: SchemaRef,
-    schema: SchemaRecord | null,
-    request: ReadRequest,
-  ): SchemaView | Promise<SchemaView> {
+  async getSchema(ref: SchemaRef, request: ReadRequest = {}): Promise<SchemaView> {
+    const schema = await this.reader.getById(ref, { includeDeleted: request.includeDeleted ?? false });
     if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
     this.observer.fetched("id" in ref ? "id" : "global_id");
-    if (schema.content !== null || schema.contentLocation === "inline") {
-      // What `view` would present, without its promise.
-      this.backend.recordRead(schema.id);
-      return { schema, link: null };
-    }
     return this.view(schema, request);
   }
 
+  /**
+   * `getSchema` answered synchronously from the in-process cache, when it can
+   * be: a live schema with inline content that L1 holds right now. Undefined
+   * means "ask getSchema" (not cached, missing, or content held elsewhere).
+   * Counted like getSchema's reads.
+   */
+  peekSchema(ref: SchemaRef): SchemaView | undefined {
+    const schema = this.reader.peekById?.(ref, { includeDeleted: false });
+    if (schema?.contentLocation !== "inline" || schema.content === null) return undefined;
+    this.observer.fetched("id" in ref ? "id" : "global_id");
+    this.storage.reads.recordRead(schema.id);
+    return { schema, link: null };
+  }
+
   async getVersion(subject: string, version: string, request: ReadRequest = {}): Promise<SchemaView> {
-    if (!isSemVer(version)) {
-      throw RegistryError.invalidRequest(
-        `version ${JSON.stringify(version)} is not a Semantic Versioning 2.0.0 version`,
-        { field: "version" },
-      );
-    }
+    if (!isSemVer(version)) throw invalidVersion(version);
     const schema = await this.reader.getBySubjectVersion(subject, version, {
       includeDeleted: request.includeDeleted ?? false,
     });
@@ -284,7 +262,7 @@ export class RegistryService {
   async getContent(ref: SchemaRef, options: { redirect: boolean }): Promise<ContentView> {
     const schema = await this.reader.getById(ref, { includeDeleted: false });
     if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
-    this.backend.recordRead(schema.id);
+    this.storage.reads.recordRead(schema.id);
     this.observer.fetched("content");
     if (schema.contentLocation === "inline" && schema.content !== null) {
       return { kind: "value", schema, value: schema.content };
@@ -298,18 +276,18 @@ export class RegistryService {
 
   async listVersions(subject: string, options: ListVersionsOptions): Promise<Page<SchemaRecord>> {
     const page = await this.queries.cached("versions", { ...options, subject }, () =>
-      this.backend.listVersions(subject, options),
+      this.storage.schemas.listVersions(subject, options),
     );
     if (!options.withContent) return page;
     return { ...page, items: await Promise.all(page.items.map((item) => this.withContent(item, true))) };
   }
 
   listSubjects(page: PageRequest): Promise<Page<SubjectSummary>> {
-    return this.queries.cached("subjects", page, () => this.backend.listSubjects(page));
+    return this.queries.cached("subjects", page, () => this.storage.schemas.listSubjects(page));
   }
 
   async search(query: SearchQuery): Promise<Page<SearchHit>> {
-    const page = await this.queries.cached("search", query, () => this.backend.search(query));
+    const page = await this.queries.cached("search", query, () => this.storage.search.search(query));
     if (!query.withContent) return page;
     const items = await Promise.all(
       page.items.map(async (hit) => ({ ...(await this.withContent(hit, true)), score: hit.score })),
@@ -319,20 +297,20 @@ export class RegistryService {
 
   async stateHistory(ref: SchemaRef): Promise<StateTransition[]> {
     // The history outlives a soft delete: it is how one finds out what happened.
-    const schema = await this.backend.getById(ref, { includeDeleted: true });
+    const schema = await this.storage.schemas.getById(ref, { includeDeleted: true });
     if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
-    return this.backend.stateHistory({ id: schema.id });
+    return this.storage.schemas.stateHistory({ id: schema.id });
   }
 
   async stats(): Promise<RegistryStats> {
-    return { storage: await this.backend.stats(), cache: this.cacheStats() };
+    return { storage: await this.storage.schemas.stats(), cache: this.cacheStats() };
   }
 
   // ---- helpers ---------------------------------------------------------
 
   /** A schema served to a reader: counted in the access log. */
   private view(schema: SchemaRecord, request: ReadRequest): Promise<SchemaView> {
-    this.backend.recordRead(schema.id);
+    this.storage.reads.recordRead(schema.id);
     return this.present(schema, request);
   }
 

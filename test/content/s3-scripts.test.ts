@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { formatSetupReport, parseSetupArgs, setupBucket } from "../../scripts/s3-setup.ts";
 import { parseDuration, parseSweepArgs } from "../../scripts/s3-sweep.ts";
 import { createS3Client } from "../../src/content/s3-object-store.ts";
-import { createPostgresBackend, type PostgresBackend } from "../../src/storage/postgres/postgres-backend.ts";
+import type { PostgresStorage } from "../../src/storage/postgres/postgres-storage.ts";
+import { openStorage } from "../storage/open-storage.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 import { closedEndpoint, S3RVER_CREDENTIALS, startS3, type TestS3 } from "../support/s3.ts";
 import { bytesOf } from "./helpers.ts";
@@ -153,25 +154,21 @@ describe("s3-sweep arguments", () => {
 describe.skipIf(!(await postgresAvailable()))("s3-sweep against PostgreSQL", () => {
   // A database of its own with the registry's migrations, so the script sees real rows.
   let database: TestDatabase;
-  let backend: PostgresBackend;
+  let storage: PostgresStorage;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    backend = await createPostgresBackend({
-      url: database.url,
-      maxConnections: 2,
-      log: { info: () => {}, error: () => {} },
-    });
+    storage = await openStorage(database.url, { pool: { maxConnections: 2 } });
   });
 
   afterAll(async () => {
-    await backend?.close();
+    await storage?.close();
     await database?.drop();
   });
 
   /** A row in the object store pointing at `key`, the way the registry writes one. */
   const rowFor = (key: string, n: number) =>
-    backend.register({
+    storage.schemas.register({
       subject: `com.acme.sweep${n}`,
       schemaType: "json",
       state: "active",
@@ -183,15 +180,17 @@ describe.skipIf(!(await postgresAvailable()))("s3-sweep against PostgreSQL", () 
       metadata: {},
     });
 
-  test("the backend answers which content keys rows point at, soft-deleted rows included", async () => {
+  test("the storage answers which content keys rows point at, soft-deleted rows included", async () => {
     const live = (await s3.content.putContent(bytesOf(10, 41), "json")).key;
     const deleted = (await s3.content.putContent(bytesOf(11, 42), "json")).key;
     const { schema } = await rowFor(deleted, 2);
     await rowFor(live, 1);
-    await backend.softDelete({ id: schema.id });
+    await storage.schemas.softDelete({ id: schema.id });
     const other = `schemas/${"0".repeat(64)}.json`;
-    expect(await backend.contentKeysReferenced([live, deleted, other])).toEqual(new Set([live, deleted]));
-    expect(await backend.contentKeysReferenced([])).toEqual(new Set());
+    expect(await storage.contentLocks.contentKeysReferenced([live, deleted, other])).toEqual(
+      new Set([live, deleted]),
+    );
+    expect(await storage.contentLocks.contentKeysReferenced([])).toEqual(new Set());
   });
 
   test("as a process: a dry run lists, a real run removes only the orphan", async () => {

@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createRegistry, type Registry } from "../../src/app/create-registry.ts";
-import type { RoutedBackend } from "../../src/storage/postgres/routed-backend.ts";
 import { jsonSchema } from "../support/app.ts";
 import { deleteByPrefix, REDIS_TEST_URL, requireRedis, uniquePrefix } from "../support/redis.ts";
 import {
@@ -63,9 +62,7 @@ describe.skipIf(!available)("cache in front of a streaming replica", () => {
     });
     const { id } = (await created.json()) as { id: string };
     await cluster.waitForReplay();
-    await Promise.all(
-      [a, b].map((registry) => (registry.backend as unknown as RoutedBackend).checkReplica(0)),
-    );
+    await Promise.all([a, b].map((registry) => registry.replicas!.checkReplica(0)));
     const path = `/api/v1/schemas/${id}`;
     expect((await read(b, path)).body.state).toBe("active");
 

@@ -253,13 +253,13 @@ describe.skipIf(!available)("registry metrics through the HTTP API", () => {
 
   test("failed operations and those inside a transaction are timed; the transaction and close are not", async () => {
     const before = await scrape();
-    const backend = api.registry.backend;
-    await expect(backend.softDelete({ globalId: 987_654 })).rejects.toThrow("does not exist");
-    await backend.transaction(async (tx) => {
-      await tx.getLatest("metrics.Nothing");
-      await tx.getLatest("metrics.Nothing");
+    const storage = api.registry.storage;
+    await expect(storage.schemas.softDelete({ globalId: 987_654 })).rejects.toThrow("does not exist");
+    await storage.schemas.transaction(async (tx) => {
+      await tx.schemas.getLatest("metrics.Nothing");
+      await tx.schemas.getLatest("metrics.Nothing");
     });
-    backend.recordRead("00000000-0000-4000-8000-000000000000");
+    storage.reads.recordRead("00000000-0000-4000-8000-000000000000");
     const after = await scrape();
     const delta = (operation: string) =>
       value(after, "schema_registry_db_query_duration_seconds_count", { operation }) -

@@ -10,8 +10,8 @@
  * registry's back reads old through a replica and new through the primary.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { ReadReplicas } from "../../src/storage/postgres/read-replicas.ts";
 import type { ReadRoutingStats } from "../../src/storage/postgres/read-routing.ts";
-import type { RoutedBackend } from "../../src/storage/postgres/routed-backend.ts";
 import { type JsonBody, jsonSchema, startTestRegistry, type TestRegistry } from "../support/app.ts";
 import {
   type ReplicaCluster,
@@ -21,8 +21,10 @@ import {
 
 const available = replicaClusterAvailable();
 
-function routedOf(api: TestRegistry): RoutedBackend {
-  return api.registry.backend as unknown as RoutedBackend;
+function routedOf(api: TestRegistry): ReadReplicas {
+  const replicas = api.registry.replicas;
+  if (!replicas) throw new Error("the registry was started without read replicas");
+  return replicas;
 }
 
 function routing(api: TestRegistry): ReadRoutingStats {
@@ -73,7 +75,7 @@ describe.skipIf(!available)("read replicas (DATABASE_READ_URLS) on a streaming r
 
   beforeAll(async () => {
     cluster = await startReplicaCluster();
-    // No cache in front of the backend: every read under test must reach the routing (L1 is on by default).
+    // No cache in front of the storage: every read under test must reach the routing (L1 is on by default).
     const env = { DATABASE_READ_URLS: cluster.replicaUrl, CACHE_L1_MAX_ENTRIES: "0" };
     a = await startTestRegistry({ database: cluster.primaryUrl as `postgres://${string}`, env });
     b = await startTestRegistry({ database: cluster.primaryUrl as `postgres://${string}`, env });

@@ -17,12 +17,11 @@ import {
   migrationId,
 } from "../../src/storage/postgres/migrations.ts";
 import { Migrator } from "../../src/storage/postgres/migrator.ts";
-import { createPostgresBackend } from "../../src/storage/postgres/postgres-backend.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
+import { openStorage } from "./open-storage.ts";
 
 const available = await postgresAvailable();
 const migrations = await loadMigrations();
-const quiet = { info() {}, error() {} };
 
 const opened: { close(): Promise<void> }[] = [];
 afterAll(async () => {
@@ -64,7 +63,7 @@ test("every migration in migrations/ is embedded, with both its up and down file
 });
 
 describe.skipIf(!available)("Migrator on PostgreSQL", () => {
-  test("runs, reverts one, reverts all, runs again, and the backend works on the result", async () => {
+  test("runs, reverts one, reverts all, runs again, and the storage works on the result", async () => {
     const db = await database();
     const sql = client(db.url);
     const migrator = new Migrator(sql, migrations);
@@ -92,9 +91,9 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     expect(await migrator.revert(0)).toEqual([]);
 
     expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2]);
-    const backend = await createPostgresBackend({ url: db.url, maxConnections: 2, log: quiet });
+    const storage = await openStorage(db.url, { pool: { maxConnections: 2 } });
     try {
-      const { schema } = await backend.register({
+      const { schema } = await storage.schemas.register({
         subject: "after.revert",
         schemaType: "json",
         state: "active",
@@ -105,10 +104,10 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
         contentKey: null,
         metadata: { tags: ["x"] },
       });
-      expect((await backend.getLatest("after.revert"))?.id).toBe(schema.id);
+      expect((await storage.schemas.getLatest("after.revert"))?.id).toBe(schema.id);
       expect(
         (
-          await backend.search({
+          await storage.search.search({
             q: "revert",
             limit: 5,
             offset: 0,
@@ -117,7 +116,7 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
         ).total,
       ).toBe(1);
     } finally {
-      await backend.close();
+      await storage.close();
     }
   });
 

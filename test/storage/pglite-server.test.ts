@@ -10,9 +10,7 @@ import { join } from "node:path";
 import { EMBEDDED_MAX_CONNECTIONS } from "../../src/storage/embedded/pglite-server.ts";
 import { parseDatabaseUrl, resolveDatabase } from "../../src/storage/embedded/resolve-database.ts";
 import { createMigrator } from "../../src/storage/postgres/migrator.ts";
-import { createPostgresBackend } from "../../src/storage/postgres/postgres-backend.ts";
-
-const quiet = { info() {}, error() {} };
+import { openStorage } from "./open-storage.ts";
 
 describe("DATABASE_URL", () => {
   test("unset or blank means PGlite in the data directory", () => {
@@ -62,12 +60,8 @@ describe("embedded PGlite on disk", () => {
       expect(first.embedded).toBe(true);
       expect(first.maxConnections).toBe(EMBEDDED_MAX_CONNECTIONS);
       expect(first.url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
-      const backend = await createPostgresBackend({
-        url: first.url,
-        maxConnections: first.maxConnections,
-        log: quiet,
-      });
-      const { schema } = await backend.register({
+      const storage = await openStorage(first.url, { pool: { maxConnections: first.maxConnections } });
+      const { schema } = await storage.schemas.register({
         subject: "com.acme.Persisted",
         version: "1.0.0+build.1",
         schemaType: "json",
@@ -79,17 +73,17 @@ describe("embedded PGlite on disk", () => {
         contentKey: null,
         metadata: { description: "survives restarts" },
       });
-      await backend.close();
+      await storage.close();
       await first.stop();
 
       const second = await resolveDatabase(`pglite://${dataDir}`, "./unused");
-      const reopened = await createPostgresBackend({ url: second.url, maxConnections: 1, log: quiet });
+      const reopened = await openStorage(second.url, { pool: { maxConnections: 1 } });
       try {
-        expect(await reopened.getById({ id: schema.id })).toEqual(schema);
-        expect((await reopened.getLatest("com.acme.Persisted"))?.version).toBe("1.0.0+build.1");
+        expect(await reopened.schemas.getById({ id: schema.id })).toEqual(schema);
+        expect((await reopened.schemas.getLatest("com.acme.Persisted"))?.version).toBe("1.0.0+build.1");
         expect(
           (
-            await reopened.search({
+            await reopened.search.search({
               q: "restarts",
               limit: 5,
               offset: 0,
@@ -112,10 +106,10 @@ describe("embedded PGlite on disk", () => {
       } finally {
         await sql.end();
       }
-      const fresh = await createPostgresBackend({ url: second.url, maxConnections: 1, log: quiet });
+      const fresh = await openStorage(second.url, { pool: { maxConnections: 1 } });
       try {
-        expect(await fresh.getById({ id: schema.id })).toBeNull();
-        const again = await fresh.register({
+        expect(await fresh.schemas.getById({ id: schema.id })).toBeNull();
+        const again = await fresh.schemas.register({
           subject: "com.acme.Persisted",
           schemaType: "json",
           state: "active",

@@ -2,7 +2,7 @@
  * The embedded default database: PGlite (PostgreSQL compiled to WebAssembly,
  * with pg_trgm) behind pglite-socket's TCP server on 127.0.0.1 and an
  * ephemeral port, so that postgres.js, the migrations and every SQL statement
- * of the backend run unchanged on it.
+ * of the storage run unchanged on it.
  *
  * Driver module: pglite-socket listens with the runtime's `net` module, and the
  * data directory is created with `node:fs`. Only `resolve-database.ts` loads

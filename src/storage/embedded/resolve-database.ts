@@ -12,12 +12,12 @@
 import { RegistryError } from "../../domain/errors.ts";
 
 export interface ResolvedDatabase {
-  /** postgres:// URL to hand to createPostgresBackend. */
+  /** postgres:// URL to hand to createPool. */
   url: string;
   embedded: boolean;
   /** Pool size the database requires (1 for PGlite); undefined means "as configured". */
   maxConnections?: number;
-  /** Stops the embedded database; nothing for a server. Call after the backend has closed. */
+  /** Stops the embedded database; nothing for a server. Call after the storage has closed. */
   stop(): Promise<void>;
 }
 

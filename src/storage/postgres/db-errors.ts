@@ -63,7 +63,7 @@ export function toRegistryError(error: unknown): RegistryError {
     return RegistryError.unavailable("the metadata database is unavailable", error);
   }
   const code = codeOf(error) ?? "";
-  // Unique and foreign-key violations the backend did not expect, serialization
+  // Unique and foreign-key violations the repository did not expect, serialization
   // failures and deadlocks: another writer got there first.
   if (code.startsWith("23") || code === "40001" || code === "40P01") {
     return new RegistryError(

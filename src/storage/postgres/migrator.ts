@@ -11,9 +11,10 @@
  */
 import type postgres from "postgres";
 import { RegistryError } from "../../domain/errors.ts";
+import { toRegistryError } from "./db-errors.ts";
 import { loadMigrations, type Migration, migrationId } from "./migrations.ts";
 
-/** Two-int advisory lock key (a key space apart from the backend's bigint subject locks). */
+/** Two-int advisory lock key (a key space apart from registry_register's bigint subject locks). */
 const LOCK_CLASS = 0x5245_4749; // "REGI"
 const LOCK_OBJECT = 1;
 
@@ -212,4 +213,17 @@ export class Migrator {
 /** A migrator over the embedded migrations of this build. */
 export async function createMigrator(sql: postgres.Sql, log?: (message: string) => void): Promise<Migrator> {
   return new Migrator(sql, await loadMigrations(), log);
+}
+
+/**
+ * Applies every pending migration; returns the ones it applied. The step
+ * between opening the pool and building the storage on it. A database that
+ * does not answer is `unavailable`.
+ */
+export async function migrate(sql: postgres.Sql, log?: (message: string) => void): Promise<Migration[]> {
+  try {
+    return await (await createMigrator(sql, log)).run();
+  } catch (error) {
+    throw toRegistryError(error);
+  }
 }

@@ -1,8 +1,8 @@
 /**
  * Where a read goes when the registry has streaming replicas
  * (DATABASE_READ_URLS): the decision alone, with no SQL of its own. The
- * routed backend (routed-backend.ts) asks `pick()` before every read and
- * tells the router about every write.
+ * replicas' reader handle (read-replicas.ts) asks `pick()` before every read
+ * and tells the router about every write.
  *
  * Read-your-writes, by WAL position. A replica's data is exactly what it has
  * replayed, and PostgreSQL reports that position (`pg_last_wal_replay_lsn()`).
@@ -22,8 +22,8 @@
  * The guarantee holds for this instance: a read that starts after a write
  * returned, on any request, sees it. Across instances, `catchUp()` raises the
  * mark to the primary's position of now (the cache's invalidation listener
- * calls it before dropping keys another instance changed), and the routed
- * backend retries on the primary a lookup that a replica answered with "not
+ * calls it before dropping keys another instance changed), and the reader
+ * handle retries on the primary a lookup that a replica answered with "not
  * found" (an id or version that a client holds was created somewhere).
  *
  * Bounded staleness: the primary's position is sampled every `maxLagMs / 4`,
@@ -54,7 +54,7 @@ export function formatLsn(lsn: bigint): string {
   return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 }
 
-/** How the router learns WAL positions; the routed backend answers with one small connection per server. */
+/** How the router learns WAL positions; read-replicas.ts answers with one small connection per server. */
 export interface WalPositions {
   /** The primary's WAL insert position now. */
   primary(): Promise<bigint>;

@@ -1,12 +1,16 @@
 /**
  * The `schemas` table as postgres.js returns it, the explicit column lists the
- * backend selects (never `*`: `search_text` stays in the database), and the
- * mapping to the domain's SchemaRecord.
+ * repository and search select (never `*`: `search_text` stays in the
+ * database), and the mapping to the domain's SchemaRecord.
  */
+import type postgres from "postgres";
+import { RegistryError } from "../../domain/errors.ts";
 import type {
   ContentLocation,
+  ReadOptions,
   SchemaMetadata,
   SchemaRecord,
+  SchemaRef,
   SchemaState,
   SchemaType,
   StateTransition,
@@ -20,6 +24,16 @@ const AFTER_CONTENT =
 export const RECORD_COLUMNS = `${BEFORE_CONTENT}, content, ${AFTER_CONTENT}`;
 /** The same shape without loading the content (lists). */
 export const LISTING_COLUMNS = `${BEFORE_CONTENT}, NULL::jsonb AS content, ${AFTER_CONTENT}`;
+
+/** The column lists as fragments, made once: a fragment is inlined as text into any pool's statement. */
+export interface Columns {
+  record: postgres.PendingQuery<postgres.Row[]>;
+  listing: postgres.PendingQuery<postgres.Row[]>;
+}
+
+export function columnsOf(sql: postgres.Sql): Columns {
+  return { record: sql.unsafe(RECORD_COLUMNS), listing: sql.unsafe(LISTING_COLUMNS) };
+}
 
 export interface SchemaRow {
   id: string;
@@ -38,6 +52,13 @@ export interface SchemaRow {
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
+}
+
+/** A row as a read shows it: a soft-deleted one only when asked for. */
+export function visible(row: SchemaRow | undefined, options: ReadOptions | undefined): SchemaRecord | null {
+  if (!row) return null;
+  if (row.deleted_at !== null && options?.includeDeleted !== true) return null;
+  return toSchemaRecord(row);
 }
 
 export function toSchemaRecord(row: SchemaRow): SchemaRecord {
@@ -82,4 +103,14 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 export function isUuid(text: string): boolean {
   return UUID_PATTERN.test(text);
+}
+
+/** A reference no row can have (not a UUID, not a positive safe integer) needs no query to be missing. */
+export function isValidRef(ref: SchemaRef): boolean {
+  return "id" in ref ? isUuid(ref.id) : Number.isSafeInteger(ref.globalId) && ref.globalId > 0;
+}
+
+export function refNotFound(ref: SchemaRef): RegistryError {
+  const id = "id" in ref ? ref.id : String(ref.globalId);
+  return RegistryError.notFound(`schema ${id} does not exist`, { id });
 }

@@ -6,6 +6,10 @@
  * a refresh runs after it.
  */
 import { backgroundInterval, backgroundTimeout } from "../../runtime/timers.ts";
+import type { Pool } from "./pool.ts";
+
+/** Statement timeout inside a refresh's own transaction: a refresh may take longer than a request. */
+const REFRESH_STATEMENT_TIMEOUT = "120s";
 
 export interface ViewRefresherOptions {
   /** Delay between the first write that makes views stale and their refresh. */
@@ -79,4 +83,15 @@ export class ViewRefresher {
       }
     } while (this.again && !this.stopped);
   }
+}
+
+/** The refresher of the registry's two views (`popular_schemas`, `subject_versions`) on the primary. */
+export function createViewRefresher(primary: Pool, options: ViewRefresherOptions): ViewRefresher {
+  return new ViewRefresher(async () => {
+    await primary.begin(async (tx) => {
+      await tx`SELECT set_config('statement_timeout', ${REFRESH_STATEMENT_TIMEOUT}, true)`;
+      await tx`REFRESH MATERIALIZED VIEW CONCURRENTLY popular_schemas`;
+      await tx`REFRESH MATERIALIZED VIEW CONCURRENTLY subject_versions`;
+    });
+  }, options);
 }

@@ -1,27 +1,27 @@
 /**
- * The backend contract against the machine's PostgreSQL, in a database of its
+ * The storage contract against the machine's PostgreSQL, in a database of its
  * own, plus what only a real server can show: a database that does not answer
  * is `unavailable`, and a statement stuck past the timeout gives up.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { isRegistryError } from "../../src/domain/errors.ts";
-import { createPostgresBackend, type PostgresBackend } from "../../src/storage/postgres/postgres-backend.ts";
+import type { PostgresStorage } from "../../src/storage/postgres/postgres-storage.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
-import { backendContract } from "./backend-contract.ts";
+import { openStorage } from "./open-storage.ts";
+import { storageContract } from "./repository-contract.ts";
 
 const available = await postgresAvailable();
-const quiet = { info() {}, error() {} };
 
-backendContract(
-  "PostgresBackend on PostgreSQL",
+storageContract(
+  "PostgreSQL storage on PostgreSQL",
   async () => {
     const database = await createTestDatabase();
-    const backend = await createPostgresBackend({ url: database.url, maxConnections: 20, log: quiet });
+    const storage = await openStorage(database.url, { pool: { maxConnections: 20 } });
     return {
-      backend,
+      storage,
       async teardown() {
-        await backend.close();
+        await storage.close();
         await database.drop();
       },
     };
@@ -29,54 +29,46 @@ backendContract(
   { skip: !available, concurrency: 50 },
 );
 
-describe("PostgresBackend failures", () => {
-  test("a server that does not answer is unavailable, for reads, writes and ping", async () => {
+describe("PostgreSQL storage failures", () => {
+  test("a server that does not answer is unavailable, for migrations, reads, writes and ping", async () => {
     // Port 1 on loopback refuses connections; nothing is started there.
-    await expect(
-      createPostgresBackend({ url: "postgres://postgres@127.0.0.1:1/x", log: quiet }),
-    ).rejects.toMatchObject({ code: "unavailable", status: 503 });
-    const backend = await createPostgresBackend({
-      url: "postgres://postgres@127.0.0.1:1/x",
-      migrateOnStart: false,
-      log: quiet,
+    await expect(openStorage("postgres://postgres@127.0.0.1:1/x")).rejects.toMatchObject({
+      code: "unavailable",
+      status: 503,
     });
+    const storage = await openStorage("postgres://postgres@127.0.0.1:1/x", { migrate: false });
     try {
       for (const attempt of [
-        () => backend.ping(),
-        () => backend.getById({ id: crypto.randomUUID() }),
-        () => backend.listSubjects({ limit: 1, offset: 0 }),
+        () => storage.ping(),
+        () => storage.schemas.getById({ id: crypto.randomUUID() }),
+        () => storage.schemas.listSubjects({ limit: 1, offset: 0 }),
       ]) {
         const error = await attempt().catch((e: unknown) => e);
         expect(isRegistryError(error) && error.code).toBe("unavailable");
         expect(String((error as Error).message)).not.toMatch(/select|from|where/i);
       }
-      backend.recordRead(crypto.randomUUID());
-      await backend.flushAccessLog();
-      expect(backend.accessLogFailures).toBe(1);
+      storage.reads.recordRead(crypto.randomUUID());
+      await storage.reads.flush();
+      expect(storage.reads.failures).toBe(1);
     } finally {
-      await backend.close();
+      await storage.close();
     }
   });
 
   describe.skipIf(!available)("on a live server", () => {
     let database: TestDatabase;
-    let backend: PostgresBackend;
+    let storage: PostgresStorage;
     let raw: postgres.Sql;
 
     beforeAll(async () => {
       database = await createTestDatabase();
-      backend = await createPostgresBackend({
-        url: database.url,
-        maxConnections: 4,
-        statementTimeoutMs: 300,
-        log: quiet,
-      });
+      storage = await openStorage(database.url, { pool: { maxConnections: 4, statementTimeoutMs: 300 } });
       raw = postgres(database.url, { max: 1, onnotice: () => {} });
     });
 
     afterAll(async () => {
       await raw?.end();
-      await backend?.close();
+      await storage?.close();
       await database?.drop();
     });
 
@@ -88,7 +80,7 @@ describe("PostgresBackend failures", () => {
         await tx`SELECT pg_sleep(0.8)`;
       });
       await Bun.sleep(100);
-      const error = await backend
+      const error = await storage.schemas
         .register({
           subject,
           schemaType: "json",
@@ -103,7 +95,7 @@ describe("PostgresBackend failures", () => {
         .catch((e: unknown) => e);
       expect(isRegistryError(error) && error.code).toBe("unavailable");
       await released;
-      expect(await backend.getLatest(subject)).toBeNull();
+      expect(await storage.schemas.getLatest(subject)).toBeNull();
     });
   });
 });

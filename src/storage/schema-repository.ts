@@ -1,15 +1,15 @@
 /**
- * StorageBackend: the metadata store's contract. One implementation runs on
- * PostgreSQL through postgres.js, whether the server is a real PostgreSQL or
- * the embedded PGlite; the contract suite in `test/storage/` runs against both.
- *
- * The backend stores what the registry service hands it: content has already
- * been validated, canonicalised and hashed, and the version (when given) is a
- * valid semver. The backend owns what needs the database to be right:
- * version assignment, idempotent registration, uniqueness under concurrency,
+ * SchemaRepository: the metadata store's record of schemas. It stores what the
+ * registry service hands it: content has already been validated,
+ * canonicalised and hashed, and the version (when given) has passed
+ * `isSemVer`. It owns what needs the database to be right: version
+ * assignment, idempotent registration, uniqueness under concurrency,
  * lifecycle transitions with their history, and soft/permanent deletion.
  * Failures it can name are RegistryErrors (`not_found`, `version_exists`,
  * `invalid_transition`, `conflict`, `unavailable`).
+ *
+ * The method names are also the `operation` label of the query-duration
+ * metric (app/instrumented-storage.ts), which dashboards select on.
  */
 import type {
   ContentLocation,
@@ -22,12 +22,11 @@ import type {
   SchemaRef,
   SchemaState,
   SchemaType,
-  SearchHit,
-  SearchQuery,
   StateTransition,
   StorageStats,
   SubjectSummary,
 } from "../domain/types.ts";
+import type { ContentKeyLocks } from "./content-key-locks.ts";
 
 export interface NewSchema {
   subject: string;
@@ -51,12 +50,19 @@ export interface RegisterOutcome {
   created: boolean;
 }
 
-export interface PopularSchema {
-  schemaId: string;
-  reads: number;
+/** What the work of a transaction runs its statements through: all of it commits or rolls back together. */
+export interface SchemaTransaction {
+  schemas: SchemaRepository;
+  /** Content-key locks last until this transaction ends. */
+  contentLocks: ContentKeyLocks;
 }
 
-export interface StorageBackend {
+export interface SchemaRepository {
+  /**
+   * With no version, the next minor of the subject's highest version (deleted
+   * ones included) is assigned, 1.0.0 for a new subject; the rule lives in
+   * the database's registry_register, where the subject's lock is held.
+   */
   register(input: NewSchema): Promise<RegisterOutcome>;
 
   getById(ref: SchemaRef, options?: ReadOptions): Promise<SchemaRecord | null>;
@@ -67,7 +73,6 @@ export interface StorageBackend {
   /** Newest first. Throws `not_found` when the subject has no (visible) version. */
   listVersions(subject: string, options: ListVersionsOptions): Promise<Page<SchemaRecord>>;
   listSubjects(page: PageRequest): Promise<Page<SubjectSummary>>;
-  search(query: SearchQuery): Promise<Page<SearchHit>>;
 
   /** Throws `not_found` (missing or soft-deleted) or `invalid_transition`. */
   updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaRecord>;
@@ -77,32 +82,13 @@ export interface StorageBackend {
   /** Removes a soft-deleted schema for good. Throws `conflict` when it is not soft-deleted. */
   permanentDelete(ref: SchemaRef): Promise<SchemaRecord>;
 
-  /** Runs `work` in one transaction: everything it does commits or rolls back together. */
-  transaction<T>(work: (tx: StorageBackend) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction on the primary, its reads included (they
+   * see its own writes). Inside a transaction, a nested one is a savepoint.
+   * The work's own errors come back as they were thrown.
+   */
+  transaction<T>(work: (tx: SchemaTransaction) => Promise<T>): Promise<T>;
 
+  /** Live schemas by state; `deletedSchemas` and the byte counts include soft-deleted rows, which still hold storage. */
   stats(): Promise<StorageStats>;
-
-  /** Counts a read in memory; flushed to the access log in batches. Never waits on I/O. */
-  recordRead(schemaId: string): void;
-  /** The most read schemas of the recent past (from `popular_schemas`). */
-  popularSchemas(limit: number): Promise<PopularSchema[]>;
-
-  /**
-   * Of `keys`, the object-store content keys some schema row points at,
-   * soft-deleted rows included (their content must survive until the row is
-   * gone). Ask the primary, or inside `transaction()`: a lagging replica could
-   * miss a reference and let its object be removed.
-   */
-  contentKeysReferenced(keys: readonly string[]): Promise<Set<string>>;
-  /**
-   * Locks an object-store content key until the transaction ends: `shared` to
-   * commit a row that points at it, `exclusive` to remove its object. Only
-   * inside `transaction()`; see registry/object-content-tier.ts for the protocol.
-   */
-  lockContentKey(key: string, mode: "shared" | "exclusive"): Promise<void>;
-
-  /** Round trip to the database; throws `unavailable` when it does not answer. */
-  ping(): Promise<void>;
-  /** Flushes the access log and closes connections. */
-  close(): Promise<void>;
 }

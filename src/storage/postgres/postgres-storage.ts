@@ -1,0 +1,125 @@
+/**
+ * Storage on PostgreSQL: every part built over one pair of handles (the
+ * primary's pool, and a reader that is that pool or the read replicas), the
+ * background work the parts share (access-log flushes, materialized-view
+ * refreshes), ping and close. It is handed a pool that is open and migrated
+ * (pool.ts, then migrator.ts's `migrate`), and closes it on close().
+ */
+import type { Storage } from "../storage.ts";
+import { PostgresAccessLog } from "./access-log.ts";
+import { PostgresContentKeyLocks } from "./content-key-locks.ts";
+import { toRegistryError } from "./db-errors.ts";
+import { type DbHandles, primaryOnly } from "./handles.ts";
+import { closePool, type Pool } from "./pool.ts";
+import type { ReadReplicas } from "./read-replicas.ts";
+import { PostgresSchemaRepository } from "./schema-repository.ts";
+import { columnsOf } from "./schema-rows.ts";
+import { PostgresSchemaSearch } from "./schema-search.ts";
+import { createViewRefresher, type ViewRefresher } from "./view-refresher.ts";
+
+export interface PostgresStorageOptions {
+  /** Where reads go besides the primary (read-replicas.ts); closed with the storage. Default: none. */
+  replicas?: ReadReplicas | null;
+  /** How often counted reads are written to the access log. Default 5000 ms. */
+  accessLogFlushMs?: number;
+  /** Delay between a write and the refresh of the materialized views. Default 5000 ms. */
+  viewRefreshDebounceMs?: number;
+  /** Refresh the views at least this often. Default 300000 ms; 0 disables the schedule. */
+  viewRefreshIntervalMs?: number;
+  /** See SearchOptions.similarityThreshold. Default 0.4. */
+  searchSimilarityThreshold?: number;
+  /** Where background failures (access-log flushes, view refreshes) are reported. Default the console. */
+  log?: StorageLog;
+}
+
+export interface StorageLog {
+  error(message: string, error: unknown): void;
+}
+
+const consoleLog: StorageLog = {
+  error: (message, error) => console.error(message, error),
+};
+
+interface Parts {
+  schemas: PostgresSchemaRepository;
+  search: PostgresSchemaSearch;
+  reads: PostgresAccessLog;
+  contentLocks: PostgresContentKeyLocks;
+  views: ViewRefresher;
+}
+
+export class PostgresStorage implements Storage {
+  readonly schemas: PostgresSchemaRepository;
+  readonly search: PostgresSchemaSearch;
+  readonly reads: PostgresAccessLog;
+  readonly contentLocks: PostgresContentKeyLocks;
+  /** The materialized views' refresher: `refreshNow()` and `failures`, for tests and metrics. */
+  readonly views: ViewRefresher;
+
+  /** Use createPostgresStorage, which starts the background work. */
+  constructor(
+    parts: Parts,
+    private readonly primary: Pool,
+    private readonly replicas: ReadReplicas | null,
+  ) {
+    this.schemas = parts.schemas;
+    this.search = parts.search;
+    this.reads = parts.reads;
+    this.contentLocks = parts.contentLocks;
+    this.views = parts.views;
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.primary`SELECT 1`;
+    } catch (error) {
+      throw toRegistryError(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.reads.stop();
+    await this.views.stop();
+    // A replica that will not close must not keep the access log from its last flush.
+    const replicaFailure = await this.replicas?.close().then(
+      () => null,
+      (error: unknown) => ({ error }),
+    );
+    await this.reads.flush();
+    await closePool(this.primary);
+    if (replicaFailure) throw replicaFailure.error;
+  }
+}
+
+/** Builds the storage on `primary` and starts its background work. */
+export function createPostgresStorage(primary: Pool, options: PostgresStorageOptions = {}): PostgresStorage {
+  const log = options.log ?? consoleLog;
+  const replicas = options.replicas ?? null;
+  const handles: DbHandles = replicas ? { primary, reader: replicas } : primaryOnly(primary);
+  const columns = columnsOf(primary);
+  const views = createViewRefresher(primary, {
+    debounceMs: options.viewRefreshDebounceMs ?? 5000,
+    intervalMs: options.viewRefreshIntervalMs ?? 300_000,
+    onError: (error) => log.error("materialized view refresh failed", error),
+  });
+  const reads = new PostgresAccessLog(handles, {
+    flushIntervalMs: options.accessLogFlushMs ?? 5000,
+    onError: (error) => log.error("access log flush failed", error),
+    onFlushed: () => views.markStale(),
+  });
+  reads.start();
+  views.start();
+  const parts: Parts = {
+    schemas: new PostgresSchemaRepository(handles, { columns, changed: () => views.markStale() }),
+    search: new PostgresSchemaSearch(handles, {
+      columns,
+      ...(options.searchSimilarityThreshold === undefined
+        ? {}
+        : { similarityThreshold: options.searchSimilarityThreshold }),
+    }),
+    reads,
+    contentLocks: new PostgresContentKeyLocks(primary),
+    views,
+  };
+  return new PostgresStorage(parts, primary, replicas);
+}

@@ -1,0 +1,392 @@
+/**
+ * SchemaRepository on PostgreSQL through postgres.js: the same code serves a
+ * real PostgreSQL server and the embedded PGlite (through its socket server).
+ *
+ * Every statement is a tagged template (parameterised, prepared); the only
+ * `unsafe` text is the constant column lists of schema-rows.ts. Registration
+ * is one call of the SQL function registry_register, which takes a
+ * transaction-scoped advisory lock on the subject, so concurrent registers of
+ * one subject run one after another and version assignment, idempotency and
+ * `version_exists` are decided on data nobody else is changing.
+ */
+import type postgres from "postgres";
+import { RegistryError } from "../../domain/errors.ts";
+import { ALLOWED_TRANSITIONS, canTransition } from "../../domain/lifecycle.ts";
+import { invalidVersion, parseSemVer, versionKey, versionSortKey } from "../../domain/semver.ts";
+import type {
+  ListVersionsOptions,
+  Page,
+  PageRequest,
+  ReadOptions,
+  SchemaRecord,
+  SchemaRef,
+  SchemaState,
+  StateTransition,
+  StorageStats,
+  SubjectSummary,
+} from "../../domain/types.ts";
+import type {
+  NewSchema,
+  RegisterOutcome,
+  SchemaRepository,
+  SchemaTransaction,
+} from "../schema-repository.ts";
+import { PostgresContentKeyLocks } from "./content-key-locks.ts";
+import { isDatabaseError, toRegistryError } from "./db-errors.ts";
+import { type DbHandles, primaryOnly } from "./handles.ts";
+import { atomic, type Db, isTransaction, type Tx } from "./pool.ts";
+import {
+  type Columns,
+  type HistoryRow,
+  isValidRef,
+  refNotFound,
+  type SchemaRow,
+  toSchemaRecord,
+  toStateTransition,
+  visible,
+} from "./schema-rows.ts";
+
+export interface RepositoryShared {
+  columns: Columns;
+  /** Told after every change to the table (the materialized views are then stale). */
+  changed(): void;
+}
+
+interface RegisterRow extends SchemaRow {
+  outcome: "found" | "clash" | "created";
+}
+
+export class PostgresSchemaRepository implements SchemaRepository {
+  constructor(
+    private readonly db: DbHandles,
+    private readonly shared: RepositoryShared,
+  ) {}
+
+  // ---------------------------------------------------------------- writes
+
+  async register(input: NewSchema): Promise<RegisterOutcome> {
+    const requested = input.version === undefined ? null : parseSemVer(input.version);
+    if (input.version !== undefined && requested === null) throw invalidVersion(input.version);
+    return this.write(async (db) => {
+      const content = input.content === null ? null : db.json(input.content as postgres.JSONValue);
+      // One statement (see registry_register in migrations/001): the subject
+      // lock, the idempotency and version checks, the insert and its history
+      // row, in one round trip. With no version the function assigns the next minor.
+      const [row] = await db<RegisterRow[]>`
+        SELECT * FROM registry_register(
+          ${input.subject}, ${input.version ?? null}, ${requested ? versionKey(requested) : null},
+          ${requested ? versionSortKey(requested) : null}, ${input.schemaType}, ${input.state}, ${content},
+          ${input.contentHash}, ${input.contentSize}, ${input.contentLocation}, ${input.contentKey},
+          ${db.json(input.metadata as postgres.JSONValue)})`;
+      if (!row) throw new RegistryError("internal", "registration produced no outcome");
+      if (row.outcome === "clash") {
+        const version = versionKey(requested!);
+        throw new RegistryError(
+          "version_exists",
+          `version ${version} of subject ${input.subject} already exists with different content`,
+          {
+            subject: input.subject,
+            version,
+            existing_id: row.id,
+            existing_global_id: Number(row.global_id),
+            existing_deleted: row.deleted_at !== null,
+          },
+        );
+      }
+      const created = row.outcome === "created";
+      // A created row's content is what was sent; the function does not send it back.
+      const schema = toSchemaRecord(created ? { ...row, content: input.content } : row);
+      if (created) this.shared.changed();
+      return { schema, created };
+    });
+  }
+
+  async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaRecord> {
+    if (!isValidRef(ref)) throw refNotFound(ref);
+    return this.write(async (db) => {
+      const record = await atomic(db, async (tx) => {
+        const [current] = await tx<{ id: string; state: SchemaState; deleted_at: Date | null }[]>`
+          SELECT id, state, deleted_at FROM schemas WHERE ${where(tx, ref)} FOR UPDATE`;
+        if (!current || current.deleted_at !== null) throw refNotFound(ref);
+        if (!canTransition(current.state, to)) {
+          const allowed = ALLOWED_TRANSITIONS[current.state];
+          throw new RegistryError(
+            "invalid_transition",
+            `a schema cannot move from ${current.state} to ${to}` +
+              (allowed.length > 0 ? ` (allowed: ${allowed.join(", ")})` : ` (${current.state} is final)`),
+            { from: current.state, to, allowed: [...allowed] },
+          );
+        }
+        const [changed] = await tx<SchemaRow[]>`
+          WITH changed AS (
+            UPDATE schemas SET state = ${to} WHERE id = ${current.id} RETURNING ${this.shared.columns.record}
+          ), logged AS (
+            INSERT INTO schema_state_history (schema_id, from_state, to_state, reason)
+            SELECT id, ${current.state}, ${to}, ${reason} FROM changed
+          )
+          SELECT * FROM changed`;
+        return toSchemaRecord(changed!);
+      });
+      this.shared.changed();
+      return record;
+    });
+  }
+
+  async softDelete(ref: SchemaRef): Promise<SchemaRecord> {
+    return this.write(async (db) => {
+      if (!isValidRef(ref)) throw refNotFound(ref);
+      const [row] = await db<SchemaRow[]>`
+        UPDATE schemas SET deleted_at = now()
+        WHERE ${where(db, ref)} AND deleted_at IS NULL
+        RETURNING ${this.shared.columns.record}`;
+      if (!row) throw refNotFound(ref);
+      this.shared.changed();
+      return toSchemaRecord(row);
+    });
+  }
+
+  async permanentDelete(ref: SchemaRef): Promise<SchemaRecord> {
+    return this.write(async (db) => {
+      if (!isValidRef(ref)) throw refNotFound(ref);
+      const [row] = await db<SchemaRow[]>`
+        DELETE FROM schemas
+        WHERE ${where(db, ref)} AND deleted_at IS NOT NULL
+        RETURNING ${this.shared.columns.record}`;
+      if (row) {
+        this.shared.changed();
+        return toSchemaRecord(row);
+      }
+      const [live] = await db<{ id: string }[]>`SELECT id FROM schemas WHERE ${where(db, ref)}`;
+      if (!live) throw refNotFound(ref);
+      throw new RegistryError(
+        "conflict",
+        `schema ${describeRef(ref)} is not soft-deleted; delete it first, then delete it permanently`,
+        { id: live.id },
+      );
+    });
+  }
+
+  async transaction<T>(work: (tx: SchemaTransaction) => Promise<T>): Promise<T> {
+    const run = (tx: Tx) =>
+      work({
+        schemas: new PostgresSchemaRepository(primaryOnly(tx), this.shared),
+        contentLocks: new PostgresContentKeyLocks(tx),
+      });
+    const db = this.db.primary;
+    try {
+      // Inside a transaction a nested one is a savepoint: it can roll back alone.
+      const result = isTransaction(db) ? db.savepoint(run) : db.begin(run);
+      return (await result) as T;
+    } catch (error) {
+      // The caller's own errors come back as they were thrown; only the database's are translated.
+      throw isDatabaseError(error) ? toRegistryError(error) : error;
+    } finally {
+      this.db.reader.wrote();
+    }
+  }
+
+  // ----------------------------------------------------------------- reads
+
+  async getById(ref: SchemaRef, options?: ReadOptions): Promise<SchemaRecord | null> {
+    if (!isValidRef(ref)) return null;
+    // The hottest read: one primary-key (or unique-index) probe with the
+    // columns written out, one prepared statement per key kind, deleted
+    // rows filtered here rather than by a parameter.
+    return this.read(async (db) => {
+      const rows =
+        "id" in ref
+          ? await db<SchemaRow[]>`
+              SELECT id, global_id, subject, version, schema_type, state, content, content_hash, content_size,
+                     content_location, content_key, metadata, created_at, updated_at, deleted_at
+              FROM schemas WHERE id = ${ref.id}`
+          : await db<SchemaRow[]>`
+              SELECT id, global_id, subject, version, schema_type, state, content, content_hash, content_size,
+                     content_location, content_key, metadata, created_at, updated_at, deleted_at
+              FROM schemas WHERE global_id = ${ref.globalId}`;
+      return visible(rows[0], options);
+    }, isNull);
+  }
+
+  async getBySubjectVersion(
+    subject: string,
+    version: string,
+    options?: ReadOptions,
+  ): Promise<SchemaRecord | null> {
+    const parsed = parseSemVer(version);
+    if (!parsed) return null;
+    return this.read(async (db) => {
+      const rows = await db<SchemaRow[]>`
+        SELECT ${this.shared.columns.record} FROM schemas
+        WHERE subject = ${subject} AND version_key = ${versionKey(parsed)}`;
+      return visible(rows[0], options);
+    }, isNull);
+  }
+
+  async getLatest(subject: string): Promise<SchemaRecord | null> {
+    return this.read(async (db) => {
+      // The states are LATEST_ELIGIBLE_STATES written out, so that the query
+      // matches the predicate of the partial index schemas_latest_idx.
+      const rows = await db<SchemaRow[]>`
+        SELECT ${this.shared.columns.record} FROM schemas
+        WHERE subject = ${subject} AND deleted_at IS NULL AND state IN ('active', 'deprecated')
+        ORDER BY version_sort DESC
+        LIMIT 1`;
+      return rows[0] ? toSchemaRecord(rows[0]) : null;
+    }, isNull);
+  }
+
+  async listVersions(subject: string, options: ListVersionsOptions): Promise<Page<SchemaRecord>> {
+    return this.read(async (db) => {
+      // Fragments rather than boolean parameters, so that each combination is
+      // its own statement and the planner can use the partial indexes.
+      const live = options.includeDeleted ? db`` : db`AND deleted_at IS NULL`;
+      const states = options.states && options.states.length > 0 ? options.states : null;
+      const inStates = states ? db`AND state = ANY(${states}::text[])` : db``;
+      const cols = options.withContent ? this.shared.columns.record : this.shared.columns.listing;
+      const [rows, [counts]] = await Promise.all([
+        db<SchemaRow[]>`
+          SELECT ${cols} FROM schemas
+          WHERE subject = ${subject} ${live} ${inStates}
+          ORDER BY version_sort DESC
+          LIMIT ${options.limit} OFFSET ${options.offset}`,
+        db<{ total: number; visible: number }[]>`
+          SELECT count(*) FILTER (WHERE TRUE ${inStates})::integer AS total, count(*)::integer AS visible
+          FROM schemas
+          WHERE subject = ${subject} ${live}`,
+      ]);
+      // Thrown inside the read: a replica that lags is then asked again on the primary.
+      if (!counts || counts.visible === 0) {
+        throw RegistryError.notFound(`subject ${subject} does not exist`, { subject });
+      }
+      return {
+        items: rows.map(toSchemaRecord),
+        limit: options.limit,
+        offset: options.offset,
+        total: counts.total,
+      };
+    });
+  }
+
+  async listSubjects(page: PageRequest): Promise<Page<SubjectSummary>> {
+    return this.read(async (db) => {
+      const [rows, [count]] = await Promise.all([
+        db<
+          {
+            subject: string;
+            version_count: number;
+            created_at: Date;
+            updated_at: Date;
+            latest_version: string | null;
+          }[]
+        >`
+          WITH page AS (
+            SELECT subject, count(*)::integer AS version_count,
+                   min(created_at) AS created_at, max(updated_at) AS updated_at
+            FROM schemas
+            WHERE deleted_at IS NULL
+            GROUP BY subject
+            ORDER BY subject
+            LIMIT ${page.limit} OFFSET ${page.offset}
+          )
+          SELECT p.subject, p.version_count, p.created_at, p.updated_at,
+                 (SELECT l.version FROM schemas AS l
+                  WHERE l.subject = p.subject AND l.deleted_at IS NULL
+                    AND l.state IN ('active', 'deprecated')
+                  ORDER BY l.version_sort DESC
+                  LIMIT 1) AS latest_version
+          FROM page AS p
+          ORDER BY p.subject`,
+        db<{ total: number }[]>`
+          SELECT count(DISTINCT subject)::integer AS total FROM schemas WHERE deleted_at IS NULL`,
+      ]);
+      return {
+        items: rows.map((row) => ({
+          subject: row.subject,
+          latestVersion: row.latest_version,
+          versionCount: row.version_count,
+          createdAt: row.created_at,
+          updatedAt: row.updated_at,
+        })),
+        limit: page.limit,
+        offset: page.offset,
+        total: count?.total ?? 0,
+      };
+    });
+  }
+
+  async stateHistory(ref: SchemaRef): Promise<StateTransition[]> {
+    if (!isValidRef(ref)) throw refNotFound(ref);
+    return this.read(async (db) => {
+      const rows = await db<(HistoryRow & { target: string })[]>`
+        WITH target AS (SELECT id FROM schemas WHERE ${where(db, ref)})
+        SELECT t.id AS target, h.schema_id, h.from_state, h.to_state, h.reason, h.changed_at
+        FROM target AS t
+        LEFT JOIN schema_state_history AS h ON h.schema_id = t.id
+        ORDER BY h.changed_at, h.id`;
+      if (rows.length === 0) throw refNotFound(ref);
+      return rows.filter((row) => row.schema_id !== null).map(toStateTransition);
+    });
+  }
+
+  async stats(): Promise<StorageStats> {
+    return this.read(async (db) => {
+      const [row] = await db<Record<string, string>[]>`
+        SELECT
+          count(*) FILTER (WHERE deleted_at IS NULL) AS total,
+          count(*) FILTER (WHERE deleted_at IS NULL AND state = 'draft') AS draft,
+          count(*) FILTER (WHERE deleted_at IS NULL AND state = 'active') AS active,
+          count(*) FILTER (WHERE deleted_at IS NULL AND state = 'deprecated') AS deprecated,
+          count(*) FILTER (WHERE deleted_at IS NULL AND state = 'archived') AS archived,
+          count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
+          count(DISTINCT subject) FILTER (WHERE deleted_at IS NULL) AS subjects,
+          coalesce(sum(content_size) FILTER (WHERE content_location = 'inline'), 0) AS inline_bytes,
+          coalesce(sum(content_size) FILTER (WHERE content_location = 'object_store'), 0) AS object_bytes
+        FROM schemas`;
+      const n = (key: string) => Number(row?.[key] ?? 0);
+      return {
+        totalSchemas: n("total"),
+        draftSchemas: n("draft"),
+        activeSchemas: n("active"),
+        deprecatedSchemas: n("deprecated"),
+        archivedSchemas: n("archived"),
+        deletedSchemas: n("deleted"),
+        subjects: n("subjects"),
+        inlineBytes: n("inline_bytes"),
+        objectStoreBytes: n("object_bytes"),
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** On the primary; the reader hears of it even when it failed (a lost connection may follow a COMMIT). */
+  private async write<T>(operation: (db: Db) => Promise<T>): Promise<T> {
+    try {
+      return await operation(this.db.primary);
+    } catch (error) {
+      throw toRegistryError(error);
+    } finally {
+      this.db.reader.wrote();
+    }
+  }
+
+  private async read<T>(operation: (db: Db) => Promise<T>, missed?: (result: T) => boolean): Promise<T> {
+    try {
+      return await this.db.reader.run(operation, missed);
+    } catch (error) {
+      throw toRegistryError(error);
+    }
+  }
+}
+
+function isNull(value: unknown): boolean {
+  return value === null;
+}
+
+function where(db: Db, ref: SchemaRef) {
+  return "id" in ref ? db`id = ${ref.id}` : db`global_id = ${ref.globalId}`;
+}
+
+function describeRef(ref: SchemaRef): string {
+  return "id" in ref ? ref.id : String(ref.globalId);
+}

@@ -1,0 +1,36 @@
+/**
+ * Storage: the metadata store as the rest of the registry sees it, one part
+ * per job. PostgreSQL (a real server or the embedded PGlite) implements every
+ * part (postgres/postgres-storage.ts); the contract suite in `test/storage/`
+ * runs against both.
+ *
+ *   schemas        SchemaRepository: register, reads, lists, state changes,
+ *                  deletes, history, transactions, statistics
+ *   search         SchemaSearch: text and metadata search
+ *   reads          AccessLog: read counting and the most read schemas
+ *   contentLocks   ContentKeyLocks: the object-store tier's reference checks
+ *
+ * Opening the pool and applying migrations are steps of their own, taken by
+ * the composition root before the storage is built (postgres/pool.ts,
+ * postgres/migrator.ts).
+ */
+import type { AccessLog } from "./access-log.ts";
+import type { ContentKeyLocks } from "./content-key-locks.ts";
+import type { SchemaRepository } from "./schema-repository.ts";
+import type { SchemaSearch } from "./schema-search.ts";
+
+export type { AccessLog, PopularSchema } from "./access-log.ts";
+export type { ContentKeyLocks } from "./content-key-locks.ts";
+export type { NewSchema, RegisterOutcome, SchemaRepository, SchemaTransaction } from "./schema-repository.ts";
+export type { SchemaSearch } from "./schema-search.ts";
+
+export interface Storage {
+  readonly schemas: SchemaRepository;
+  readonly search: SchemaSearch;
+  readonly reads: AccessLog;
+  readonly contentLocks: ContentKeyLocks;
+  /** Round trip to the primary; throws `unavailable` when it does not answer. */
+  ping(): Promise<void>;
+  /** Writes the counted reads, stops the background work and closes every pool. */
+  close(): Promise<void>;
+}
