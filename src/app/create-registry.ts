@@ -10,8 +10,9 @@ import type { S3ConfigInput } from "../content/config.ts";
 import type { ObjectContentTier } from "../content/object-content-tier.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
-import { createApp } from "../http/app.ts";
+import { bodyLimitFor, createApp } from "../http/app.ts";
 import type { RegistryApp } from "../http/app-env.ts";
+import { type FetchHandler, withSchemaFastPath } from "../http/schema-fast-path.ts";
 import type { HealthProbe } from "../observability/health.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { type MetricsSources, RegistryMetrics } from "../observability/registry-metrics.ts";
@@ -30,7 +31,12 @@ import { instrumentContentTier } from "./instrumented-content-tier.ts";
 import { instrumentStorage } from "./instrumented-storage.ts";
 
 export interface Registry {
+  /** The Hono app (tests call `app.request()`). */
   app: RegistryApp;
+  /** What a server serves: the app behind the fast path of `GET /api/v1/schemas/{id}`. */
+  fetch: FetchHandler["fetch"];
+  /** The largest request body the app takes, bytes: a server's own cap must not cut in below it. */
+  bodyLimit: number;
   service: RegistryService;
   /** The metadata store, each operation timed for `/metrics`. */
   storage: Storage;
@@ -180,6 +186,8 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   let closing: Promise<void> | null = null;
   return {
     app,
+    fetch: withSchemaFastPath(app, { service, metrics, logger }).fetch,
+    bodyLimit: bodyLimitFor(limits),
     service,
     storage: metadataStore,
     replicas,

@@ -216,25 +216,37 @@ export class RegistryService {
 
   // ---- read path -------------------------------------------------------
 
-  async getSchema(ref: SchemaRef, request: ReadRequest = {}): Promise<SchemaView> {
-    const schema = await this.reader.getById(ref, { includeDeleted: request.includeDeleted ?? false });
-    if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
-    this.observer.fetched("id" in ref ? "id" : "global_id");
-    return this.view(schema, request);
+  /**
+   * One schema by UUID or global_id. A live row with its content inline that
+   * the reader holds in process comes back as the view itself, not a promise,
+   * so the HTTP fast path answers an L1 hit without awaiting; anything else
+   * (I/O, content elsewhere) is a promise. Failures are always a rejected
+   * promise, never a throw, so a caller handles them in one place.
+   */
+  getSchema(ref: SchemaRef, request: ReadRequest = {}): SchemaView | Promise<SchemaView> {
+    try {
+      const found = this.reader.getById(ref, { includeDeleted: request.includeDeleted ?? false });
+      if (found !== null && "then" in found) return found.then((schema) => this.servedById(ref, schema, request));
+      return this.servedById(ref, found, request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  /**
-   * `getSchema` answered synchronously from the in-process cache, when it can
-   * be: a live schema with inline content that L1 holds right now. Undefined
-   * means "ask getSchema" (not cached, missing, or content held elsewhere).
-   * Counted like getSchema's reads.
-   */
-  peekSchema(ref: SchemaRef): SchemaView | undefined {
-    const schema = this.reader.peekById?.(ref, { includeDeleted: false });
-    if (schema?.contentLocation !== "inline" || schema.content === null) return undefined;
+  /** `getSchema`'s answer for the row the reader found: counted, then presented. */
+  private servedById(
+    ref: SchemaRef,
+    schema: SchemaRecord | null,
+    request: ReadRequest,
+  ): SchemaView | Promise<SchemaView> {
+    if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
     this.observer.fetched("id" in ref ? "id" : "global_id");
-    this.storage.reads.recordRead(schema.id);
-    return { schema, link: null };
+    if (schema.content !== null || schema.contentLocation === "inline") {
+      // What `view` would present, without its promise.
+      this.storage.reads.recordRead(schema.id);
+      return { schema, link: null };
+    }
+    return this.view(schema, request);
   }
 
   async getVersion(subject: string, version: string, request: ReadRequest = {}): Promise<SchemaView> {
