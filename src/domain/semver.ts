@@ -7,6 +7,9 @@
  * - `versionSortKey` is a string whose byte order (COLLATE "C") is semver
  *   precedence, so PostgreSQL can order and pick the latest version with a
  *   plain btree index instead of parsing versions in SQL.
+ *
+ * The version assigned when none is given is derived by the database, under
+ * the subject's lock (registry_register in migrations/001).
  */
 
 import { RegistryError } from "./errors.ts";
@@ -109,10 +112,4 @@ export function versionSortKey(v: SemVer): string {
   if (v.prerelease.length === 0) return `${core}~`;
   const ids = v.prerelease.map((id) => (typeof id === "bigint" ? `0${numberKey(id)}` : `1${id}`));
   return `${core}-${ids.join("\u0001")}`;
-}
-
-/** The version the registry assigns when none is given: the latest's minor + 1, patch 0. */
-export function nextMinor(latest: SemVer | null): SemVer {
-  if (!latest) return { major: 1n, minor: 0n, patch: 0n, prerelease: [], build: [] };
-  return { major: latest.major, minor: latest.minor + 1n, patch: 0n, prerelease: [], build: [] };
 }

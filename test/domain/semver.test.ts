@@ -1,11 +1,14 @@
-/** Semantic Versioning 2.0.0: parsing, precedence, the sort key the database orders by, nextMinor. */
+/**
+ * Semantic Versioning 2.0.0: parsing, precedence, the sort key the database
+ * orders by. The version assigned when none is given is the database's rule,
+ * tested through the repository (test/storage/repository-contract.ts).
+ */
 import { describe, expect, test } from "bun:test";
 import {
   compareSemVer,
   formatSemVer,
   isSemVer,
   MAX_VERSION_LENGTH,
-  nextMinor,
   parseSemVer,
   type SemVer,
   versionKey,
@@ -267,21 +270,5 @@ describe("versionSortKey", () => {
       "1.0.0",
       "10.0.0",
     ]);
-  });
-});
-
-describe("nextMinor", () => {
-  test("a new subject starts at 1.0.0", () => {
-    expect(formatSemVer(nextMinor(null))).toBe("1.0.0");
-  });
-
-  test.each([
-    ["1.0.0", "1.1.0"],
-    ["1.2.3", "1.3.0"],
-    ["0.9.7", "0.10.0"],
-    ["2.0.0-rc.1+build.5", "2.1.0"],
-    ["1.9.0", "1.10.0"],
-  ])("after %s comes %s", (latest, next) => {
-    expect(formatSemVer(nextMinor(parse(latest)))).toBe(next);
   });
 });

@@ -250,6 +250,23 @@ export function storageContract(
         expect(error.details).toEqual(invalidVersion("1.0").details);
       });
 
+      test("with no version, a new subject starts at 1.0.0", async () => {
+        expect((await schemas.register(await schema(subject("first"), { first: true }))).schema.version).toBe(
+          "1.0.0",
+        );
+      });
+
+      test.each([
+        ["1.0.0", "1.1.0"],
+        ["1.2.3", "1.3.0"],
+        ["0.9.7", "0.10.0"],
+        ["2.0.0-rc.1+build.5", "2.1.0"],
+        ["1.9.0", "1.10.0"],
+      ])("with no version, after %s comes %s", async (latest, next) => {
+        const s = subject("next");
+        await schemas.register(await schema(s, { latest }, { version: latest }));
+        expect((await schemas.register(await schema(s, { after: latest }))).schema.version).toBe(next);
+      });
     });
 
     describe("versions", () => {
