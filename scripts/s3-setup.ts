@@ -24,7 +24,7 @@ import {
   PutBucketVersioningCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { s3ConfigFromApp } from "../src/content/config.ts";
+import { s3ConfigFromApp } from "../src/app/config/s3-config.ts";
 import { UPLOADS_FOLDER } from "../src/content/content-keys.ts";
 import { createS3Client } from "../src/content/s3-object-store.ts";
 import { loadScriptConfig } from "./lib/script-config.ts";

@@ -13,6 +13,7 @@
  * so it is safe beside running servers.
  */
 
+import { s3ConfigFromApp } from "../src/app/config/s3-config.ts";
 import { createObjectContentTier } from "../src/content/object-content-tier.ts";
 import type { SweepReport } from "../src/content/orphan-sweep.ts";
 import { createLogger } from "../src/observability/logger.ts";
@@ -102,7 +103,7 @@ async function main(): Promise<number> {
     log: { error: (message, error) => logger.error(message, { error }) },
   });
   try {
-    const tier = await createObjectContentTier(appConfig, { backend, logger });
+    const tier = await createObjectContentTier(s3ConfigFromApp(appConfig), { backend, logger });
     try {
       const report = await tier.sweep({
         dryRun: args.dryRun,

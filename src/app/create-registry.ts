@@ -6,7 +6,6 @@
  * The Bun entry point, Deno and the tests all start the registry through here.
  */
 
-import type { S3ConfigInput } from "../content/config.ts";
 import type { ObjectContentTier } from "../content/object-content-tier.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
@@ -27,6 +26,7 @@ import type { Storage } from "../storage/storage.ts";
 import { combineListeners } from "../domain/schema-changes.ts";
 import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-tier.ts";
 import type { Config } from "./config/config-schema.ts";
+import { type S3ConfigInput, s3ConfigFromApp } from "./config/s3-config.ts";
 import { instrumentContentTier } from "./instrumented-content-tier.ts";
 import { instrumentStorage } from "./instrumented-storage.ts";
 
@@ -106,11 +106,10 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   if (storage.s3 && !seams.content) {
     try {
       const { createObjectContentTier } = await import("../content/object-content-tier.ts");
-      contentTier = await createObjectContentTier(
-        config,
-        { backend: metadataStore, logger },
-        options.objectStore,
-      );
+      contentTier = await createObjectContentTier(s3ConfigFromApp(config, options.objectStore), {
+        backend: metadataStore,
+        logger,
+      });
     } catch (error) {
       await metadataStore.close();
       await database.stop();

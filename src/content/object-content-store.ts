@@ -11,8 +11,7 @@
 import { sha256HexOfBytes } from "../domain/canonical.ts";
 import { RegistryError } from "../domain/errors.ts";
 import type { SchemaType } from "../domain/types.ts";
-import type { S3Config, S3ConfigInput } from "./config.ts";
-import { resolveS3Config } from "./config.ts";
+import type { S3Config } from "./config.ts";
 import { CONTENT_MEDIA_TYPES, contentKey, hashOfContentKey, isUploadId, uploadKey } from "./content-keys.ts";
 import type { ObjectStore, PresignedUrl } from "./object-store.ts";
 import { createObjectStore } from "./object-store.ts";
@@ -22,7 +21,7 @@ export interface ObjectContentStoreOptions {
   maxObjectBytes: number;
   /** Lifetime of a presigned PUT, in seconds. */
   uploadExpirySeconds: number;
-  /** See `S3_DEFAULTS.refreshAfterMs`. */
+  /** See `S3Config.refreshAfterMs`. */
   refreshAfterMs: number;
   now?: () => number;
 }
@@ -211,8 +210,7 @@ export class ObjectContentStore {
 }
 
 /** The content tier from its configuration: the S3 store (SDK loaded now) and the ObjectContentStore on it. */
-export async function createObjectContentStore(input: S3Config | S3ConfigInput): Promise<ObjectContentStore> {
-  const config = resolveS3Config(input);
+export async function createObjectContentStore(config: S3Config): Promise<ObjectContentStore> {
   const objects = await createObjectStore(config);
   return new ObjectContentStore(objects, {
     maxObjectBytes: config.maxObjectBytes,

@@ -22,7 +22,6 @@
  * grace period (it never takes an object younger than that) keeps the second
  * case rare.
  */
-import type { Config } from "../app/config/config-schema.ts";
 import { RegistryError } from "../domain/errors.ts";
 import type { SchemaRecord, SchemaType } from "../domain/types.ts";
 import type { HealthProbe } from "../observability/health.ts";
@@ -31,7 +30,7 @@ import type { ContentLink, ContentTier, PlacedContent, PreparedContent } from ".
 import type { CreateUploadRequest, ObjectStoreSeam, UploadTicket } from "../registry/object-store-seam.ts";
 import { backgroundTimeout } from "../runtime/timers.ts";
 import type { SchemaRepository, Storage } from "../storage/storage.ts";
-import { resolveS3Config, type S3ConfigInput, s3ConfigFromApp } from "./config.ts";
+import type { S3Config } from "./config.ts";
 import { CONTENT_MEDIA_TYPES } from "./content-keys.ts";
 import { createObjectContentStore, type ObjectContentStore } from "./object-content-store.ts";
 import type { ObjectStoreStats, PingResult } from "./object-store.ts";
@@ -345,30 +344,25 @@ export interface ObjectContentTierDeps {
 }
 
 /**
- * The tier from the application's configuration (which must name a bucket).
- * `overrides` are settings configuration does not carry: explicit credentials
- * for tests, part sizes for benchmarks.
+ * The tier from its settings, which the composition root resolves from the
+ * configuration; null (no bucket configured) is a caller's mistake.
  */
 export async function createObjectContentTier(
-  config: Config,
+  settings: S3Config | null,
   deps: ObjectContentTierDeps,
-  overrides: Partial<S3ConfigInput> = {},
 ): Promise<ObjectContentTier> {
-  const fromApp = s3ConfigFromApp(config);
-  const s3 = config.storage.s3;
-  if (fromApp === null || s3 === null) {
+  if (settings === null) {
     throw new RegistryError("internal", "the object-store tier needs S3_BUCKET");
   }
-  const resolved = resolveS3Config({ ...fromApp, ...overrides });
-  const store = await createObjectContentStore(resolved);
+  const store = await createObjectContentStore(settings);
   return new ObjectContentTier({
     store,
     backend: deps.backend,
-    minSizeBytes: resolved.minSizeBytes,
+    minSizeBytes: settings.minSizeBytes,
     sweep: {
-      intervalMs: s3.sweepIntervalSeconds * 1000,
-      graceMs: s3.sweepGraceSeconds * 1000,
-      uploadExpiryMs: resolved.uploadExpirySeconds * 1000,
+      intervalMs: settings.sweepIntervalSeconds * 1000,
+      graceMs: settings.sweepGraceSeconds * 1000,
+      uploadExpiryMs: settings.uploadExpirySeconds * 1000,
     },
     logger: deps.logger,
   });

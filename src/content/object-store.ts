@@ -9,7 +9,7 @@
  * `createObjectStore` loads the S3 implementation with `await import()`, so a
  * deployment without S3 never loads the AWS SDK.
  */
-import type { S3Config, S3ConfigInput } from "./config.ts";
+import type { S3Config } from "./config.ts";
 
 export interface ObjectInfo {
   key: string;
@@ -107,7 +107,7 @@ export interface ObjectStore {
 }
 
 /** Builds the S3 store, loading the AWS SDK only now. */
-export async function createObjectStore(config: S3Config | S3ConfigInput): Promise<ObjectStore> {
+export async function createObjectStore(config: S3Config): Promise<ObjectStore> {
   const { S3ObjectStore } = await import("./s3-object-store.ts");
   return S3ObjectStore.create(config);
 }

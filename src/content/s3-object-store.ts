@@ -28,7 +28,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { isRegistryError, RegistryError } from "../domain/errors.ts";
-import { MAX_PRESIGN_SECONDS, resolveS3Config, type S3Config, type S3ConfigInput } from "./config.ts";
+import { MAX_PRESIGN_SECONDS, type S3Config } from "./config.ts";
 import {
   type ObjectInfo,
   type ObjectStore,
@@ -71,8 +71,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly prefix: string;
   private readonly counters = new ObjectStoreCounters();
 
-  static create(input: S3Config | S3ConfigInput): S3ObjectStore {
-    const config = resolveS3Config(input);
+  static create(config: S3Config): S3ObjectStore {
     const client = createS3Client(config);
     const presigner = config.publicEndpoint ? createS3Client(config, { forPresigning: true }) : client;
     return new S3ObjectStore(config, client, presigner);

@@ -3,6 +3,7 @@
  * it, and the messages a bad value stops start-up with.
  */
 import { describe, expect, test } from "bun:test";
+import { ENV_BINDINGS } from "../../src/app/config/environment.ts";
 import { ConfigError, loadConfig } from "../../src/app/config/load-config.ts";
 
 const files = (content: Record<string, string>) => (path: string) => {
@@ -65,6 +66,51 @@ describe("defaults", () => {
       uploadExpirySeconds: 3600,
       sweepIntervalSeconds: 3600,
       sweepGraceSeconds: 3600,
+      // The finer settings, which have no environment variable.
+      refreshAfterMs: 600_000,
+      partSizeBytes: 8 * 1024 * 1024,
+      partConcurrency: 4,
+      connectTimeoutMs: 2000,
+      idleTimeoutMs: 5000,
+      requestTimeoutMs: 30_000,
+      maxAttempts: 2,
+    });
+  });
+});
+
+describe("the settings table", () => {
+  test("every environment variable is declared on the key it sets", () => {
+    expect(ENV_BINDINGS).toEqual({
+      PORT: "server.port",
+      LOG_LEVEL: "server.log_level",
+      DATABASE_URL: "storage.database_url",
+      DATABASE_READ_URLS: "storage.read_urls",
+      DATABASE_MIGRATE_ON_START: "storage.migrate_on_start",
+      DATA_DIR: "storage.data_dir",
+      MAX_SCHEMA_BYTES: "storage.max_schema_bytes",
+      DATABASE_MAX_CONNECTIONS: "storage.pool.max_connections",
+      DATABASE_MIN_CONNECTIONS: "storage.pool.min_connections",
+      CACHE_L1_MAX_ENTRIES: "storage.cache.l1_max_entries",
+      CACHE_L1_MAX_BYTES: "storage.cache.l1_max_bytes",
+      CACHE_L1_TTL_SECONDS: "storage.cache.l1_ttl_seconds",
+      CACHE_L1_IDLE_SECONDS: "storage.cache.l1_idle_seconds",
+      REDIS_URL: "storage.cache.redis_url",
+      UPSTASH_REDIS_REST_URL: "storage.cache.upstash_url",
+      UPSTASH_REDIS_REST_TOKEN: "storage.cache.upstash_token",
+      REDIS_TTL_SECONDS: "storage.cache.redis_ttl_seconds",
+      CACHE_WARM_ON_STARTUP: "storage.cache.warm_on_startup",
+      CACHE_WARM_SIZE: "storage.cache.warm_size",
+      S3_BUCKET: "storage.s3.bucket",
+      S3_REGION: "storage.s3.region",
+      S3_PREFIX: "storage.s3.prefix",
+      S3_MIN_SIZE_BYTES: "storage.s3.min_size_bytes",
+      S3_ENDPOINT: "storage.s3.endpoint",
+      S3_FORCE_PATH_STYLE: "storage.s3.force_path_style",
+      S3_PRESIGN_EXPIRY_SECONDS: "storage.s3.presign_expiry_seconds",
+      S3_PUBLIC_ENDPOINT: "storage.s3.public_endpoint",
+      S3_UPLOAD_EXPIRY_SECONDS: "storage.s3.upload_expiry_seconds",
+      S3_SWEEP_INTERVAL_SECONDS: "storage.s3.sweep_interval_seconds",
+      S3_SWEEP_GRACE_SECONDS: "storage.s3.sweep_grace_seconds",
     });
   });
 });
@@ -172,6 +218,25 @@ max_tags = 10
     const config = await loadConfig({ env: { PORT: "", DATABASE_URL: "  " } });
     expect(config.server.port).toBe(8080);
     expect(config.storage.databaseUrl).toBeNull();
+  });
+
+  test("the finer S3 settings are read from the file", async () => {
+    const config = await loadConfig({
+      env: { CONFIG_FILE: "r.toml" },
+      readFile: files({
+        "r.toml": "[storage.s3]\nbucket = 'b-1'\npart_size_bytes = 16777216\nmax_attempts = 3\n",
+      }),
+    });
+    expect(config.storage.s3).toMatchObject({
+      partSizeBytes: 16 * 1024 * 1024,
+      maxAttempts: 3,
+      partConcurrency: 4,
+    });
+  });
+
+  test("an S3 prefix is given its trailing slash", async () => {
+    const config = await loadConfig({ env: { S3_BUCKET: "b-1", S3_PREFIX: "tenant-a/schemas" } });
+    expect(config.storage.s3?.prefix).toBe("tenant-a/schemas/");
   });
 
   test("Upstash is chosen by its URL and token", async () => {
@@ -318,6 +383,35 @@ describe("bad values stop start-up with the setting and its source", () => {
       }),
     );
     expect(both.message).toContain("not both");
+  });
+
+  test("a bad value is reported before settings that contradict each other", async () => {
+    const error = await configError(
+      loadConfig({ env: { DATABASE_MAX_CONNECTIONS: "4", DATABASE_MIN_CONNECTIONS: "5", PORT: "abc" } }),
+    );
+    expect(error.setting).toBe("PORT");
+  });
+
+  test("S3 settings the object store would refuse", async () => {
+    const shortBucket = await configError(loadConfig({ env: { S3_BUCKET: "ab" } }));
+    expect(shortBucket.message).toBe(
+      'S3_BUCKET: expected a bucket name of 3 characters or more, got "ab" (environment)',
+    );
+    const rooted = await configError(loadConfig({ env: { S3_BUCKET: "b-1", S3_PREFIX: "/abs" } }));
+    expect(rooted.message).toBe(
+      'S3_PREFIX: expected a prefix that does not start with /, got "/abs" (environment)',
+    );
+    const slowRefresh = await configError(
+      loadConfig({
+        env: { CONFIG_FILE: "r.toml" },
+        readFile: files({
+          "r.toml": "[storage.s3]\nbucket = 'b-1'\nsweep_grace_seconds = 900\nrefresh_after_ms = 900000\n",
+        }),
+      }),
+    );
+    expect(slowRefresh.message).toBe(
+      "storage.s3.refresh_after_ms: must be shorter than sweep_grace_seconds (900 s) (config file r.toml)",
+    );
   });
 
   test("a token is never echoed", async () => {

@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/app/config/load-config.ts";
-import { MAX_PRESIGN_SECONDS, resolveS3Config, s3ConfigFromApp } from "../../src/content/config.ts";
+import { resolveS3Config, s3ConfigFromApp } from "../../src/app/config/s3-config.ts";
+import { MAX_PRESIGN_SECONDS } from "../../src/content/config.ts";
 import { classifyKey, contentKey, uploadKey } from "../../src/content/content-keys.ts";
 
 const HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
@@ -74,6 +75,19 @@ describe("configuration", () => {
       uploadExpirySeconds: 900,
     });
     expect(s3ConfigFromApp(await loadConfig({ env: {} }))).toBeNull();
+  });
+
+  test("the sweep schedule and settings configuration does not carry reach the tier, checked alike", async () => {
+    const app = await loadConfig({ env: { S3_BUCKET: "registry", S3_SWEEP_INTERVAL_SECONDS: "0" } });
+    const credentials = { accessKeyId: "id", secretAccessKey: "secret" };
+    expect(s3ConfigFromApp(app, { credentials, partSizeBytes: 5 * 1024 * 1024 })).toMatchObject({
+      sweepIntervalSeconds: 0,
+      sweepGraceSeconds: 3600,
+      partSizeBytes: 5 * 1024 * 1024,
+      credentials,
+      maxObjectBytes: 32 * 1024 * 1024,
+    });
+    expect(() => s3ConfigFromApp(app, { partSizeBytes: 1024 })).toThrow("partSizeBytes");
   });
 });
 

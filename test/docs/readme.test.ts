@@ -1,26 +1,45 @@
 /**
- * The README's configuration reference stays complete: every environment
- * variable the configuration reads is documented there, and every TOML key of
- * the configuration schema appears in it.
+ * The README's configuration reference stays complete and true: every
+ * environment variable the configuration reads is documented there, every
+ * TOML key of the configuration schema appears in it, and each key's row
+ * names the same variable and default as the schema's declaration.
  */
 import { describe, expect, test } from "bun:test";
-import { ConfigInputSchema } from "../../src/app/config/config-schema.ts";
-import { CONFIG_FILE_ENV, ENV_BINDINGS } from "../../src/app/config/environment.ts";
+import { CONFIG_FILE_ENV, ENV_BINDINGS, SETTINGS, type Setting } from "../../src/app/config/environment.ts";
+import { camelCase } from "../../src/app/config/rules.ts";
+import { DEFAULT_LIMITS, type Limits } from "../../src/domain/limits.ts";
 
 const readme = await Bun.file(new URL("../../README.md", import.meta.url)).text();
 
-/** Dotted TOML keys of a valibot object schema, nested sections included. */
-function tomlKeys(schema: unknown, prefix = ""): string[] {
-  let entries = (schema as { entries?: Record<string, unknown> }).entries;
-  if (!entries) {
-    // v.optional(section, {}) wraps the section.
-    const wrapped = (schema as { wrapped?: { entries?: Record<string, unknown> } }).wrapped;
-    entries = wrapped?.entries;
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/** The cells of the table row that documents `key`, trimmed; undefined without one. */
+function rowOf(key: string): string[] | undefined {
+  const line = readme.split("\n").find((text) => text.startsWith("|") && text.includes(` \`${key}\` `));
+  return line
+    ?.split("|")
+    .slice(1, -1)
+    .map((cell) => cell.trim());
+}
+
+/** A default as the README writes it: byte sizes in KiB or MiB, strings as code, no list as "none". */
+function shown(key: string, value: unknown): string {
+  if (typeof value === "string") return `\`${value}\``;
+  if (Array.isArray(value)) return value.length === 0 ? "none" : value.join(", ");
+  if (typeof value === "number" && key.endsWith("_bytes")) {
+    if (value >= MIB && value % MIB === 0) return `${value / MIB} MiB`;
+    if (value >= KIB && value % KIB === 0) return `${value / KIB} KiB`;
   }
-  if (!entries) return [prefix];
-  return Object.entries(entries).flatMap(([key, value]) =>
-    tomlKeys(value, prefix ? `${prefix}.${key}` : key),
-  );
+  return String(value);
+}
+
+/** The schema's default, or for `limits.*` the domain's, which applies when the key is absent. */
+function defaultOf(setting: Setting): unknown {
+  if (setting.key.startsWith("limits.")) {
+    return DEFAULT_LIMITS[camelCase(setting.key.slice("limits.".length)) as keyof Limits];
+  }
+  return setting.default;
 }
 
 describe("README configuration reference", () => {
@@ -34,9 +53,22 @@ describe("README configuration reference", () => {
   });
 
   test("documents every TOML key", () => {
-    const keys = tomlKeys(ConfigInputSchema);
+    const keys = SETTINGS.map((setting) => setting.key);
     expect(keys.length).toBeGreaterThan(30);
     const missing = keys.filter((key) => !readme.includes(`\`${key}\``));
     expect(missing).toEqual([]);
   });
+
+  test.each(SETTINGS.map((setting) => [setting.key, setting] as const))(
+    "the row of %s names its variable and default",
+    (key, setting) => {
+      const row = rowOf(key);
+      expect(row).toBeDefined();
+      const [env, , defaultCell] = row!;
+      expect(env).toBe(setting.env ? `\`${setting.env}\`` : "");
+      const value = defaultOf(setting);
+      // Without a default the row says in words what happens (`none`, `AWS`, `TTL / 2`).
+      if (value !== undefined && value !== null) expect(defaultCell).toBe(shown(key, value));
+    },
+  );
 });

@@ -24,7 +24,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
-import { resolveS3Config, type S3Config, type S3ConfigInput } from "../../src/content/config.ts";
+import { resolveS3Config, type S3ConfigInput } from "../../src/app/config/s3-config.ts";
+import type { S3Config } from "../../src/content/config.ts";
 import { ObjectContentStore } from "../../src/content/object-content-store.ts";
 import { createObjectStore, type ObjectStore } from "../../src/content/object-store.ts";
 import { createS3Client } from "../../src/content/s3-object-store.ts";
@@ -168,7 +169,7 @@ export async function startS3(options: { bucket?: string; prefix?: string } = {}
     store,
     content,
     async makeStore(overrides = {}) {
-      const made = await createObjectStore({ ...config, ...overrides });
+      const made = await createObjectStore(resolveS3Config({ ...config, ...overrides }));
       extraStores.push(made);
       return made;
     },

@@ -8,7 +8,7 @@
  */
 import { parse as parseToml } from "smol-toml";
 import * as v from "valibot";
-import { type Config, ConfigInputSchema, crossCheck, toConfig } from "./config-schema.ts";
+import { type Config, ConfigSchema } from "./config-schema.ts";
 import { CONFIG_FILE_ENV, ENV_BINDINGS } from "./environment.ts";
 
 export class ConfigError extends Error {
@@ -57,11 +57,19 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     origins.set(path, { setting: name, source: "environment" });
   }
 
-  const result = v.safeParse(ConfigInputSchema, raw);
+  const result = v.safeParse(ConfigSchema, raw);
   if (!result.success) {
-    const issue = result.issues[0];
+    // A bad value is reported before a rule between values, which may only follow from it.
+    const issue = result.issues.find((found) => found.type !== "partial_check") ?? result.issues[0];
     const path = v.getDotPath(issue) ?? "";
     const origin = originOf(path, origins, fileSource);
+    if (issue.type === "partial_check") {
+      throw new ConfigError(
+        `${origin.setting}: ${issue.message} (${origin.source})`,
+        origin.setting,
+        origin.source,
+      );
+    }
     const unknownKey =
       issue.kind === "schema" && issue.type === "strict_object" && issue.expected === "never";
     if (unknownKey) {
@@ -74,17 +82,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
       origin.source,
     );
   }
-
-  const broken = crossCheck(result.output);
-  if (broken) {
-    const origin = originOf(broken.path, origins, fileSource);
-    throw new ConfigError(
-      `${origin.setting}: ${broken.message} (${origin.source})`,
-      origin.setting,
-      origin.source,
-    );
-  }
-  return toConfig(result.output);
+  return result.output;
 }
 
 function configFilePath(sources: ConfigSources): { path: string; origin: Origin } | null {
