@@ -23,9 +23,9 @@ const ALLOWED: Record<string, string> = {
   "src/runtime/runtime.ts": "detects the runtime by its global (Bun or Deno)",
   "src/runtime/bun.ts": "Bun.serve, process signals, environment and memory",
   "src/runtime/deno.ts": "Deno.serve, signal listeners, environment and memory",
-  "src/config/read-config-file.ts": "reads the TOML file (no web-standard local file API)",
+  "src/app/config/read-config-file.ts": "reads the TOML file (no web-standard local file API)",
   "src/storage/embedded/pglite-server.ts": "creates PGlite's data directory with node:fs",
-  "src/storage/postgres/timers.ts": "unrefs background timers on Deno (Deno.unrefTimer)",
+  "src/runtime/timers.ts": "unrefs background timers on Deno (Deno.unrefTimer)",
 };
 
 const NODE_BUILTINS = new Set(builtinModules.map((name) => name.replace(/^node:/, "")));
