@@ -7,16 +7,17 @@
  *
  * Reads the server's configuration (S3_* and DATABASE_URL, or the TOML file);
  * it needs a PostgreSQL DATABASE_URL. It sweeps the way the server's periodic
- * sweep does (ObjectContentTier.sweep): references are the backend's
+ * sweep does (ObjectContentStore.sweep): references are the backend's
  * `contentKeysReferenced` (`schemas.content_key`, soft-deleted rows included),
  * and each removal runs under the content key's lock with the check repeated,
  * so it is safe beside running servers.
  */
 
 import { s3ConfigFromApp } from "../src/app/config/s3-config.ts";
-import { createObjectContentTier } from "../src/content/object-content-tier.ts";
+import { createObjectContentStore } from "../src/content/object-content-store.ts";
 import type { SweepReport } from "../src/content/orphan-sweep.ts";
 import { createLogger } from "../src/observability/logger.ts";
+import { contentKeyGuard } from "../src/storage/content-key-locks.ts";
 import { createPool } from "../src/storage/postgres/pool.ts";
 import { createPostgresStorage } from "../src/storage/postgres/postgres-storage.ts";
 import { loadScriptConfig } from "./lib/script-config.ts";
@@ -103,7 +104,10 @@ async function main(): Promise<number> {
     log: { error: (message, error) => logger.error(message, { error }) },
   });
   try {
-    const tier = await createObjectContentTier(s3ConfigFromApp(appConfig), { backend, logger });
+    const tier = await createObjectContentStore(s3ConfigFromApp(appConfig), {
+      guard: contentKeyGuard(backend),
+      logger,
+    });
     try {
       const report = await tier.sweep({
         dryRun: args.dryRun,

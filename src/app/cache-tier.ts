@@ -32,7 +32,7 @@ import { combineListeners, type SchemaChangeListener } from "../domain/schema-ch
 import type { HealthProbe } from "../observability/health.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { CacheFigures } from "../observability/registry-metrics.ts";
-import type { ContentTier } from "../registry/content-tier.ts";
+import type { ContentStore } from "../registry/content-store.ts";
 import type { SchemaReader } from "../registry/schema-reader.ts";
 import { createPool, type PoolSettings } from "../storage/postgres/pool.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -80,7 +80,7 @@ export interface CacheTier {
   /** The `redis` probe (not critical: reads go to PostgreSQL without it); none without L2. */
   readonly health: HealthProbe[];
   /** `tier` with what its `load` returns cached. */
-  cacheContent(tier: ContentTier): ContentTier;
+  cacheContent(tier: ContentStore): ContentStore;
   /** Loads the most read schemas into L1 and L2; resolves to how many the caches hold afterwards. */
   warm(size: number): Promise<number>;
   /** Runs `warm(warm_size)` in the background when warm_on_startup is set, logging the outcome. */
@@ -268,6 +268,10 @@ export async function createCacheTier(
         open: (record) => tier.open(record),
         link: (record) => tier.link(record),
         release: (record) => tier.release(record),
+        commit: (placed, write) => tier.commit(placed, write),
+        createUpload: (request) => tier.createUpload(request),
+        readUpload: (uploadId) => tier.readUpload(uploadId),
+        discardUpload: (uploadId) => tier.discardUpload(uploadId),
       };
     },
     warm,

@@ -6,28 +6,29 @@
  * The Bun entry point, Deno and the tests all start the registry through here.
  */
 
-import type { ObjectContentTier } from "../content/object-content-tier.ts";
+import type { ObjectContentStore } from "../content/object-content-store.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
+import { combineListeners } from "../domain/schema-changes.ts";
 import { bodyLimitFor, createApp } from "../http/app.ts";
 import type { RegistryApp } from "../http/app-env.ts";
 import { type FetchHandler, withSchemaFastPath } from "../http/schema-fast-path.ts";
 import type { HealthProbe } from "../observability/health.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { type MetricsSources, RegistryMetrics } from "../observability/registry-metrics.ts";
-import { inlineContentTier } from "../registry/content-tier.ts";
+import { inlineContentStore } from "../registry/content-store.ts";
 import { RegistryService, type RegistryServiceOptions } from "../registry/registry-service.ts";
+import { contentKeyGuard } from "../storage/content-key-locks.ts";
 import { type ResolvedDatabase, resolveDatabase } from "../storage/embedded/resolve-database.ts";
 import { createMigrator, migrate } from "../storage/postgres/migrator.ts";
 import { closePool, createPool, type Pool, type PoolSettings } from "../storage/postgres/pool.ts";
 import { createPostgresStorage, type PostgresStorage } from "../storage/postgres/postgres-storage.ts";
 import { createReadReplicas, type ReadReplicas } from "../storage/postgres/read-replicas.ts";
-import type { Storage } from "../storage/storage.ts";
-import { combineListeners } from "../domain/schema-changes.ts";
+import type { SchemaRepository, Storage } from "../storage/storage.ts";
 import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-tier.ts";
 import type { Config } from "./config/config-schema.ts";
 import { type S3ConfigInput, s3ConfigFromApp } from "./config/s3-config.ts";
-import { instrumentContentTier } from "./instrumented-content-tier.ts";
+import { instrumentContentStore } from "./instrumented-content-store.ts";
 import { instrumentStorage } from "./instrumented-storage.ts";
 
 export interface Registry {
@@ -46,18 +47,18 @@ export interface Registry {
   limits: Limits;
   /** What `/metrics` exposes; the entry point adds the process figures of its runtime. */
   metrics: RegistryMetrics;
-  /** The object-store tier when S3_BUCKET is set (its sweep, stats and probe); null otherwise. */
-  contentTier: ObjectContentTier | null;
+  /** The object-store content store when S3_BUCKET is set (its sweep, stats and probe); null otherwise. */
+  objectContent: ObjectContentStore<SchemaRepository> | null;
   /** "embedded PGlite in ./data", "PostgreSQL at host:5432/db", … for the start-up line. */
   storageMode: string;
   /** Flushes the access log, closes the pool, stops the embedded database. Safe to call twice. */
   close(): Promise<void>;
 }
 
-/** Seams for the tiers that wrap the read and write paths (cache, object store). */
+/** Ports of the read and write paths that a caller may fill itself (tests: the cache, the content store). */
 export type RegistryExtensions = Pick<
   RegistryServiceOptions,
-  "reader" | "content" | "changes" | "cacheStats" | "objectStore"
+  "reader" | "content" | "changes" | "cacheStats"
 >;
 
 export interface RegistryOptions {
@@ -69,7 +70,7 @@ export interface RegistryOptions {
   ) => Promise<RegistryExtensions & { health?: HealthProbe[]; metrics?: MetricsSources }>;
   /** Settings of the cache tier that configuration does not carry (key prefix, bus channel). */
   cache?: CacheTierOptions;
-  /** Settings of the object-store tier that configuration does not carry (explicit credentials, part size). */
+  /** Settings of the object store that configuration does not carry (explicit credentials, part size). */
   objectStore?: Partial<S3ConfigInput>;
 }
 
@@ -100,14 +101,14 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
 
   const extensions = options.extend ? await options.extend(metadataStore, limits) : {};
   const { health: extraProbes = [], metrics: sources = {}, ...seams } = extensions;
-  // The object-store tier is built from configuration unless an extension brings a content tier of its own;
-  // loaded only now, so a deployment without S3 never loads the SDK.
-  let contentTier: ObjectContentTier | null = null;
+  // The object-store content store is built from configuration unless an extension brings a content
+  // store of its own; loaded only now, so a deployment without S3 never loads the SDK.
+  let objectContent: ObjectContentStore<SchemaRepository> | null = null;
   if (storage.s3 && !seams.content) {
     try {
-      const { createObjectContentTier } = await import("../content/object-content-tier.ts");
-      contentTier = await createObjectContentTier(s3ConfigFromApp(config, options.objectStore), {
-        backend: metadataStore,
+      const { createObjectContentStore } = await import("../content/object-content-store.ts");
+      objectContent = await createObjectContentStore(s3ConfigFromApp(config, options.objectStore), {
+        guard: contentKeyGuard(metadataStore),
         logger,
       });
     } catch (error) {
@@ -115,15 +116,14 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
       await database.stop();
       throw error;
     }
-    const tier = contentTier;
-    seams.content = tier;
-    seams.objectStore ??= tier;
-    if (!sources.objectStore) metrics.watchObjectStore(() => tier.stats());
+    const store = objectContent;
+    seams.content = store;
+    if (!sources.objectStore) metrics.watchObjectStore(() => store.stats());
   }
   if (sources.cache) metrics.watchCache(sources.cache);
   if (sources.objectStore) metrics.watchObjectStore(sources.objectStore);
   if (seams.content) {
-    seams.content = instrumentContentTier(seams.content, (direction, bytes) =>
+    seams.content = instrumentContentStore(seams.content, (direction, bytes) =>
       metrics.observeTransfer(direction, bytes),
     );
   }
@@ -153,7 +153,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     seams.changes = seams.changes ? combineListeners(cacheTier.changes, seams.changes) : cacheTier.changes;
     seams.cacheStats ??= () => cacheTier.cacheStats();
     // Outside the instrumentation: a cache hit is no transfer from the object store.
-    seams.content = cacheTier.cacheContent(seams.content ?? inlineContentTier);
+    seams.content = cacheTier.cacheContent(seams.content ?? inlineContentStore);
     if (!sources.cache) metrics.watchCache(() => cacheTier.metrics());
   }
   const service = new RegistryService({
@@ -175,12 +175,12 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     },
     ...extraProbes,
     ...(cacheTier?.health ?? []),
-    ...(contentTier ? [contentTier.healthProbe] : []),
+    ...(objectContent ? [objectContent.healthProbe] : []),
     ...replicaProbes(replicas),
   ];
   const app = createApp({ service, health, logger, metrics });
   cacheTier?.startWarming();
-  contentTier?.startSweeping();
+  objectContent?.startSweeping();
 
   let closing: Promise<void> | null = null;
   return {
@@ -193,14 +193,14 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     database,
     limits,
     metrics,
-    contentTier,
+    objectContent,
     storageMode: describeStorage(config, database) + describeReplicas(replicas),
     close() {
       closing ??= (async () => {
         try {
           await cacheTier?.close();
           // Before the storage: a sweep in progress asks it about references.
-          await contentTier?.close();
+          await objectContent?.close();
           await metadataStore.close();
         } finally {
           await database.stop();

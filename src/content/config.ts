@@ -1,6 +1,6 @@
 /**
- * The object-store content tier's settings: the shape the S3 store, the
- * content store and the tier are built from. The composition root resolves
+ * The object store's settings: the shape the S3 store, the content bucket
+ * and the object content store are built from. The composition root resolves
  * it from the registry's configuration, where every default is declared;
  * this module holds only the shape and the limits S3 itself sets.
  */

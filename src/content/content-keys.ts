@@ -1,5 +1,5 @@
 /**
- * Object keys of the content tier. Content lives at `prefix + <sha256 hex> + ext`
+ * Object keys of the object store's content. Content lives at `prefix + <sha256 hex> + ext`
  * (content-addressed: identical bytes share one object, and an object never
  * changes); client uploads wait at `prefix + "uploads/" + <upload_id>` until
  * they are registered or expire. The sweep relies on these shapes to tell the

@@ -1,5 +1,5 @@
 /**
- * ObjectStore: the content tier's contract with a blob store, kept to what the
+ * ObjectStore: the content layer's contract with a blob store, kept to what the
  * registry needs (put/get/stream/head/delete/list, presigned URLs, a health
  * ping, counters). Keys are full object keys, prefix included. Failures are
  * RegistryErrors: `unavailable` when the store cannot be reached or refuses to

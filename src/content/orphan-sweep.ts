@@ -7,9 +7,9 @@
  * Safety against a concurrent register: an object is removed only when it is
  * older than the grace period both when listed and when looked at again right
  * before deletion. A register that reuses an old object rewrites it first
- * (ObjectContentStore.putContent), which makes it young again. The registry
+ * (ContentBucket.putContent), which makes it young again. The registry
  * closes the last gap with `guardRemoval`: each removal runs under its lock on
- * the key with the reference check repeated (see object-content-tier.ts).
+ * the key with the reference check repeated (see object-content-store.ts).
  */
 import { classifyKey } from "./content-keys.ts";
 import type { ObjectInfo, ObjectStore } from "./object-store.ts";

@@ -15,11 +15,12 @@
 import { canonicalJson, normalizeProtobufSource, sha256HexOfBytes } from "./canonical.ts";
 import { RegistryError } from "./errors.ts";
 import { checkContentSize, DEFAULT_LIMITS, type Limits } from "./limits.ts";
-import type { SchemaType } from "./types.ts";
+import type { ContentLocation, SchemaType } from "./types.ts";
 import { checkContentDepth, validateSchemaContent } from "./validation/index.ts";
 import { invalidSchema, messageOf } from "./validation/invalid-schema.ts";
 
 export interface PreparedContent {
+  schemaType: SchemaType;
   /** The parsed JSON value (json, avro) or the normalised `.proto` source string (protobuf). */
   value: unknown;
   /** The text the hash is taken over: canonical JSON, or the normalised source. */
@@ -41,6 +42,20 @@ const AVRO_TYPE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
  * (`invalid_schema`) and hashes `raw`. Wrong input shapes are `invalid_request`.
  * The size is checked before validation so oversized content costs no parser time.
  */
+/** What a schema row records about where its content is. */
+export interface PlacedContent {
+  contentLocation: ContentLocation;
+  /** The value kept in the row; null when it lives in the object store. */
+  content: unknown | null;
+  contentKey: string | null;
+}
+
+/** A URL the client fetches the content from without passing through the registry. */
+export interface ContentLink {
+  url: string;
+  expiresAt: Date;
+}
+
 export async function prepareContent(
   schemaType: SchemaType,
   raw: unknown,
@@ -68,6 +83,7 @@ export async function prepareContent(
   checkContentSize(bytes.length, limits);
   validateSchemaContent(schemaType, value);
   return {
+    schemaType,
     value,
     canonicalText,
     contentHash: `sha256:${await sha256HexOfBytes(bytes)}`,

@@ -22,7 +22,7 @@
  */
 import { REQUEST_ID_HEADER } from "../domain/request-id.ts";
 import type { SchemaRecord } from "../domain/types.ts";
-import type { ContentLink } from "../registry/content-tier.ts";
+import type { ContentLink } from "../registry/content-store.ts";
 import type { SchemaView } from "../registry/registry-service.ts";
 import type { SchemaResource } from "./contract.ts";
 import { etagMatches } from "./http-caching.ts";

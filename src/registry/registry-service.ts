@@ -38,8 +38,14 @@ import type {
 import { type Logger, silentLogger } from "../observability/logger.ts";
 import { ignoreRegistryEvents, type RegistryObserver } from "../observability/registry-observer.ts";
 import type { RegisterOutcome, Storage } from "../storage/storage.ts";
-import { type ContentLink, type ContentTier, inlineContentTier, type PlacedContent } from "./content-tier.ts";
-import type { CreateUploadRequest, ObjectStoreSeam, UploadTicket } from "./object-store-seam.ts";
+import {
+  type ContentLink,
+  type ContentStore,
+  type CreateUploadRequest,
+  inlineContentStore,
+  type PlacedContent,
+  type UploadTicket,
+} from "./content-store.ts";
 import type { SchemaReader } from "./schema-reader.ts";
 import { describeRef } from "./schema-ref.ts";
 
@@ -87,7 +93,7 @@ export interface RegistryServiceOptions {
   /** The read path; defaults to the schema repository itself. */
   reader?: SchemaReader;
   /** Where content lives; defaults to the database row. */
-  content?: ContentTier;
+  content?: ContentStore;
   /** Told of every committed write; defaults to nobody. */
   changes?: SchemaChangeListener;
   /** Cache figures for `/stats`. */
@@ -95,8 +101,6 @@ export interface RegistryServiceOptions {
   logger?: Logger;
   /** Told of registers, single-schema reads and deletes (metrics); defaults to nobody. */
   observer?: RegistryObserver;
-  /** Direct uploads and guarded commits of the object-store tier; none without an object store. */
-  objectStore?: ObjectStoreSeam | null;
   /** Pages of search and the lists, cached until the next schema change; defaults to none. */
   queries?: QueryResults;
 }
@@ -110,24 +114,22 @@ export class RegistryService {
   readonly limits: Limits;
   private readonly storage: Pick<Storage, "schemas" | "search" | "reads">;
   private readonly reader: SchemaReader;
-  private readonly content: ContentTier;
+  private readonly content: ContentStore;
   private readonly changes: SchemaChangeListener;
   private readonly cacheStats: () => CacheReport | null;
   private readonly logger: Logger;
   private readonly observer: RegistryObserver;
-  private readonly objectStore: ObjectStoreSeam | null;
   private readonly queries: QueryResults;
 
   constructor(options: RegistryServiceOptions) {
     this.storage = options.storage;
     this.limits = options.limits;
     this.reader = options.reader ?? options.storage.schemas;
-    this.content = options.content ?? inlineContentTier;
+    this.content = options.content ?? inlineContentStore;
     this.changes = options.changes ?? ignoreChanges;
     this.cacheStats = options.cacheStats ?? (() => null);
     this.logger = options.logger ?? silentLogger;
     this.observer = options.observer ?? ignoreRegistryEvents;
-    this.objectStore = options.objectStore ?? null;
     this.queries = options.queries ?? passThroughQueries;
   }
 
@@ -168,9 +170,7 @@ export class RegistryService {
     };
     let outcome: RegisterOutcome;
     try {
-      outcome = this.objectStore
-        ? await this.objectStore.commit(placed, (db) => db.register(row))
-        : await this.storage.schemas.register(row);
+      outcome = await this.content.commit(placed, (tx) => (tx ?? this.storage.schemas).register(row));
     } catch (error) {
       await this.discard(placed);
       throw error;
@@ -185,8 +185,7 @@ export class RegistryService {
 
   /** A presigned PUT for a direct upload; `not_found` when this instance has no object store. */
   async createUpload(request: CreateUploadRequest): Promise<UploadTicket> {
-    if (!this.objectStore) throw noUploads();
-    return this.objectStore.createUpload(request);
+    return this.content.createUpload(request);
   }
 
   async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaView> {
@@ -226,7 +225,8 @@ export class RegistryService {
   getSchema(ref: SchemaRef, request: ReadRequest = {}): SchemaView | Promise<SchemaView> {
     try {
       const found = this.reader.getById(ref, { includeDeleted: request.includeDeleted ?? false });
-      if (found !== null && "then" in found) return found.then((schema) => this.servedById(ref, schema, request));
+      if (found !== null && "then" in found)
+        return found.then((schema) => this.servedById(ref, schema, request));
       return this.servedById(ref, found, request);
     } catch (error) {
       return Promise.reject(error);
@@ -357,8 +357,7 @@ export class RegistryService {
 
   /** An upload's bytes as the text `prepareContent` takes in place of a request's `content`. */
   private async readUpload(uploadId: string): Promise<string> {
-    if (!this.objectStore) throw noUploads(uploadId);
-    const bytes = await this.objectStore.readUpload(uploadId);
+    const bytes = await this.content.readUpload(uploadId);
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch {
@@ -370,7 +369,7 @@ export class RegistryService {
 
   private async discardUpload(uploadId: string): Promise<void> {
     try {
-      await this.objectStore?.discardUpload(uploadId);
+      await this.content.discardUpload(uploadId);
     } catch (error) {
       // Registered all the same: the staging object expires and the sweep removes it.
       this.logger.warn("could not remove a registered upload", { upload_id: uploadId, error });
@@ -400,15 +399,6 @@ export class RegistryService {
       });
     }
   }
-}
-
-/** Without an object store no upload can exist: 404, like any upload that does not. */
-function noUploads(uploadId?: string): RegistryError {
-  const what = uploadId === undefined ? "direct uploads are" : `upload ${uploadId} is`;
-  return RegistryError.notFound(
-    `${what} not available: this registry has no object store configured (S3_BUCKET); send the content in the request instead`,
-    uploadId === undefined ? {} : { upload_id: uploadId },
-  );
 }
 
 function refDetails(ref: SchemaRef): Record<string, unknown> {

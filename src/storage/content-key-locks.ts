@@ -6,6 +6,8 @@
  * object that is gone.
  */
 
+import type { SchemaRepository } from "./schema-repository.ts";
+
 export interface ContentKeyLocks {
   /**
    * Of `keys`, the object-store content keys some schema row points at,
@@ -20,4 +22,28 @@ export interface ContentKeyLocks {
    * the locks a transaction hands its work; elsewhere it throws `internal`.
    */
   lockContentKey(key: string, mode: "shared" | "exclusive"): Promise<void>;
+}
+
+/**
+ * The locks as the object-store content tier uses them: work in one
+ * transaction that holds a key's lock, handed that transaction's repository
+ * and a reference check inside it.
+ */
+export function contentKeyGuard(storage: { schemas: SchemaRepository; contentLocks: ContentKeyLocks }) {
+  return {
+    underLock<T>(
+      key: string,
+      mode: "shared" | "exclusive",
+      work: (
+        tx: SchemaRepository,
+        referenced: (keys: readonly string[]) => Promise<Set<string>>,
+      ) => Promise<T>,
+    ): Promise<T> {
+      return storage.schemas.transaction(async (tx) => {
+        await tx.contentLocks.lockContentKey(key, mode);
+        return work(tx.schemas, (keys) => tx.contentLocks.contentKeysReferenced(keys));
+      });
+    },
+    referenced: (keys: readonly string[]) => storage.contentLocks.contentKeysReferenced(keys),
+  };
 }

@@ -7,8 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "ioredis";
 import * as v from "valibot";
-import { createRemoteCacheDriver } from "../../src/cache/l2/remote-driver.ts";
 import { msgpackSerializer } from "../../bench/cache/msgpack-serializer.ts";
+import { createRemoteCacheDriver } from "../../src/cache/l2/remote-driver.ts";
 import { TieredCache, type TieredCacheOptions } from "../../src/cache/tiered-cache.ts";
 import { deleteByPrefix, REDIS_TEST_URL, requireRedis, uniquePrefix } from "../support/redis.ts";
 import { type FaultyDriver, withFaults } from "./fault-injection.ts";

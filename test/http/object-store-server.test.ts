@@ -47,7 +47,7 @@ describe.skipIf(!available)("object-store content over a real server", () => {
       const content = largeJsonSchema(size, seed);
       const text = canonicalJson(content);
       const bytes = new TextEncoder().encode(text);
-      const multipartBefore = api.registry.contentTier!.stats().multipartUploads;
+      const multipartBefore = api.registry.objectContent!.stats().multipartUploads;
 
       const created = await fetch(`${base}/api/v1/schemas`, {
         method: "POST",
@@ -59,7 +59,7 @@ describe.skipIf(!available)("object-store content over a real server", () => {
       expect(schema.content_location).toBe("object_store");
       expect(schema.content_hash).toBe(sha256(bytes));
       // Over the 8 MiB part size the object goes up in parts.
-      expect(api.registry.contentTier!.stats().multipartUploads - multipartBefore).toBe(
+      expect(api.registry.objectContent!.stats().multipartUploads - multipartBefore).toBe(
         size > 8 * MiB ? 1 : 0,
       );
 

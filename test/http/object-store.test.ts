@@ -9,9 +9,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import type { ObjectContentTier } from "../../src/content/object-content-tier.ts";
+import type { ObjectContentStore } from "../../src/content/object-content-store.ts";
 import { canonicalJson } from "../../src/domain/canonical.ts";
 import { prepareContent } from "../../src/domain/content.ts";
+import type { SchemaRepository } from "../../src/storage/storage.ts";
 import { bytesOf, KiB, largeJsonSchema, MiB, sameBytes } from "../content/helpers.ts";
 import { type JsonBody, jsonSchema, startTestRegistry, type TestRegistry } from "../support/app.ts";
 import { postgresAvailable } from "../support/database.ts";
@@ -29,12 +30,12 @@ const credentials = { credentials: { ...S3RVER_CREDENTIALS } };
 describe.skipIf(!available)("object-store tier through the API", () => {
   let s3: TestS3;
   let api: TestRegistry;
-  let tier: ObjectContentTier;
+  let tier: ObjectContentStore<SchemaRepository>;
 
   beforeAll(async () => {
     s3 = await startS3();
     api = await startTestRegistry({ database: "postgres", env: s3Env(s3), objectStore: credentials });
-    tier = api.registry.contentTier!;
+    tier = api.registry.objectContent!;
   });
   afterAll(async () => {
     await api?.close();
@@ -244,7 +245,7 @@ describe.skipIf(!available)("object-store tier through the API", () => {
         const deadline = Date.now() + 5000;
         while ((await s3.store.head(orphan.key)) !== null && Date.now() < deadline) await Bun.sleep(100);
         expect(await s3.store.head(orphan.key)).toBeNull();
-        expect(sweeping.registry.contentTier!.stats().sweeps).toBeGreaterThanOrEqual(1);
+        expect(sweeping.registry.objectContent!.stats().sweeps).toBeGreaterThanOrEqual(1);
       } finally {
         await sweeping.registry.close();
       }
@@ -256,7 +257,7 @@ describe.skipIf(!available)("object-store tier through the API", () => {
       await s3.store.delete(placed.contentKey!);
       const restored = tier.stats().restored;
       const outcome = await tier.commit(placed, (db) =>
-        db.register(rowOf("lock.restore", prepared, placed.contentKey!)),
+        db!.register(rowOf("lock.restore", prepared, placed.contentKey!)),
       );
       expect(outcome.created).toBe(true);
       expect(tier.stats().restored).toBe(restored + 1);
@@ -274,7 +275,7 @@ describe.skipIf(!available)("object-store tier through the API", () => {
         open = resolve;
       });
       const committing = tier.commit(placed, async (db) => {
-        const outcome = await db.register(rowOf("lock.wait", prepared, placed.contentKey!));
+        const outcome = await db!.register(rowOf("lock.wait", prepared, placed.contentKey!));
         await gate;
         return outcome;
       });
@@ -511,7 +512,7 @@ describe.skipIf(!available)("direct uploads without an object store", () => {
       upload_id: crypto.randomUUID(),
     });
     expect(reg.status).toBe(404);
-    expect(api.registry.contentTier).toBeNull();
+    expect(api.registry.objectContent).toBeNull();
   });
 });
 

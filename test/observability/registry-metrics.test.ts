@@ -9,10 +9,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { TieredCache } from "../../src/cache/index.ts";
 import { createRemoteCacheDriver } from "../../src/cache/l2/remote-driver.ts";
-import type { ObjectContentStore } from "../../src/content/object-content-store.ts";
+import type { ContentBucket } from "../../src/content/content-bucket.ts";
 import type { ObjectStoreStats } from "../../src/content/object-store.ts";
 import type { CacheFigures } from "../../src/observability/registry-metrics.ts";
-import type { ContentTier } from "../../src/registry/content-tier.ts";
+import { type ContentStore, inlineContentStore } from "../../src/registry/content-store.ts";
 import { jsonSchema, startTestRegistry, type TestRegistry } from "../support/app.ts";
 import { postgresAvailable } from "../support/database.ts";
 import {
@@ -32,14 +32,15 @@ const redisUp = available && (await requireRedis("metrics of the Redis cache tie
 const sources: {
   cache: (() => CacheFigures | null) | null;
   objectStore: (() => ObjectStoreStats | null) | null;
-  content: ObjectContentStore | null;
+  content: ContentBucket | null;
 } = { cache: null, objectStore: null, content: null };
 
 /**
  * A content tier on the real object store, as small as the test needs:
  * content of 2 KiB or more goes to the bucket under its content address.
  */
-const bucketTier: ContentTier = {
+const bucketTier: ContentStore = {
+  ...inlineContentStore,
   async place(content) {
     if (!sources.content || content.contentSize < 2048) {
       return { contentLocation: "inline", content: content.value, contentKey: null };

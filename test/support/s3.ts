@@ -1,7 +1,7 @@
 /**
  * A real S3-protocol server for tests: s3rver (npm) on 127.0.0.1, a free port
  * and a temporary directory, with one bucket and a configured ObjectStore /
- * ObjectContentStore pointed at it.
+ * ContentBucket pointed at it.
  *
  * s3rver 3.7.1 falls short of S3 in three ways that matter here, and the
  * server in front of it fills them in:
@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { resolveS3Config, type S3ConfigInput } from "../../src/app/config/s3-config.ts";
 import type { S3Config } from "../../src/content/config.ts";
-import { ObjectContentStore } from "../../src/content/object-content-store.ts";
+import { ContentBucket } from "../../src/content/content-bucket.ts";
 import { createObjectStore, type ObjectStore } from "../../src/content/object-store.ts";
 import { createS3Client } from "../../src/content/s3-object-store.ts";
 
@@ -56,7 +56,7 @@ export interface TestS3 {
   /** Resolved configuration with s3rver's credentials, ready for `createObjectStore`. */
   config: S3Config;
   store: ObjectStore;
-  content: ObjectContentStore;
+  content: ContentBucket;
   /** Builds another store on this server with some settings changed. */
   makeStore(overrides?: Partial<S3ConfigInput>): Promise<ObjectStore>;
   /** Incomplete multipart uploads in the bucket, listed over the S3 protocol. */
@@ -154,7 +154,7 @@ export async function startS3(options: { bucket?: string; prefix?: string } = {}
     ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
   });
   const store = await createObjectStore(config);
-  const content = new ObjectContentStore(store, {
+  const content = new ContentBucket(store, {
     maxObjectBytes: config.maxObjectBytes,
     uploadExpirySeconds: config.uploadExpirySeconds,
     refreshAfterMs: config.refreshAfterMs,

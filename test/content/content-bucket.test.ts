@@ -1,11 +1,11 @@
 /**
- * ObjectContentStore against s3rver: content-addressed keys and their idempotence,
+ * ContentBucket against s3rver: content-addressed keys and their idempotence,
  * integrity on read, and the direct-upload flow (ticket, presigned PUT with
  * plain fetch, size-checked read, staging cleanup).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { ObjectContentStore } from "../../src/content/object-content-store.ts";
+import { ContentBucket } from "../../src/content/content-bucket.ts";
 import { startS3, type TestS3 } from "../support/s3.ts";
 import { bytesOf, KiB, MiB, rejection, sameBytes } from "./helpers.ts";
 
@@ -140,7 +140,7 @@ describe("direct upload", () => {
   });
 
   test("an upload over the limit is refused before it is read", async () => {
-    const small = new ObjectContentStore(s3.store, {
+    const small = new ContentBucket(s3.store, {
       maxObjectBytes: 1000,
       uploadExpirySeconds: 60,
       refreshAfterMs: 0,

@@ -1,30 +1,30 @@
 /**
  * Observes the sizes of content going to and coming from the object store,
- * at the registry's ContentTier seam: `place` of content the tier sends to
- * the object store is an upload, `load` and `open` are downloads. The tier's
+ * at the registry's ContentStore port: `place` of content the store sends to
+ * the object store is an upload, `load` and `open` are downloads. The store's
  * own counters (uploads, errors, presigned URLs) are read from its store's
  * `stats()` at scrape time instead; only the per-transfer sizes need an event.
  *
- * A Proxy, so methods the tier gains later pass through unchanged.
+ * A Proxy, so methods the store gains later pass through unchanged.
  */
 import type { SchemaRecord } from "../domain/types.ts";
 import type { TransferDirection } from "../observability/registry-metrics.ts";
-import type { ContentTier, PlacedContent, PreparedContent } from "../registry/content-tier.ts";
+import type { ContentStore, PlacedContent, PreparedContent } from "../registry/content-store.ts";
 
 export type TransferObserver = (direction: TransferDirection, bytes: number) => void;
 
-export function instrumentContentTier<T extends ContentTier>(tier: T, observe: TransferObserver): T {
-  const place: ContentTier["place"] = async (content: PreparedContent): Promise<PlacedContent> => {
+export function instrumentContentStore<T extends ContentStore>(tier: T, observe: TransferObserver): T {
+  const place: ContentStore["place"] = async (content: PreparedContent): Promise<PlacedContent> => {
     const placed = await tier.place(content);
     if (placed.contentLocation === "object_store") observe("upload", content.contentSize);
     return placed;
   };
-  const load: ContentTier["load"] = async (record: SchemaRecord) => {
+  const load: ContentStore["load"] = async (record: SchemaRecord) => {
     const value = await tier.load(record);
     observe("download", record.contentSize);
     return value;
   };
-  const open: ContentTier["open"] = async (record: SchemaRecord) => {
+  const open: ContentStore["open"] = async (record: SchemaRecord) => {
     const body = await tier.open(record);
     observe("download", record.contentSize);
     return body;
