@@ -20,7 +20,7 @@ export const UPLOADS_FOLDER = "uploads/";
 const CONTENT_NAME = /^[0-9a-f]{64}(\.json|\.avsc|\.proto)?$/;
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Accepts `sha256:<hex>` (API.md's content_hash) or the bare hex digest. */
+/** Accepts `sha256:<hex>` (the resource's content_hash) or the bare hex digest. */
 export function contentKey(prefix: string, hash: string, schemaType?: SchemaType): string {
   const hex = hash.startsWith("sha256:") ? hash.slice(7) : hash;
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new TypeError("content hash must be 64 lowercase hex digits");

@@ -1,5 +1,5 @@
 /**
- * Canonical forms of schema content and the content hash over them (API.md,
+ * Canonical forms of schema content and the content hash over them (docs/api.md,
  * `content_hash`). Two submissions that differ only in key order, insignificant
  * whitespace or line endings get the same canonical text, hence the same hash,
  * which is what makes "already registered" detection work.
@@ -117,7 +117,7 @@ export function sha256Hex(text: string): Promise<string> {
   return sha256HexOfBytes(new TextEncoder().encode(text));
 }
 
-/** The `content_hash` of API.md: `sha256:` + hex SHA-256 of the canonical text. */
+/** The resource's `content_hash`: `sha256:` + hex SHA-256 of the canonical text. */
 export async function contentHash(canonicalText: string): Promise<string> {
   return `sha256:${await sha256Hex(canonicalText)}`;
 }

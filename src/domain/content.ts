@@ -3,7 +3,7 @@
  * the parsed value, its canonical text, the content hash and size. Runs the
  * type's validation, so content that comes out of here is a valid schema.
  *
- * Input rules (API.md): for json and avro, `content` is a JSON value or a JSON
+ * Input rules (docs/api.md): for json and avro, `content` is a JSON value or a JSON
  * string holding JSON text; for protobuf it is the `.proto` source string.
  *
  * Avro strings: a string that is an Avro type name ("string", "null",

@@ -1,5 +1,5 @@
 /**
- * The schema lifecycle of API.md. `archived` is final; every allowed move is
+ * The schema lifecycle (docs/api.md). `archived` is final; every allowed move is
  * listed here and nowhere else.
  */
 import type { SchemaState } from "./types.ts";

@@ -1,10 +1,10 @@
 /**
- * The limits of API.md, defined once. The HTTP layer's zod schemas reuse the
+ * The registry's limits, defined once. The HTTP layer's zod schemas reuse the
  * patterns and numbers from here; the service calls the check functions, so
  * every entry point enforces the same rules with the same messages.
  *
  * Patterns hold the character rules only; lengths come from `Limits` so that a
- * configured limit is the one enforced (API.md's tag pattern `{0,49}` is the
+ * configured limit is the one enforced (the documented tag pattern `{0,49}` is the
  * default `maxTagLength` of 50 written into the pattern).
  */
 import { RegistryError } from "./errors.ts";
@@ -78,11 +78,11 @@ export function validateSubject(subject: string, limits: Limits = DEFAULT_LIMITS
 }
 
 /**
- * Checks `metadata` against API.md and returns it with only the known keys.
+ * Checks `metadata` against the limits and returns it with only the known keys.
  *
  * `undefined` or `null` (the whole object or one field) means "not given".
  * Metadata over `maxMetadataBytes` is `invalid_request` (400), not
- * `payload_too_large`: API.md keeps 413 for the body and the content.
+ * `payload_too_large`: the API keeps 413 for the body and the content (docs/api.md).
  * Duplicate tags are rejected, not merged, so what is stored is what was sent.
  */
 export function validateMetadata(metadata: unknown, limits: Limits = DEFAULT_LIMITS): SchemaMetadata {
@@ -194,7 +194,7 @@ function validateTags(tags: unknown, limits: Limits): string[] {
   return [...tags] as string[];
 }
 
-/** Content over `maxSchemaBytes` is `payload_too_large` (413), as API.md says. */
+/** Content over `maxSchemaBytes` is `payload_too_large` (413), as docs/api.md says. */
 export function checkContentSize(bytes: number, limits: Limits = DEFAULT_LIMITS): void {
   if (bytes > limits.maxSchemaBytes) {
     throw new RegistryError(

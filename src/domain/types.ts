@@ -1,6 +1,6 @@
 /**
  * The registry's vocabulary: the schema resource as the storage layer and the
- * service see it (camelCase; the HTTP layer maps it to API.md's snake_case).
+ * service see it (camelCase; the HTTP layer maps it to the API's snake_case).
  */
 
 export const SCHEMA_TYPES = ["json", "avro", "protobuf"] as const;

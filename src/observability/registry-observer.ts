@@ -5,7 +5,7 @@
  */
 import type { SchemaType } from "../domain/types.ts";
 
-/** How a single schema was asked for (one per read route of API.md). */
+/** How a single schema was asked for (one per read route of the HTTP API). */
 export const FETCH_KINDS = ["id", "global_id", "subject_version", "latest", "content"] as const;
 export type FetchKind = (typeof FETCH_KINDS)[number];
 

@@ -1,4 +1,4 @@
-/** Canonical JSON, .proto normalisation and the content hash of API.md. */
+/** Canonical JSON, .proto normalisation and the content hash of the resource. */
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import {

@@ -1,4 +1,4 @@
-/** prepareContent: input rules of API.md, canonical form, hash, size, and the errors for bad input. */
+/** prepareContent: the documented input rules, canonical form, hash, size, and the errors for bad input. */
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { prepareContent } from "../../src/domain/content.ts";

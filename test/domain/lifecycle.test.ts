@@ -1,4 +1,4 @@
-/** The lifecycle of API.md: exactly the listed transitions are allowed, `archived` is final. */
+/** The documented lifecycle: exactly the listed transitions are allowed, `archived` is final. */
 import { describe, expect, test } from "bun:test";
 import {
   ALLOWED_TRANSITIONS,

@@ -1,4 +1,4 @@
-/** The limits of API.md: subject, tags, description, metadata, content size. */
+/** The documented limits: subject, tags, description, metadata, content size. */
 import { describe, expect, test } from "bun:test";
 import { RegistryError } from "../../src/domain/errors.ts";
 import {
@@ -22,7 +22,7 @@ function rejection(run: () => unknown): RegistryError {
   throw new Error("expected a RegistryError");
 }
 
-test("the defaults are API.md's", () => {
+test("the defaults are the documented ones", () => {
   expect(DEFAULT_LIMITS).toEqual({
     maxSchemaBytes: 16 * 1024 * 1024,
     maxSubjectLength: 255,

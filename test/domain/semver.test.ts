@@ -145,7 +145,7 @@ describe("precedence", () => {
       "2.1.0",
       "2.1.1",
     ],
-    "API.md": ["1.0.0-alpha.2", "1.0.0-alpha.10", "1.0.0-rc.1", "1.0.0"],
+    "docs/api.md": ["1.0.0-alpha.2", "1.0.0-alpha.10", "1.0.0-rc.1", "1.0.0"],
     "numbers compare numerically at every level": ["1.2.3", "1.2.10", "1.10.0", "2.0.0", "10.0.0", "100.0.0"],
     "numeric identifiers below alphanumeric ones, ASCII order among those": [
       "1.0.0-1",

@@ -1,5 +1,5 @@
 /**
- * Every route of API.md on its happy path, through `app.request()` against
+ * Every route of the HTTP API on its happy path, through `app.request()` against
  * the real PostgreSQL backend in a database of this file's own.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -506,7 +506,7 @@ describe.skipIf(!available)("HTTP API on PostgreSQL", () => {
       ["get", "/health/ready"],
     ];
 
-    test("is OpenAPI 3.1 with every route of API.md, each with its error responses", async () => {
+    test("is OpenAPI 3.1 with every route of the HTTP API, each with its error responses", async () => {
       const res = await api.get("/openapi.json");
       expect(res.status).toBe(200);
       const doc = res.body;

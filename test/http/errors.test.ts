@@ -1,5 +1,5 @@
 /**
- * Every error row of API.md through the HTTP app against the real
+ * Every error of the HTTP API (docs/api.md) through the HTTP app against the real
  * PostgreSQL backend: the status, the code, the one envelope, and the stored
  * data left exactly as it was after each bad request.
  */
