@@ -28,21 +28,23 @@ import type {
 } from "../domain/types.ts";
 import type { ContentKeyLocks } from "./content-key-locks.ts";
 
-export interface NewSchema {
-  subject: string;
-  /** A valid semver; absent means "assign the next minor version". */
-  version?: string;
-  schemaType: SchemaType;
-  /** `draft` or `active`. */
-  state: SchemaState;
-  /** The canonical content; `null` when it lives in the object store. */
-  content: unknown | null;
-  contentHash: string;
-  contentSize: number;
-  contentLocation: ContentLocation;
-  contentKey: string | null;
-  metadata: SchemaMetadata;
-}
+/**
+ * A row to register: the record's fields that the caller decides. `content`
+ * is the canonical content, null when it lives in the object store; the state
+ * is `draft` or `active`; without a version the next minor is assigned.
+ */
+export type NewSchema = { version?: string } & Pick<
+  SchemaRecord,
+  | "subject"
+  | "schemaType"
+  | "state"
+  | "content"
+  | "contentHash"
+  | "contentSize"
+  | "contentLocation"
+  | "contentKey"
+  | "metadata"
+>;
 
 export interface RegisterOutcome {
   schema: SchemaRecord;
