@@ -692,7 +692,7 @@ async function startServer(options: LoadTestOptions): Promise<StartedServer> {
     const { loadConfig } = await import("../src/app/config/load-config.ts");
     const { createRegistry } = await import("../src/app/create-registry.ts");
     const registry = await createRegistry(await loadConfig({ env }));
-    const server = Bun.serve({ port, hostname: "127.0.0.1", fetch: registry.app.fetch });
+    const server = Bun.serve({ port, hostname: "127.0.0.1", fetch: registry.fetch });
     await waitUntilReady(url, null, () => "");
     return {
       url,

@@ -30,7 +30,7 @@ describe.skipIf(!available)("object-store content over a real server", () => {
       env: s3Env(s3),
       objectStore: { credentials: { ...S3RVER_CREDENTIALS } },
     });
-    server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: api.registry.app.fetch });
+    server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: api.registry.fetch });
     base = `http://127.0.0.1:${server.port}`;
   });
   afterAll(async () => {
