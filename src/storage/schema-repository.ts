@@ -26,16 +26,21 @@ import type {
   StorageStats,
   SubjectSummary,
 } from "../domain/types.ts";
+import type { EffectiveSettings } from "../domain/compatibility/index.ts";
 import type { ContentKeyLocks } from "./content-key-locks.ts";
 
 /**
  * A row to register: the record's fields that the caller decides. `content`
- * is the canonical content, null when it lives in the object store; the state
- * is `draft` or `active`; without a version the next minor is assigned.
+ * is the content value, null when it lives in the object store; `contentText`
+ * the content as registered, as JSON text (a .proto source as a JSON string),
+ * null for object-store content; the state is `draft` or `active`. The
+ * version is decided by the caller (the registry derives it from the
+ * compatibility verdict).
  */
-export type NewSchema = { version?: string } & Pick<
+export type NewSchema = { contentText: string | null } & Pick<
   SchemaRecord,
   | "subject"
+  | "version"
   | "schemaType"
   | "state"
   | "content"
@@ -59,13 +64,51 @@ export interface SchemaTransaction {
   contentLocks: ContentKeyLocks;
 }
 
+export interface RegisterOptions {
+  /**
+   * The subject's head (the highest global_id of its rows, deleted ones
+   * included; 0 for a new subject) when the caller checked the candidate
+   * against it. A subject that has gained a row since makes the register
+   * throw `conflict` with `details.reason` "subject_changed" (check again).
+   */
+  expectedHead?: number;
+}
+
+/**
+ * What a register decides on, read in one round trip: the settings in force,
+ * the subject's head and highest version, a live row holding the same content,
+ * and the live versions to compare against.
+ */
+export interface EvolutionContext {
+  settings: EffectiveSettings;
+  /** The highest global_id of the subject's rows, deleted ones included; 0 for a new subject. */
+  head: number;
+  /** The subject's highest version, deleted ones included: the base of the next number. */
+  highestVersion: string | null;
+  /** The live row with the candidate's content hash, if there is one (a repeated register). */
+  existing: SchemaRecord | null;
+  /**
+   * Live (not deleted) versions with their content, newest first: every one
+   * under a transitive level, the latest alone otherwise (the version
+   * derivation compares with it under every level, NONE included).
+   */
+  live: SchemaRecord[];
+}
+
 export interface SchemaRepository {
   /**
-   * With no version, the next minor of the subject's highest version (deleted
-   * ones included) is assigned, 1.0.0 for a new subject; the rule lives in
-   * the database's registry_register, where the subject's lock is held.
+   * Inserts the row with its first history entry under the subject's lock;
+   * answers the live row with the same content instead when there is one.
+   * `version_exists` when the version is taken by other content.
    */
-  register(input: NewSchema): Promise<RegisterOutcome>;
+  register(input: NewSchema, options?: RegisterOptions): Promise<RegisterOutcome>;
+
+  /**
+   * The context of a register or dry run of `contentHash` under `subject`;
+   * `defaults` are the configured settings, used where neither the subject
+   * nor the global settings say.
+   */
+  evolutionContext(subject: string, contentHash: string, defaults: EffectiveSettings): Promise<EvolutionContext>;
 
   getById(ref: SchemaRef, options?: ReadOptions): Promise<SchemaRecord | null>;
   /** `version` is matched without build metadata. */

@@ -8,7 +8,9 @@
  *                  deletes, history, transactions, statistics
  *   search         SchemaSearch: text and metadata search
  *   reads          AccessLog: read counting and the most read schemas
- *   contentLocks   ContentKeyLocks: the object-store tier's reference checks
+ *   contentLocks   ContentKeyLocks: the object-store content's reference checks
+ *   settings       SettingsStore: compatibility level and semver policy, global
+ *                  and per subject
  *
  * Opening the pool and applying migrations are steps of their own, taken by
  * the composition root before the storage is built (postgres/pool.ts,
@@ -18,17 +20,27 @@ import type { AccessLog } from "./access-log.ts";
 import type { ContentKeyLocks } from "./content-key-locks.ts";
 import type { SchemaRepository } from "./schema-repository.ts";
 import type { SchemaSearch } from "./schema-search.ts";
+import type { SettingsStore } from "./settings-store.ts";
 
 export type { AccessLog, PopularSchema } from "./access-log.ts";
 export type { ContentKeyLocks } from "./content-key-locks.ts";
-export type { NewSchema, RegisterOutcome, SchemaRepository, SchemaTransaction } from "./schema-repository.ts";
+export type {
+  EvolutionContext,
+  NewSchema,
+  RegisterOptions,
+  RegisterOutcome,
+  SchemaRepository,
+  SchemaTransaction,
+} from "./schema-repository.ts";
 export type { SchemaSearch } from "./schema-search.ts";
+export type { SettingsStore } from "./settings-store.ts";
 
 export interface Storage {
   readonly schemas: SchemaRepository;
   readonly search: SchemaSearch;
   readonly reads: AccessLog;
   readonly contentLocks: ContentKeyLocks;
+  readonly settings: SettingsStore;
   /** Round trip to the primary; throws `unavailable` when it does not answer. */
   ping(): Promise<void>;
   /** Writes the counted reads, stops the background work and closes every pool. */

@@ -36,6 +36,31 @@ export function isCompatibilityLevel(value: unknown): value is CompatibilityLeve
   return typeof value === "string" && (COMPATIBILITY_LEVELS as readonly string[]).includes(value);
 }
 
+/**
+ * What an explicit version on a register must respect: `advise` takes any
+ * version that is free; `enforce` refuses one that is a smaller step than
+ * the change calls for (a breaking change as a minor).
+ */
+export const SEMVER_POLICIES = ["advise", "enforce"] as const;
+export type SemverPolicy = (typeof SEMVER_POLICIES)[number];
+export const DEFAULT_SEMVER_POLICY: SemverPolicy = "advise";
+
+export function isSemverPolicy(value: unknown): value is SemverPolicy {
+  return typeof value === "string" && (SEMVER_POLICIES as readonly string[]).includes(value);
+}
+
+/** Evolution settings as stored for a subject or globally: what is not set falls back. */
+export interface EvolutionSettings {
+  compatibility?: CompatibilityLevel | undefined;
+  semverPolicy?: SemverPolicy | undefined;
+}
+
+/** The settings in force for a subject. */
+export interface EffectiveSettings {
+  compatibility: CompatibilityLevel;
+  semverPolicy: SemverPolicy;
+}
+
 /** How the kind of a change becomes the next version: the bump of the latest version it calls for. */
 export type VersionBump = "major" | "minor" | "patch";
 
