@@ -159,6 +159,10 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   const service = new RegistryService({
     storage: metadataStore,
     limits,
+    evolutionDefaults: {
+      compatibility: config.compatibility.level,
+      semverPolicy: config.compatibility.semverPolicy,
+    },
     logger,
     observer: metrics,
     ...seams,

@@ -13,6 +13,10 @@ export const ERROR_STATUS = {
   version_exists: 409,
   invalid_transition: 409,
   conflict: 409,
+  // A register (or a version) the subject's compatibility rules refuse; details list every violation.
+  incompatible_schema: 409,
+  // An explicit version that is a smaller step than the change calls for, under semver_policy enforce.
+  version_policy: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   invalid_schema: 422,

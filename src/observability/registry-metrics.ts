@@ -72,6 +72,7 @@ export class RegistryMetrics implements RegistryObserver {
   readonly registry = new MetricsRegistry();
 
   private readonly registeredTotal: Counter;
+  private readonly rejectedTotal: Counter;
   private readonly fetchedTotal: Counter;
   private readonly deletedTotal: Counter;
   private readonly queryDuration: Histogram;
@@ -99,6 +100,11 @@ export class RegistryMetrics implements RegistryObserver {
       "Successful registrations, by schema type and whether a schema was created or the same content already existed.",
       ["schema_type", "result"],
     );
+    this.rejectedTotal = r.counter(
+      `${P}compatibility_rejections_total`,
+      "Registers refused because the subject's compatibility level found the change breaking.",
+      ["schema_type"],
+    );
     this.fetchedTotal = r.counter(
       `${P}schemas_fetched_total`,
       "Schemas served by the single-schema reads, by how they were asked for (id, global_id, subject_version, latest, content).",
@@ -112,6 +118,7 @@ export class RegistryMetrics implements RegistryObserver {
     // Every known series starts at 0, so rate() and absent() work before the first event.
     for (const type of SCHEMA_TYPES) {
       for (const result of ["created", "existing"]) this.registeredTotal.inc([type, result], 0);
+      this.rejectedTotal.inc([type], 0);
     }
     for (const kind of FETCH_KINDS) this.fetchedTotal.inc([kind], 0);
     for (const mode of DELETE_MODES) this.deletedTotal.inc([mode], 0);
@@ -261,6 +268,10 @@ export class RegistryMetrics implements RegistryObserver {
 
   registered(schemaType: SchemaType, created: boolean): void {
     this.registeredTotal.inc([schemaType, created ? "created" : "existing"]);
+  }
+
+  rejected(schemaType: SchemaType): void {
+    this.rejectedTotal.inc([schemaType]);
   }
 
   fetched(kind: FetchKind): void {

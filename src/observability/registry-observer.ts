@@ -15,6 +15,8 @@ export type DeleteMode = (typeof DELETE_MODES)[number];
 export interface RegistryObserver {
   /** A register that succeeded: `created` false when the content was already there. */
   registered(schemaType: SchemaType, created: boolean): void;
+  /** A register refused because the subject's compatibility rules found it breaking. */
+  rejected(schemaType: SchemaType): void;
   /** A schema served by a single-schema read. */
   fetched(kind: FetchKind): void;
   deleted(mode: DeleteMode): void;
@@ -22,6 +24,7 @@ export interface RegistryObserver {
 
 export const ignoreRegistryEvents: RegistryObserver = {
   registered() {},
+  rejected() {},
   fetched() {},
   deleted() {},
 };

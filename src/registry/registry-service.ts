@@ -13,9 +13,25 @@
  * served counts as a read for the access log.
  */
 
+import { LRUCache } from "lru-cache";
 import { passThroughQueries, type QueryResults } from "../cache/query-result-cache.ts";
 import type { CacheReport } from "../cache/stats-report.ts";
+import {
+  COMPATIBILITY_LEVELS,
+  type CompatibilityLevel,
+  type CompatibilityViolation,
+  createCompatibilityEngine,
+  DEFAULT_COMPATIBILITY_LEVEL,
+  DEFAULT_SEMVER_POLICY,
+  type EffectiveSettings,
+  type EvolutionSettings,
+} from "../domain/compatibility/index.ts";
 import { prepareContent } from "../domain/content.ts";
+import {
+  compileDataValidator,
+  type DataValidator,
+  type DataVerdict,
+} from "../domain/data-validation/index.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { INITIAL_STATES } from "../domain/lifecycle.ts";
 import { type Limits, validateMetadata, validateSubject } from "../domain/limits.ts";
@@ -37,7 +53,7 @@ import type {
 } from "../domain/types.ts";
 import { type Logger, silentLogger } from "../observability/logger.ts";
 import { ignoreRegistryEvents, type RegistryObserver } from "../observability/registry-observer.ts";
-import type { RegisterOutcome, Storage } from "../storage/storage.ts";
+import type { NewSchema, RegisterOutcome, Storage } from "../storage/storage.ts";
 import {
   type ContentLink,
   type ContentStore,
@@ -46,6 +62,7 @@ import {
   type PlacedContent,
   type UploadTicket,
 } from "./content-store.ts";
+import { type Candidate, type EvolutionDecision, preparedFormsCache, SchemaEvolution } from "./evolution.ts";
 import type { SchemaReader } from "./schema-reader.ts";
 import { describeRef } from "./schema-ref.ts";
 
@@ -88,8 +105,10 @@ export interface RegistryStats {
 }
 
 export interface RegistryServiceOptions {
-  storage: Pick<Storage, "schemas" | "search" | "reads">;
+  storage: Pick<Storage, "schemas" | "search" | "reads" | "settings">;
   limits: Limits;
+  /** The evolution settings where neither a subject nor the global settings say; BACKWARD and advise by default. */
+  evolutionDefaults?: EffectiveSettings;
   /** The read path; defaults to the schema repository itself. */
   reader?: SchemaReader;
   /** Where content lives; defaults to the database row. */
@@ -105,6 +124,36 @@ export interface RegistryServiceOptions {
   queries?: QueryResults;
 }
 
+/** What a dry run of a register answers. */
+export interface CompatibilityReport {
+  compatible: boolean;
+  level: CompatibilityLevel;
+  violations: CompatibilityViolation[];
+  /** The versions compared against, newest first. */
+  checkedVersions: string[];
+  /** The version a register of this content would get (the existing one's, for content already live). */
+  suggestedVersion: string;
+  /** The live schema already holding this content, which a register would answer with. */
+  existing: SchemaRecord | null;
+}
+
+/** A subject's evolution settings as the config routes show them. */
+export interface SubjectSettings {
+  subject: string;
+  settings: EvolutionSettings;
+}
+
+/** Where the documents of a data validation go: a schema by id, or a subject's version (or `latest`). */
+export type ValidationTarget = { ref: SchemaRef } | { subject: string; version: string | "latest" };
+
+/** Most documents one validation request may carry. */
+export const MAX_VALIDATION_DOCUMENTS = 1000;
+/** Compiled validators kept, by content: compiling costs far more than validating. */
+const COMPILED_VALIDATORS = 1000;
+
+/** How often a register checks again when other registers of its subject keep committing first. */
+const MAX_REGISTER_ATTEMPTS = 5;
+
 /** A register's outcome, with a direct URL when the content lives in the object store. */
 export interface RegisterResult extends RegisterOutcome {
   link: ContentLink | null;
@@ -112,7 +161,10 @@ export interface RegisterResult extends RegisterOutcome {
 
 export class RegistryService {
   readonly limits: Limits;
-  private readonly storage: Pick<Storage, "schemas" | "search" | "reads">;
+  private readonly storage: Pick<Storage, "schemas" | "search" | "reads" | "settings">;
+  private readonly evolution: SchemaEvolution;
+  /** Compiled data validators by type, content hash and message: content never changes under its hash. */
+  private readonly validators = new LRUCache<string, DataValidator>({ max: COMPILED_VALIDATORS });
   private readonly reader: SchemaReader;
   private readonly content: ContentStore;
   private readonly changes: SchemaChangeListener;
@@ -131,6 +183,15 @@ export class RegistryService {
     this.logger = options.logger ?? silentLogger;
     this.observer = options.observer ?? ignoreRegistryEvents;
     this.queries = options.queries ?? passThroughQueries;
+    this.evolution = new SchemaEvolution({
+      engine: createCompatibilityEngine({ prepared: preparedFormsCache() }),
+      repository: options.storage.schemas,
+      defaults: options.evolutionDefaults ?? {
+        compatibility: DEFAULT_COMPATIBILITY_LEVEL,
+        semverPolicy: DEFAULT_SEMVER_POLICY,
+      },
+      loadContent: (record) => this.content.load(record),
+    });
   }
 
   // ---- write path ------------------------------------------------------
@@ -154,23 +215,50 @@ export class RegistryService {
     const raw = input.uploadId !== undefined ? await this.readUpload(input.uploadId) : input.content;
     // Checks the size limit (413) before spending parser time on the content.
     const prepared = await prepareContent(input.schemaType, raw, this.limits);
-
-    const placed = await this.content.place({ ...prepared, schemaType: input.schemaType });
-    const row = {
+    const candidate = {
       subject: input.subject,
-      ...(input.version !== undefined ? { version: input.version } : {}),
-      schemaType: input.schemaType,
-      state,
-      content: placed.content,
+      schemaType: prepared.schemaType,
+      content: prepared.value,
       contentHash: prepared.contentHash,
-      contentSize: prepared.contentSize,
-      contentLocation: placed.contentLocation,
-      contentKey: placed.contentKey,
-      metadata,
     };
+
+    let decision = await this.decide(candidate, input.version);
+    if (decision.existing) return this.alreadyRegistered(decision.existing, input);
+
+    const placed = await this.content.place(prepared);
     let outcome: RegisterOutcome;
     try {
-      outcome = await this.content.commit(placed, (tx) => (tx ?? this.storage.schemas).register(row));
+      for (let attempt = 1; ; attempt++) {
+        const row: NewSchema = {
+          subject: input.subject,
+          version: input.version ?? decision.suggestedVersion,
+          schemaType: input.schemaType,
+          state,
+          content: placed.content,
+          // As registered, so reads give back the key order the client sent; the hash stays order-insensitive.
+          contentText: placed.contentLocation === "inline" ? JSON.stringify(prepared.value) : null,
+          contentHash: prepared.contentHash,
+          contentSize: prepared.contentSize,
+          contentLocation: placed.contentLocation,
+          contentKey: placed.contentKey,
+          metadata,
+        };
+        try {
+          const head = decision.head;
+          outcome = await this.content.commit(placed, (tx) =>
+            (tx ?? this.storage.schemas).register(row, { expectedHead: head }),
+          );
+          break;
+        } catch (error) {
+          // Another register of the subject committed after this one was checked: check again against it.
+          if (!isSubjectChanged(error) || attempt >= MAX_REGISTER_ATTEMPTS) throw error;
+          decision = await this.decide(candidate, input.version);
+          if (decision.existing) {
+            await this.discard(placed);
+            return this.alreadyRegistered(decision.existing, input);
+          }
+        }
+      }
     } catch (error) {
       await this.discard(placed);
       throw error;
@@ -181,6 +269,53 @@ export class RegistryService {
     if (outcome.created) await this.notify({ kind: "registered", schema: outcome.schema });
     if (input.uploadId !== undefined) await this.discardUpload(input.uploadId);
     return { ...outcome, link: await this.linkAfterWrite(outcome.schema) };
+  }
+
+  /**
+   * A dry run of `register`: the verdict on the content as the subject's next
+   * version, the versions it was checked against and the version it would
+   * get; nothing is written.
+   */
+  async checkCompatibility(input: RegisterInput): Promise<CompatibilityReport> {
+    validateSubject(input.subject, this.limits);
+    if (input.version !== undefined && !isSemVer(input.version)) throw invalidVersion(input.version);
+    const raw = input.uploadId !== undefined ? await this.readUpload(input.uploadId) : input.content;
+    const prepared = await prepareContent(input.schemaType, raw, this.limits);
+    const decision = await this.evolution.decide({
+      subject: input.subject,
+      schemaType: prepared.schemaType,
+      content: prepared.value,
+      contentHash: prepared.contentHash,
+    });
+    if (!decision.existing && input.version !== undefined)
+      this.evolution.enforcePolicy(decision, input.version);
+    return {
+      compatible: decision.verdict.compatible,
+      level: decision.verdict.level,
+      violations: decision.verdict.violations,
+      checkedVersions: decision.verdict.checkedVersions,
+      suggestedVersion: decision.suggestedVersion,
+      existing: decision.existing,
+    };
+  }
+
+  /** The verdict on a candidate; refuses it (409) when the subject's rules or its semver policy do. */
+  private async decide(candidate: Candidate, version: string | undefined): Promise<EvolutionDecision> {
+    const decision = await this.evolution.decide(candidate);
+    if (decision.existing) return decision;
+    if (!decision.verdict.compatible) {
+      this.observer.rejected(candidate.schemaType);
+      throw incompatible(candidate.subject, decision);
+    }
+    if (version !== undefined) this.evolution.enforcePolicy(decision, version);
+    return decision;
+  }
+
+  /** The content is already live under the subject: that schema, created nothing. */
+  private async alreadyRegistered(schema: SchemaRecord, input: RegisterInput): Promise<RegisterResult> {
+    this.observer.registered(input.schemaType, false);
+    if (input.uploadId !== undefined) await this.discardUpload(input.uploadId);
+    return { schema, created: false, link: await this.linkAfterWrite(schema) };
   }
 
   /** A presigned PUT for a direct upload; `not_found` when this instance has no object store. */
@@ -211,6 +346,79 @@ export class RegistryService {
     const schema = await this.storage.schemas.softDelete(ref);
     this.observer.deleted("soft");
     await this.notify({ kind: "soft_deleted", schema });
+  }
+
+  // ---- data validation -------------------------------------------------
+
+  /**
+   * Validates `documents` (a model's output, say) against a stored schema,
+   * one verdict per document. The schema's validator is compiled once and
+   * kept by content hash.
+   */
+  async validateData(
+    target: ValidationTarget,
+    documents: readonly unknown[],
+    options: { messageName?: string | undefined } = {},
+  ): Promise<DataVerdict[]> {
+    if (documents.length > MAX_VALIDATION_DOCUMENTS) {
+      throw RegistryError.invalidRequest(
+        `at most ${MAX_VALIDATION_DOCUMENTS} documents may be validated in one request (got ${documents.length})`,
+        { field: "documents", limit: MAX_VALIDATION_DOCUMENTS },
+      );
+    }
+    const view =
+      "ref" in target
+        ? await this.getSchema(target.ref, { includeContent: true })
+        : target.version === "latest"
+          ? await this.getLatest(target.subject, { includeContent: true })
+          : await this.getVersion(target.subject, target.version, { includeContent: true });
+    const { schema } = view;
+    const key = `${schema.schemaType}:${schema.contentHash}:${options.messageName ?? ""}`;
+    let validator = this.validators.get(key);
+    if (validator === undefined) {
+      validator = compileDataValidator(
+        schema.schemaType,
+        { content: schema.content },
+        options.messageName === undefined ? {} : { messageName: options.messageName },
+      );
+      this.validators.set(key, validator);
+    }
+    const check = validator;
+    return documents.map((document) => check.validate(document));
+  }
+
+  // ---- evolution settings ----------------------------------------------
+
+  /** The global settings in force (stored ones over the configured defaults). */
+  async globalSettings(): Promise<EffectiveSettings> {
+    return { ...this.evolution.defaults, ...defined(await this.storage.settings.getGlobal()) };
+  }
+
+  async putGlobalSettings(settings: EvolutionSettings): Promise<EffectiveSettings> {
+    await this.storage.settings.putGlobal(checkSettings(settings));
+    return this.globalSettings();
+  }
+
+  /** The subject's own settings; `not_found` when it has none (unless `effective`: the settings in force). */
+  async subjectSettings(subject: string, options: { effective: boolean }): Promise<EvolutionSettings> {
+    validateSubject(subject, this.limits);
+    const own = await this.storage.settings.getSubject(subject);
+    if (options.effective) return { ...(await this.globalSettings()), ...defined(own ?? {}) };
+    if (own === null) throw noSubjectSettings(subject);
+    return own;
+  }
+
+  async putSubjectSettings(subject: string, settings: EvolutionSettings): Promise<EvolutionSettings> {
+    validateSubject(subject, this.limits);
+    return this.storage.settings.putSubject(subject, checkSettings(settings));
+  }
+
+  /** Removes the subject's own settings (it follows the global ones again); answers what they were. */
+  async deleteSubjectSettings(subject: string): Promise<EvolutionSettings> {
+    validateSubject(subject, this.limits);
+    const removed = await this.storage.settings.deleteSubject(subject);
+    if (removed === null) throw noSubjectSettings(subject);
+    return removed;
   }
 
   // ---- read path -------------------------------------------------------
@@ -403,4 +611,62 @@ export class RegistryService {
 
 function refDetails(ref: SchemaRef): Record<string, unknown> {
   return "id" in ref ? { id: ref.id } : { global_id: ref.globalId };
+}
+
+function isSubjectChanged(error: unknown): boolean {
+  return (
+    error instanceof RegistryError && error.code === "conflict" && error.details.reason === "subject_changed"
+  );
+}
+
+/** 409 incompatible_schema, listing every violation with the version it conflicts with. */
+function incompatible(subject: string, decision: EvolutionDecision): RegistryError {
+  const { verdict } = decision;
+  const versions = [...new Set(verdict.violations.map((violation) => violation.version))];
+  const first = verdict.violations[0];
+  const count = verdict.violations.length;
+  return new RegistryError(
+    "incompatible_schema",
+    `the schema is not ${verdict.level} compatible with ${versions.map((v) => `version ${v}`).join(", ")} of subject ${subject}: ${count} violation${count === 1 ? "" : "s"}${first ? `, first: ${first.message}` : ""}`,
+    {
+      subject,
+      level: verdict.level,
+      checked_versions: verdict.checkedVersions,
+      violations: verdict.violations.map(({ path, rule, message, version }) => ({
+        path,
+        rule,
+        message,
+        version,
+      })),
+    },
+  );
+}
+
+function noSubjectSettings(subject: string): RegistryError {
+  return RegistryError.notFound(
+    `subject ${subject} has no settings of its own; it follows the global ones (ask with effective=true to see them)`,
+    { subject },
+  );
+}
+
+/** Settings from a caller other than the HTTP layer (which validates them itself) checked all the same. */
+function checkSettings(settings: EvolutionSettings): EvolutionSettings {
+  if (settings.compatibility !== undefined && !COMPATIBILITY_LEVELS.includes(settings.compatibility)) {
+    throw RegistryError.invalidRequest(
+      `compatibility must be one of ${COMPATIBILITY_LEVELS.join(", ")} (got ${JSON.stringify(settings.compatibility)})`,
+      { field: "compatibility" },
+    );
+  }
+  if (settings.semverPolicy !== undefined && !["advise", "enforce"].includes(settings.semverPolicy)) {
+    throw RegistryError.invalidRequest(
+      `semver_policy must be advise or enforce (got ${JSON.stringify(settings.semverPolicy)})`,
+      { field: "semver_policy" },
+    );
+  }
+  return settings;
+}
+
+/** Only the fields that are set, so spreading them over defaults keeps the defaults of the rest. */
+function defined(settings: EvolutionSettings): EvolutionSettings {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }

@@ -7,6 +7,12 @@
  */
 import * as v from "valibot";
 import { MAX_PRESIGN_SECONDS, MIN_PART_SIZE_BYTES } from "../../content/config.ts";
+import {
+  COMPATIBILITY_LEVELS,
+  DEFAULT_COMPATIBILITY_LEVEL,
+  DEFAULT_SEMVER_POLICY,
+  SEMVER_POLICIES,
+} from "../../domain/compatibility/index.ts";
 import { DEFAULT_LIMITS } from "../../domain/limits.ts";
 import { LOG_LEVELS } from "../../observability/logger.ts";
 import {
@@ -248,10 +254,34 @@ const limitsSection = section({
   max_metadata_bytes: v.optional(integer(0, 16 * MIB)),
 });
 
+/**
+ * Schema evolution's defaults: what a subject follows when neither it nor the
+ * global settings (set over the API, kept in the database) say otherwise.
+ */
+const compatibilitySection = section({
+  /** The compatibility level registers are checked at. */
+  level: fromEnv(
+    "COMPATIBILITY_LEVEL",
+    v.optional(
+      v.picklist(COMPATIBILITY_LEVELS, `expected one of ${COMPATIBILITY_LEVELS.join(", ")}`),
+      DEFAULT_COMPATIBILITY_LEVEL,
+    ),
+  ),
+  /** Whether an explicit version must follow from the change (enforce) or may be any free one (advise). */
+  semver_policy: fromEnv(
+    "SEMVER_POLICY",
+    v.optional(
+      v.picklist(SEMVER_POLICIES, `expected one of ${SEMVER_POLICIES.join(", ")}`),
+      DEFAULT_SEMVER_POLICY,
+    ),
+  ),
+});
+
 /** What a TOML file (and the environment folded into it) may hold, and what the code reads of it. */
 export const ConfigSchema = v.strictObject({
   server: v.optional(serverSection, {}),
   storage: v.optional(storageSection, {}),
+  compatibility: v.optional(compatibilitySection, {}),
   limits: v.optional(limitsSection, {}),
 });
 

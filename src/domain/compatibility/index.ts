@@ -15,6 +15,9 @@
  * change of documentation only (descriptions, comments, key order) a patch.
  */
 import type { SchemaType } from "../types.ts";
+import { avroRules } from "./avro.ts";
+import { jsonSchemaRules } from "./json-schema.ts";
+import { protobufRules } from "./protobuf.ts";
 import type { CompatibilityRules, SchemaDocument, Violation } from "./types.ts";
 
 export type { SchemaDocument, Violation } from "./types.ts";
@@ -187,6 +190,18 @@ export class CompatibilityEngine {
     if (key !== undefined) this.preparedCache?.set(key, prepared);
     return prepared;
   }
+}
+
+/** Each schema type's rules. */
+export const RULES_BY_TYPE: Readonly<Record<SchemaType, CompatibilityRules>> = {
+  json: jsonSchemaRules as CompatibilityRules,
+  avro: avroRules as CompatibilityRules,
+  protobuf: protobufRules as CompatibilityRules,
+};
+
+/** The engine with every type's rules. */
+export function createCompatibilityEngine(options: { prepared?: PreparedCache } = {}): CompatibilityEngine {
+  return new CompatibilityEngine({ rules: RULES_BY_TYPE, ...options });
 }
 
 /** The next version after `latest` for a bump: `2.0.0`, `1.3.0`, `1.2.1` from `1.2.0` (pre-releases end in their release). */

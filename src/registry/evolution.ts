@@ -1,0 +1,168 @@
+/**
+ * Schema evolution as the registry applies it on every register and dry run:
+ * the settings in force for a subject (its own, else the global ones, else
+ * the configured defaults), the versions a candidate is checked against, the
+ * compatibility engine's verdict, and the version that follows from it.
+ *
+ * The version derivation: with no version asked for, the next version is the
+ * subject's highest (soft-deleted ones included, so it never collides) bumped
+ * by what the change is, compared with the latest live version: a major for a
+ * change that consumers on the new schema cannot read old data with (whatever
+ * the subject's level), a patch for documentation only, a minor otherwise;
+ * `1.0.0` for a new subject. With the `enforce` policy an explicit version
+ * that is a smaller step than that (a breaking change as a minor) is refused
+ * with `version_policy`.
+ */
+import { LRUCache } from "lru-cache";
+import {
+  bumpBetween,
+  bumpSatisfies,
+  bumpVersion,
+  type CompatibilityEngine,
+  type CompatibilityVerdict,
+  type EffectiveSettings,
+  type VersionBump,
+} from "../domain/compatibility/index.ts";
+import { RegistryError } from "../domain/errors.ts";
+import { parseSemVer } from "../domain/semver.ts";
+import type { SchemaRecord, SchemaType } from "../domain/types.ts";
+import type { EvolutionContext, SchemaRepository } from "../storage/storage.ts";
+
+/** A candidate ready to compare: its type, parsed content and content hash. */
+export interface Candidate {
+  subject: string;
+  schemaType: SchemaType;
+  content: unknown;
+  contentHash: string;
+}
+
+export interface EvolutionDecision {
+  settings: EffectiveSettings;
+  verdict: CompatibilityVerdict;
+  /** The version a register without one gets. */
+  suggestedVersion: string;
+  /** The latest live version the bump was measured from; null for a subject without one. */
+  latestVersion: string | null;
+  /** The bump the change calls for. */
+  bump: VersionBump;
+  /** The guard the register commits under: the subject's head when checked. */
+  head: number;
+  /** The live schema that already holds this content (a repeated register): nothing to check or write. */
+  existing: SchemaRecord | null;
+}
+
+export interface SchemaEvolutionOptions {
+  engine: CompatibilityEngine;
+  /** Reads the context of a decision in one round trip. */
+  repository: Pick<SchemaRepository, "evolutionContext">;
+  /** The configured defaults, where neither the subject nor the global settings say. */
+  defaults: EffectiveSettings;
+  /** Loads the content of a row that does not hold it (object-store content). */
+  loadContent(record: SchemaRecord): Promise<unknown>;
+}
+
+export class SchemaEvolution {
+  readonly defaults: EffectiveSettings;
+  private readonly engine: CompatibilityEngine;
+  private readonly repository: Pick<SchemaRepository, "evolutionContext">;
+  private readonly loadContent: (record: SchemaRecord) => Promise<unknown>;
+
+  constructor(options: SchemaEvolutionOptions) {
+    this.engine = options.engine;
+    this.repository = options.repository;
+    this.defaults = options.defaults;
+    this.loadContent = options.loadContent;
+  }
+
+  /** The verdict on `candidate` as the next version of its subject, and the version it would get. */
+  async decide(candidate: Candidate): Promise<EvolutionDecision> {
+    const context = await this.repository.evolutionContext(
+      candidate.subject,
+      candidate.contentHash,
+      this.defaults,
+    );
+    return this.decideIn(context, candidate);
+  }
+
+  /**
+   * Under the `enforce` policy, refuses an explicit version that is a
+   * smaller step above the latest than the change calls for.
+   */
+  enforcePolicy(decision: EvolutionDecision, requested: string): void {
+    if (decision.settings.semverPolicy !== "enforce" || decision.latestVersion === null) return;
+    const from = numbersOf(decision.latestVersion);
+    const to = numbersOf(requested);
+    if (!from || !to) return;
+    const given = bumpBetween(from, to);
+    if (given !== null && bumpSatisfies(given, decision.bump)) return;
+    const needed = bumpVersion(from, decision.bump);
+    throw new RegistryError(
+      "version_policy",
+      `version ${requested} does not follow from the change: it is a ${decision.bump} change from ${decision.latestVersion}, so it needs ${needed} or a larger step (the subject's semver_policy is enforce)`,
+      {
+        requested_version: requested,
+        needed_version: needed,
+        change: decision.bump,
+        latest_version: decision.latestVersion,
+      },
+    );
+  }
+
+  private async decideIn(context: EvolutionContext, candidate: Candidate): Promise<EvolutionDecision> {
+    const { settings } = context;
+    if (context.existing) {
+      return {
+        settings,
+        verdict: { compatible: true, level: settings.compatibility, violations: [], checkedVersions: [] },
+        suggestedVersion: context.existing.version,
+        latestVersion: context.live[0]?.version ?? null,
+        bump: "patch",
+        head: context.head,
+        existing: context.existing,
+      };
+    }
+    const prior = await Promise.all(
+      context.live.map(async (record) => ({
+        version: record.version,
+        cacheKey: record.contentHash,
+        document: { content: record.content ?? (await this.loadContent(record)) },
+      })),
+    );
+    const keyed = { document: { content: candidate.content }, cacheKey: candidate.contentHash };
+    const verdict = this.engine.check(candidate.schemaType, settings.compatibility, keyed, prior);
+    const latest = prior[0];
+    // A subject whose every version was deleted starts a new major line, like a new subject does.
+    const bump: VersionBump = latest ? this.engine.bump(candidate.schemaType, keyed, latest) : "major";
+    const base = context.highestVersion === null ? null : numbersOf(context.highestVersion);
+    return {
+      settings,
+      verdict,
+      suggestedVersion: base === null ? "1.0.0" : bumpVersion(base, bump),
+      latestVersion: latest?.version ?? null,
+      bump,
+      head: context.head,
+      existing: null,
+    };
+  }
+}
+
+/** The release numbers of a version (build metadata and pre-release ignored), as plain numbers. */
+function numbersOf(version: string): { major: number; minor: number; patch: number } | null {
+  const parsed = parseSemVer(version);
+  if (parsed === null) return null;
+  return { major: Number(parsed.major), minor: Number(parsed.minor), patch: Number(parsed.patch) };
+}
+
+/** Prepared forms of stored schemas are kept by content hash: content never changes under it. */
+const PREPARED_ENTRIES = 2_000;
+
+/** A small LRU for the compatibility engine's prepared schema forms. */
+export function preparedFormsCache(): { get(key: string): unknown; set(key: string, value: unknown): void } {
+  const lru = new LRUCache<string, { value: unknown }>({ max: PREPARED_ENTRIES });
+  return {
+    get: (key) => lru.get(key)?.value,
+    set: (key, value) => {
+      lru.set(key, { value });
+    },
+  };
+}
