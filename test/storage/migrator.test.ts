@@ -1,8 +1,10 @@
 /**
  * Migrations on the machine's PostgreSQL: apply, revert and apply again;
- * refuse a database whose recorded history this build does not match; apply
- * each migration once when instances start together; leave nothing of a
- * migration that fails; and the command-line script doing the same.
+ * every down puts the catalog back exactly as its up found it; a migration
+ * applies over rows written before it; refuse a database whose recorded
+ * history this build does not match; apply each migration once when
+ * instances start together; leave nothing of a migration that fails; and the
+ * command-line script doing the same.
  */
 
 import { afterAll, describe, expect, test } from "bun:test";
@@ -47,6 +49,39 @@ async function tables(sql: postgres.Sql): Promise<string[]> {
   return rows.map((row) => row.name);
 }
 
+/**
+ * What the migrations define, as text: relations, columns, constraints (with
+ * whether they are validated), indexes, functions with their bodies, triggers
+ * and views. pg_trgm's own functions are left out: 001 installs the
+ * extension and, by design, its down leaves it.
+ */
+async function catalog(sql: postgres.Sql): Promise<string[]> {
+  const rows = await sql<{ entry: string }[]>`
+    SELECT 'relation ' || c.relname || ' ' || c.relkind::text AS entry
+    FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
+    UNION ALL
+    SELECT format('column %s.%s #%s %s %s %s', table_name, column_name, ordinal_position, data_type,
+                  is_nullable, coalesce(column_default, ''))
+    FROM information_schema.columns WHERE table_schema = 'public'
+    UNION ALL
+    SELECT format('constraint %s %s %s validated=%s', conrelid::regclass, conname, pg_get_constraintdef(oid),
+                  convalidated)
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+    UNION ALL
+    SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+    UNION ALL
+    SELECT 'function ' || pg_get_functiondef(p.oid)
+    FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.prokind = 'f'
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                      AND d.deptype = 'e')
+    UNION ALL
+    SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t WHERE NOT t.tgisinternal
+    UNION ALL
+    SELECT 'view ' || matviewname || ' ' || definition FROM pg_matviews WHERE schemaname = 'public'
+    ORDER BY 1`;
+  return rows.map((row) => row.entry);
+}
+
 async function recorded(sql: postgres.Sql): Promise<number[]> {
   const rows = await sql<{ version: number }[]>`SELECT version FROM schema_migrations ORDER BY version`;
   return rows.map((row) => row.version);
@@ -68,10 +103,17 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     const sql = client(db.url);
     const migrator = new Migrator(sql, migrations);
 
-    expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2]);
-    expect(await recorded(sql)).toEqual([1, 2]);
+    expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2, 3]);
+    expect(await recorded(sql)).toEqual([1, 2, 3]);
     expect(await tables(sql)).toEqual(
-      expect.arrayContaining(["popular_schemas", "schema_access_log", "schemas", "subject_versions"]),
+      expect.arrayContaining([
+        "global_config",
+        "popular_schemas",
+        "schema_access_log",
+        "schemas",
+        "subject_config",
+        "subject_versions",
+      ]),
     );
     expect(await migrator.run()).toEqual([]);
     const [first] = await sql<
@@ -79,25 +121,30 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     >`SELECT checksum FROM schema_migrations WHERE version = 1`;
     expect(first?.checksum).toBe(await sha256Hex(MIGRATION_SOURCES[0]!.up));
 
-    expect((await migrator.revert()).map((m) => m.version)).toEqual([2]);
+    expect((await migrator.revert()).map((m) => m.version)).toEqual([3]);
+    expect(await tables(sql)).not.toContain("global_config");
+    expect((await migrator.revert(1)).map((m) => m.version)).toEqual([2]);
     expect(await tables(sql)).toEqual(["schema_migrations", "schema_state_history", "schemas"]);
     expect((await migrator.info()).map((s) => [s.version, s.applied])).toEqual([
       [1, true],
       [2, false],
+      [3, false],
     ]);
 
     expect((await migrator.revert(0)).map((m) => m.version)).toEqual([1]);
     expect(await tables(sql)).toEqual(["schema_migrations"]);
     expect(await migrator.revert(0)).toEqual([]);
 
-    expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2]);
+    expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2, 3]);
     const storage = await openStorage(db.url, { pool: { maxConnections: 2 } });
     try {
       const { schema } = await storage.schemas.register({
         subject: "after.revert",
+        version: "1.0.0",
         schemaType: "json",
         state: "active",
         content: { ok: true },
+        contentText: '{"ok":true}',
         contentHash: `sha256:${"b".repeat(64)}`,
         contentSize: 11,
         contentLocation: "inline",
@@ -120,6 +167,60 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     }
   });
 
+  test("each migration's down puts the catalog back exactly as its up found it", async () => {
+    const db = await database();
+    const sql = client(db.url);
+    // The bookkeeping table first: it is there before any up and after any down.
+    await new Migrator(sql, []).run();
+    for (const [i, m] of migrations.entries()) {
+      const upTo = new Migrator(sql, migrations.slice(0, i + 1));
+      const before = await catalog(sql);
+      expect((await upTo.run()).map((applied) => applied.version)).toEqual([m.version]);
+      const applied = await catalog(sql);
+      expect(applied).not.toEqual(before);
+      expect((await upTo.revert()).map((reverted) => reverted.version)).toEqual([m.version]);
+      expect({ migration: migrationId(m), catalog: await catalog(sql) }).toEqual({
+        migration: migrationId(m),
+        catalog: before,
+      });
+      // Up again, from a down: the same result as the first time, but for the
+      // position of a column added again (a dropped column keeps its slot).
+      await upTo.run();
+      const positionless = (entries: string[]) => entries.map((entry) => entry.replace(/ #\d+ /, " "));
+      expect(positionless(await catalog(sql))).toEqual(positionless(applied));
+    }
+  });
+
+  test("003 gives up on a lock it cannot get within its lock_timeout, rather than queue the registry behind it", async () => {
+    const db = await database();
+    const sql = client(db.url);
+    await new Migrator(sql, migrations.slice(0, 2)).run();
+    const holder = client(db.url);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A long read holds ACCESS SHARE on `schemas`, which ALTER TABLE must wait for.
+    const reading = holder.begin(async (tx) => {
+      await tx`SELECT count(*) FROM schemas`;
+      await held;
+    });
+    await Bun.sleep(100);
+    const started = performance.now();
+    const error = await new Migrator(sql, migrations)
+      .run()
+      .catch((e: unknown) => e)
+      .finally(release);
+    await reading;
+    expect(isRegistryError(error) && error.message).toMatch(
+      /could not apply migration 003_schema_evolution: .*lock timeout/,
+    );
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(await recorded(sql)).toEqual([1, 2]);
+    expect(await tables(sql)).not.toContain("global_config");
+    expect((await new Migrator(sql, migrations).run()).map((m) => m.version)).toEqual([3]);
+  }, 30_000); // Past the migration's 5 s lock_timeout, whatever the default test limit.
+
   test("refuses to run or revert when an applied migration's file changed, and says which", async () => {
     const db = await database();
     const sql = client(db.url);
@@ -132,6 +233,7 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
         up: `${migrations[1]!.up}\n-- an edit`,
         checksum: await sha256Hex(`${migrations[1]!.up}\n-- an edit`),
       },
+      ...migrations.slice(2),
     ];
     const migrator = new Migrator(sql, tampered);
     for (const attempt of [() => migrator.run(), () => migrator.revert()]) {
@@ -141,9 +243,9 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
       );
     }
     const info = await migrator.info();
-    expect(info.map((s) => s.problem)).toEqual([null, "checksum_mismatch"]);
+    expect(info.map((s) => s.problem)).toEqual([null, "checksum_mismatch", null]);
     // Nothing was reverted.
-    expect(await recorded(sql)).toEqual([1, 2]);
+    expect(await recorded(sql)).toEqual([1, 2, 3]);
   });
 
   test("refuses a database with a migration this build does not know", async () => {
@@ -158,6 +260,7 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     expect((await older.info()).map((s) => [s.version, s.problem])).toEqual([
       [1, null],
       [2, "unknown"],
+      [3, "unknown"],
     ]);
   });
 
@@ -167,17 +270,17 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     const b = new Migrator(client(db.url), migrations);
     const [fromA, fromB] = await Promise.all([a.run(), b.run()]);
     const applied = [...fromA, ...fromB].map((m) => m.version).sort();
-    expect(applied).toEqual([1, 2]);
+    expect(applied).toEqual([1, 2, 3]);
     // One of them did all the work while the other waited for the lock.
-    expect([fromA.length, fromB.length].sort()).toEqual([0, 2]);
-    expect(await recorded(client(db.url))).toEqual([1, 2]);
+    expect([fromA.length, fromB.length].sort()).toEqual([0, 3]);
+    expect(await recorded(client(db.url))).toEqual([1, 2, 3]);
   });
 
   test("a failing migration leaves nothing of itself behind and is not recorded", async () => {
     const db = await database();
     const sql = client(db.url);
     const broken: Migration = {
-      version: 3,
+      version: 4,
       name: "broken",
       up: "CREATE TABLE half_done (id integer);\nSELECT no_such_function();",
       down: "DROP TABLE half_done;",
@@ -185,9 +288,9 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     };
     const error = await new Migrator(sql, [...migrations, broken]).run().catch((e: unknown) => e);
     expect(isRegistryError(error) && error.message).toMatch(
-      /could not apply migration 003_broken: .*no_such_function/,
+      /could not apply migration 004_broken: .*no_such_function/,
     );
-    expect(await recorded(sql)).toEqual([1, 2]);
+    expect(await recorded(sql)).toEqual([1, 2, 3]);
     expect(await tables(sql)).not.toContain("half_done");
   });
 
@@ -209,17 +312,19 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     };
     expect(await cli("run")).toMatchObject({
       code: 0,
-      out: expect.stringContaining("applied migration 002"),
+      out: expect.stringContaining("applied migration 003"),
     });
     expect(await cli("revert", "0")).toMatchObject({
       code: 0,
       out: expect.stringContaining("reverted migration 001"),
     });
     const pending = await cli("info");
-    expect(pending.out).toMatch(/001_initial_schema {2}pending\n002_indexes_optimization {2}pending/);
+    expect(pending.out).toMatch(
+      /001_initial_schema {2}pending\n002_indexes_optimization {2}pending\n003_schema_evolution {2}pending/,
+    );
     expect((await cli("run")).code).toBe(0);
-    expect((await cli("info")).out).toMatch(/002_indexes_optimization {2}applied \d{4}-/);
+    expect((await cli("info")).out).toMatch(/003_schema_evolution {2}applied \d{4}-/);
     expect((await cli("revert", "sideways")).code).toBe(2);
-    expect(await recorded(client(db.url))).toEqual([1, 2]);
+    expect(await recorded(client(db.url))).toEqual([1, 2, 3]);
   });
 });

@@ -67,6 +67,7 @@ describe("embedded PGlite on disk", () => {
         schemaType: "json",
         state: "active",
         content: { type: "object" },
+        contentText: '{"type":"object"}',
         contentHash: `sha256:${"c".repeat(64)}`,
         contentSize: 17,
         contentLocation: "inline",
@@ -100,8 +101,8 @@ describe("embedded PGlite on disk", () => {
       const sql = postgres(second.url, { max: 1, onnotice: () => {} });
       try {
         const migrator = await createMigrator(sql);
-        expect((await migrator.revert(0)).map((m) => m.version)).toEqual([2, 1]);
-        expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2]);
+        expect((await migrator.revert(0)).map((m) => m.version)).toEqual([3, 2, 1]);
+        expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2, 3]);
         expect((await migrator.info()).every((s) => s.applied && s.problem === null)).toBe(true);
       } finally {
         await sql.end();
@@ -111,9 +112,11 @@ describe("embedded PGlite on disk", () => {
         expect(await fresh.schemas.getById({ id: schema.id })).toBeNull();
         const again = await fresh.schemas.register({
           subject: "com.acme.Persisted",
+          version: "1.0.0",
           schemaType: "json",
           state: "active",
           content: { type: "object" },
+          contentText: '{"type":"object"}',
           contentHash: `sha256:${"c".repeat(64)}`,
           contentSize: 17,
           contentLocation: "inline",
