@@ -1,6 +1,6 @@
 /**
  * Times every operation of the Storage, by its method name (`getById`,
- * `register`, `search`, `popularSchemas`, …: the `operation` label of
+ * `register`, `search`, `popularSchemas`, `putSubject`, …: the `operation` label of
  * schema_registry_db_query_duration_seconds, which dashboards select on),
  * without the storage knowing: a Proxy in front of it and in front of each of
  * its parts. Every method that returns a promise is timed until it settles
@@ -43,7 +43,7 @@ function instrument<T extends object>(target: T, observe: QueryObserver): T {
                 )
             : timed(property, value as (...args: unknown[]) => unknown, object, observe);
       } else if (isPart(value)) {
-        // A part (schemas, search, reads, contentLocks): its methods are the operations.
+        // A part (schemas, search, reads, contentLocks, settings): its methods are the operations.
         result = instrument(value, observe);
       } else {
         return value;

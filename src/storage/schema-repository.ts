@@ -1,9 +1,10 @@
 /**
  * SchemaRepository: the metadata store's record of schemas. It stores what the
  * registry service hands it: content has already been validated,
- * canonicalised and hashed, and the version (when given) has passed
- * `isSemVer`. It owns what needs the database to be right: version
- * assignment, idempotent registration, uniqueness under concurrency,
+ * canonicalised and hashed, and the version, derived by the service from the
+ * compatibility verdict, has passed `isSemVer`. It owns what needs the
+ * database to be right: idempotent registration, uniqueness under
+ * concurrency, the guard against a subject that moved since it was checked,
  * lifecycle transitions with their history, and soft/permanent deletion.
  * Failures it can name are RegistryErrors (`not_found`, `version_exists`,
  * `invalid_transition`, `conflict`, `unavailable`).
@@ -11,22 +12,20 @@
  * The method names are also the `operation` label of the query-duration
  * metric (app/instrumented-storage.ts), which dashboards select on.
  */
+
+import type { EffectiveSettings } from "../domain/compatibility/index.ts";
 import type {
-  ContentLocation,
   ListVersionsOptions,
   Page,
   PageRequest,
   ReadOptions,
-  SchemaMetadata,
   SchemaRecord,
   SchemaRef,
   SchemaState,
-  SchemaType,
   StateTransition,
   StorageStats,
   SubjectSummary,
 } from "../domain/types.ts";
-import type { EffectiveSettings } from "../domain/compatibility/index.ts";
 import type { ContentKeyLocks } from "./content-key-locks.ts";
 
 /**
@@ -108,7 +107,11 @@ export interface SchemaRepository {
    * `defaults` are the configured settings, used where neither the subject
    * nor the global settings say.
    */
-  evolutionContext(subject: string, contentHash: string, defaults: EffectiveSettings): Promise<EvolutionContext>;
+  evolutionContext(
+    subject: string,
+    contentHash: string,
+    defaults: EffectiveSettings,
+  ): Promise<EvolutionContext>;
 
   getById(ref: SchemaRef, options?: ReadOptions): Promise<SchemaRecord | null>;
   /** `version` is matched without build metadata. */

@@ -170,9 +170,11 @@ describe.skipIf(!(await postgresAvailable()))("s3-sweep against PostgreSQL", () 
   const rowFor = (key: string, n: number) =>
     storage.schemas.register({
       subject: `com.acme.sweep${n}`,
+      version: "1.0.0",
       schemaType: "json",
       state: "active",
       content: null,
+      contentText: null,
       contentHash: `sha256:${key.slice("schemas/".length, "schemas/".length + 64)}`,
       contentSize: 100,
       contentLocation: "object_store",

@@ -521,9 +521,11 @@ describe.skipIf(!available)("direct uploads without an object store", () => {
 function rowOf(subject: string, prepared: Awaited<ReturnType<typeof prepareContent>>, key: string) {
   return {
     subject,
+    version: "1.0.0",
     schemaType: "json" as const,
     state: "active" as const,
     content: null,
+    contentText: null,
     contentHash: prepared.contentHash,
     contentSize: prepared.contentSize,
     contentLocation: "object_store" as const,

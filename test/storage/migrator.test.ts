@@ -191,6 +191,67 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     }
   });
 
+  test("003 applies over rows written before it, keeps the previous register working, and its down keeps the rows", async () => {
+    const db = await database();
+    const sql = client(db.url);
+    const migrator = new Migrator(sql, migrations);
+    await new Migrator(sql, migrations.slice(0, 2)).run();
+    const previousRegister = async (subject: string, content: postgres.JSONValue, hash: string) => [
+      ...(await sql<{ outcome: string; version: string }[]>`
+        SELECT outcome, version FROM registry_register(${subject}, NULL, NULL, NULL, 'json', 'active',
+          ${sql.json(content)}, ${`sha256:${hash.repeat(64)}`}, 10, 'inline', NULL, '{}'::jsonb)`),
+    ];
+    expect(await previousRegister("before.003", { b: 1, a: 2 }, "1")).toEqual([
+      { outcome: "created", version: "1.0.0" },
+    ]);
+
+    expect((await migrator.run()).map((m) => m.version)).toEqual([3]);
+    const storage = await openStorage(db.url, { pool: { maxConnections: 2 } });
+    try {
+      const old = await storage.schemas.getLatest("before.003");
+      expect(JSON.stringify(old?.content)).toBe('{"a":2,"b":1}');
+      const context = await storage.schemas.evolutionContext("before.003", `sha256:${"2".repeat(64)}`, {
+        compatibility: "BACKWARD",
+        semverPolicy: "advise",
+      });
+      expect(context).toMatchObject({ head: old?.globalId, highestVersion: "1.0.0", live: [old] });
+      const { schema } = await storage.schemas.register(
+        {
+          subject: "before.003",
+          version: "1.1.0",
+          schemaType: "json",
+          state: "active",
+          content: { d: 1, c: 2 },
+          contentText: '{"d":1,"c":2}',
+          contentHash: `sha256:${"2".repeat(64)}`,
+          contentSize: 13,
+          contentLocation: "inline",
+          contentKey: null,
+          metadata: {},
+        },
+        { expectedHead: context.head },
+      );
+      expect(JSON.stringify((await storage.schemas.getById({ id: schema.id }))?.content)).toBe(
+        '{"d":1,"c":2}',
+      );
+    } finally {
+      await storage.close();
+    }
+    // An instance of the previous release, still running during a rolling deploy.
+    expect(await previousRegister("before.003", { e: 1 }, "3")).toEqual([
+      { outcome: "created", version: "1.2.0" },
+    ]);
+
+    expect((await migrator.revert()).map((m) => m.version)).toEqual([3]);
+    const rows = await sql<{ version: string; content: unknown }[]>`
+      SELECT version, content FROM schemas WHERE subject = 'before.003' ORDER BY version_sort`;
+    expect([...rows]).toEqual([
+      { version: "1.0.0", content: { a: 2, b: 1 } },
+      { version: "1.1.0", content: { c: 2, d: 1 } },
+      { version: "1.2.0", content: { e: 1 } },
+    ]);
+  });
+
   test("003 gives up on a lock it cannot get within its lock_timeout, rather than queue the registry behind it", async () => {
     const db = await database();
     const sql = client(db.url);

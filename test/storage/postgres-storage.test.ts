@@ -83,9 +83,11 @@ describe("PostgreSQL storage failures", () => {
       const error = await storage.schemas
         .register({
           subject,
+          version: "1.0.0",
           schemaType: "json",
           state: "active",
           content: { a: 1 },
+          contentText: '{"a":1}',
           contentHash: `sha256:${"a".repeat(64)}`,
           contentSize: 7,
           contentLocation: "inline",

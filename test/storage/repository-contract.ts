@@ -3,9 +3,16 @@
  * access log and transactions beside it), as one suite run against every
  * place the storage runs: the machine's PostgreSQL (postgres-storage.test.ts)
  * and the embedded PGlite (pglite-storage.test.ts). Tests share one database
- * per file and keep out of each other's way with subjects of their own.
+ * per file and keep out of each other's way with subjects of their own; the
+ * global evolution settings, which no test can take back, are set only by the
+ * last tests of the suite.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type {
+  CompatibilityLevel,
+  EffectiveSettings,
+  SemverPolicy,
+} from "../../src/domain/compatibility/index.ts";
 import { isRegistryError, type RegistryError } from "../../src/domain/errors.ts";
 import { invalidVersion } from "../../src/domain/semver.ts";
 import type { SchemaMetadata, SchemaState, SchemaType } from "../../src/domain/types.ts";
@@ -45,14 +52,27 @@ interface SchemaInput {
   metadata?: SchemaMetadata;
 }
 
+/**
+ * The version a test that does not care gets: 1.0.0, 1.1.0, … per subject, in
+ * the order the test builds its rows. The repository stores whatever it is given.
+ */
+const nextMinor = new Map<string, number>();
+
+function defaultVersion(subjectName: string): string {
+  const minor = nextMinor.get(subjectName) ?? 0;
+  nextMinor.set(subjectName, minor + 1);
+  return `1.${minor}.0`;
+}
+
 async function schema(subjectName: string, content: unknown, input: SchemaInput = {}): Promise<NewSchema> {
   const text = JSON.stringify(content);
   return {
     subject: subjectName,
-    ...(input.version === undefined ? {} : { version: input.version }),
+    version: input.version ?? defaultVersion(subjectName),
     schemaType: input.schemaType ?? "json",
     state: input.state ?? "active",
     content,
+    contentText: text,
     contentHash: await hashOf(content),
     contentSize: new TextEncoder().encode(text).length,
     contentLocation: "inline",
@@ -72,6 +92,18 @@ async function failure(promise: Promise<unknown>): Promise<RegistryError> {
 }
 
 const page = { limit: 100, offset: 0 };
+
+const defaults: EffectiveSettings = { compatibility: "BACKWARD", semverPolicy: "advise" };
+
+/** A search for every row of one subject. */
+function searchAll(subjectName: string) {
+  return {
+    limit: 100,
+    offset: 0,
+    sort: { field: "relevance" as const, descending: true },
+    subject: subjectName,
+  };
+}
 
 export function storageContract(
   label: string,
@@ -139,6 +171,7 @@ export function storageContract(
         const big = {
           ...(await schema(s, { large: true })),
           content: null,
+          contentText: null,
           contentLocation: "object_store" as const,
         };
         const o = await schemas.register({ ...big, contentKey: "schemas/ab/cd", contentSize: 2_000_000 });
@@ -151,29 +184,41 @@ export function storageContract(
         });
       });
 
-      test("assigns 1.0.0, then the highest version's minor + 1, counting deleted and pre-release versions", async () => {
-        const s = subject("assign");
-        const v1 = await schemas.register(await schema(s, { n: 1 }));
+      test("stores the version given, and a version held by a soft-deleted row stays taken", async () => {
+        const s = subject("given");
+        const v1 = await schemas.register(await schema(s, { n: 1 }, { version: "1.0.0" }));
         expect(v1.schema.version).toBe("1.0.0");
-        expect((await schemas.register(await schema(s, { n: 2 }))).schema.version).toBe("1.1.0");
-        await schemas.register(await schema(s, { n: 3 }, { version: "3.4.7-rc.1" }));
-        const after = await schemas.register(await schema(s, { n: 4 }));
+        expect((await schemas.register(await schema(s, { n: 2 }, { version: "1.1.0" }))).schema.version).toBe(
+          "1.1.0",
+        );
+        const rc = await schemas.register(await schema(s, { n: 3 }, { version: "3.4.7-rc.1" }));
+        expect(rc.schema.version).toBe("3.4.7-rc.1");
+        const after = await schemas.register(await schema(s, { n: 4 }, { version: "3.5.0" }));
         expect(after.schema.version).toBe("3.5.0");
         await schemas.softDelete({ id: after.schema.id });
         // 3.5.0 is deleted but still taken.
-        expect((await schemas.register(await schema(s, { n: 5 }))).schema.version).toBe("3.6.0");
+        const taken = await failure(schemas.register(await schema(s, { n: 5 }, { version: "3.5.0" })));
+        expect(taken.code).toBe("version_exists");
+        expect(taken.details).toMatchObject({ existing_id: after.schema.id, existing_deleted: true });
+        expect((await schemas.register(await schema(s, { n: 5 }, { version: "3.6.0" }))).schema.version).toBe(
+          "3.6.0",
+        );
       });
 
-      test("assigned versions order with given ones across digit lengths, and clash with them", async () => {
-        // The database derives assigned versions' sort keys; the application derives given ones'.
+      test("versions order by precedence across digit lengths, and a taken one clashes", async () => {
+        // The application derives every sort key; these cross the digit lengths of each part.
         const s = subject("digits");
-        await schemas.register(await schema(s, { d: 1 }, { version: "9.9.0" }));
-        expect((await schemas.register(await schema(s, { d: 2 }))).schema.version).toBe("9.10.0");
-        await schemas.register(await schema(s, { d: 3 }, { version: "9.10.1-beta" }));
-        await schemas.register(await schema(s, { d: 4 }, { version: "10.0.0-rc.1" }));
-        expect((await schemas.register(await schema(s, { d: 5 }))).schema.version).toBe("10.1.0");
-        await schemas.register(await schema(s, { d: 6 }, { version: "99.0.0" }));
-        expect((await schemas.register(await schema(s, { d: 7 }))).schema.version).toBe("99.1.0");
+        for (const [d, version] of [
+          [1, "9.9.0"],
+          [2, "9.10.0"],
+          [3, "9.10.1-beta"],
+          [4, "10.0.0-rc.1"],
+          [5, "10.1.0"],
+          [6, "99.0.0"],
+          [7, "99.1.0"],
+        ] as const) {
+          expect((await schemas.register(await schema(s, { d }, { version }))).schema.version).toBe(version);
+        }
         expect((await schemas.listVersions(s, page)).items.map((r) => r.version)).toEqual([
           "99.1.0",
           "99.0.0",
@@ -193,9 +238,9 @@ export function storageContract(
         const s = subject("idempotent");
         const first = await schemas.register(await schema(s, { same: true }, { version: "1.2.0" }));
         const again = await schemas.register(await schema(s, { same: true }, { version: "7.0.0" }));
-        const unversioned = await schemas.register(await schema(s, { same: true }));
+        const lower = await schemas.register(await schema(s, { same: true }, { version: "0.1.0" }));
         expect(again).toEqual({ schema: first.schema, created: false });
-        expect(unversioned).toEqual({ schema: first.schema, created: false });
+        expect(lower).toEqual({ schema: first.schema, created: false });
         expect((await schemas.listVersions(s, page)).total).toBe(1);
       });
 
@@ -250,10 +295,13 @@ export function storageContract(
         expect(error.details).toEqual(invalidVersion("1.0").details);
       });
 
-      test("with no version, a new subject starts at 1.0.0", async () => {
-        expect((await schemas.register(await schema(subject("first"), { first: true }))).schema.version).toBe(
-          "1.0.0",
-        );
+      test("refuses a register without a version, writing nothing", async () => {
+        const s = subject("unversioned");
+        const { version: _version, ...unversioned } = await schema(s, { u: 1 });
+        const error = await failure(schemas.register(unversioned as NewSchema));
+        expect(error.code).toBe("invalid_request");
+        expect(error.details).toEqual({ field: "version" });
+        expect(await schemas.getLatest(s)).toBeNull();
       });
 
       test.each([
@@ -262,10 +310,238 @@ export function storageContract(
         ["0.9.7", "0.10.0"],
         ["2.0.0-rc.1+build.5", "2.1.0"],
         ["1.9.0", "1.10.0"],
-      ])("with no version, after %s comes %s", async (latest, next) => {
-        const s = subject("next");
-        await schemas.register(await schema(s, { latest }, { version: latest }));
-        expect((await schemas.register(await schema(s, { after: latest }))).schema.version).toBe(next);
+      ])(
+        "after %s, other content clashes there, the same content is found at %s, other content lands there",
+        async (held, next) => {
+          const s = subject("next");
+          const first = await schemas.register(await schema(s, { held }, { version: held }));
+          const clash = await failure(schemas.register(await schema(s, { other: held }, { version: held })));
+          expect(clash.code).toBe("version_exists");
+          expect(await schemas.register(await schema(s, { held }, { version: next }))).toEqual({
+            schema: first.schema,
+            created: false,
+          });
+          const second = await schemas.register(await schema(s, { after: held }, { version: next }));
+          expect(second).toMatchObject({ created: true, schema: { version: next } });
+          expect((await schemas.listVersions(s, page)).items.map((r) => r.version)).toEqual([next, held]);
+        },
+      );
+    });
+
+    describe("content as registered", () => {
+      // JSONB would hand this back as {"a":{"y":2,"z":1},"b":1}.
+      const text = JSON.stringify({ b: 1, a: { z: 1, y: 2 } });
+      const jsonbOrder = JSON.stringify({ a: { y: 2, z: 1 }, b: 1 });
+
+      test("every read that returns content returns the text as registered, key order included", async () => {
+        const s = subject("as-registered");
+        const input = { ...(await schema(s, JSON.parse(text))), contentText: text };
+        const { schema: stored } = await schemas.register(input);
+        expect(JSON.stringify(stored.content)).toBe(text);
+
+        const reads = {
+          byId: await schemas.getById({ id: stored.id }),
+          byGlobalId: await schemas.getById({ globalId: stored.globalId }),
+          bySubjectVersion: await schemas.getBySubjectVersion(s, stored.version),
+          latest: await schemas.getLatest(s),
+          listed: (await schemas.listVersions(s, { ...page, withContent: true })).items[0],
+          searched: (await storage.search.search({ ...searchAll(s), withContent: true })).items[0],
+          again: (await schemas.register(input)).schema,
+          context: (await schemas.evolutionContext(s, input.contentHash, defaults)).existing,
+          live: (await schemas.evolutionContext(s, input.contentHash, defaults)).live[0],
+          changed: await schemas.updateState({ id: stored.id }, "deprecated", null),
+        };
+        for (const [read, record] of Object.entries(reads)) {
+          expect({ read, text: JSON.stringify(record?.content) }).toEqual({ read, text });
+        }
+        // Lists that leave content out still do.
+        expect((await schemas.listVersions(s, page)).items[0]?.content).toBeNull();
+        expect((await storage.search.search(searchAll(s))).items[0]?.content).toBeNull();
+      });
+
+      test("a row without the text (written before it was kept) reads its JSONB content", async () => {
+        const s = subject("jsonb-only");
+        const input = { ...(await schema(s, JSON.parse(text))), contentText: null };
+        const { schema: stored } = await schemas.register(input);
+        const read = await schemas.getById({ id: stored.id });
+        expect(read?.content).toEqual(JSON.parse(text));
+        expect(JSON.stringify(read?.content)).toBe(jsonbOrder);
+        const listed = await schemas.listVersions(s, { ...page, withContent: true });
+        expect(JSON.stringify(listed.items[0]?.content)).toBe(jsonbOrder);
+        expect(JSON.stringify((await schemas.register(input)).schema.content)).toBe(jsonbOrder);
+      });
+
+      test("an object-store row cannot carry content text", async () => {
+        const s = subject("object-text");
+        const error = await failure(
+          schemas.register({
+            ...(await schema(s, { o: 1 })),
+            content: null,
+            contentLocation: "object_store",
+            contentKey: "schemas/o/1",
+          }),
+        );
+        expect(error.code).toBe("internal");
+        expect(await schemas.getLatest(s)).toBeNull();
+      });
+    });
+
+    describe("registers checked against the subject's head", () => {
+      test("a stale head is conflict (subject_changed) and writes nothing; the current head registers", async () => {
+        const s = subject("head");
+        const first = await schemas.register(await schema(s, { h: 1 }, { version: "1.0.0" }), {
+          expectedHead: 0,
+        });
+        expect(first.created).toBe(true);
+
+        const stale = await failure(
+          schemas.register(await schema(s, { h: 2 }, { version: "1.1.0" }), { expectedHead: 0 }),
+        );
+        expect(stale.code).toBe("conflict");
+        expect(stale.status).toBe(409);
+        expect(stale.details).toEqual({ subject: s, reason: "subject_changed" });
+        expect(stale.message).toBe(
+          `subject ${s} gained a version while this register was being checked; try again`,
+        );
+        expect((await schemas.listVersions(s, { ...page, includeDeleted: true })).total).toBe(1);
+
+        const second = await schemas.register(await schema(s, { h: 2 }, { version: "1.1.0" }), {
+          expectedHead: first.schema.globalId,
+        });
+        expect(second).toMatchObject({ created: true, schema: { version: "1.1.0" } });
+        expect(await schemas.stateHistory({ id: second.schema.id })).toHaveLength(1);
+
+        // A soft-deleted row still counts: the head does not move back.
+        await schemas.softDelete({ id: second.schema.id });
+        const behind = await failure(
+          schemas.register(await schema(s, { h: 3 }, { version: "1.2.0" }), {
+            expectedHead: first.schema.globalId,
+          }),
+        );
+        expect(behind.details).toEqual({ subject: s, reason: "subject_changed" });
+        const third = await schemas.register(await schema(s, { h: 3 }, { version: "1.2.0" }), {
+          expectedHead: second.schema.globalId,
+        });
+        expect(third.created).toBe(true);
+      });
+
+      test("the same content as a live row is found whatever head is given", async () => {
+        const s = subject("head-found");
+        const first = await schemas.register(await schema(s, { f: 1 }, { version: "1.0.0" }));
+        await schemas.register(await schema(s, { f: 2 }, { version: "1.1.0" }));
+        expect(
+          await schemas.register(await schema(s, { f: 1 }, { version: "2.0.0" }), { expectedHead: 0 }),
+        ).toEqual({ schema: first.schema, created: false });
+      });
+
+      test("a head that still matches does not hide a taken version", async () => {
+        const s = subject("head-clash");
+        const first = await schemas.register(await schema(s, { c: 1 }, { version: "1.0.0" }));
+        const error = await failure(
+          schemas.register(await schema(s, { c: 2 }, { version: "1.0.0" }), {
+            expectedHead: first.schema.globalId,
+          }),
+        );
+        expect(error.code).toBe("version_exists");
+      });
+    });
+
+    describe("evolution context", () => {
+      test("of a subject without rows: the defaults, head 0, no highest version, nothing live", async () => {
+        expect(await schemas.evolutionContext(subject("void"), await hashOf({ v: 1 }), defaults)).toEqual({
+          settings: defaults,
+          head: 0,
+          highestVersion: null,
+          existing: null,
+          live: [],
+        });
+      });
+
+      test("the newest live version alone under a non-transitive level, every live one under a transitive one", async () => {
+        const s = subject("context");
+        const rows = [];
+        for (const [e, version, state] of [
+          [1, "1.0.0", "active"],
+          [2, "1.9.0", "draft"],
+          [3, "1.10.0", "deprecated"],
+          [4, "2.0.0", "active"],
+        ] as const) {
+          rows.push((await schemas.register(await schema(s, { e }, { version, state }))).schema);
+        }
+        // The highest version, deleted: out of `live`, still the head and the highest.
+        await schemas.softDelete({ id: rows[3]!.id });
+        const records = await Promise.all(rows.slice(0, 3).map((row) => schemas.getById({ id: row.id })));
+        const [v100, v190, v1100] = records;
+
+        const latestOnly = await schemas.evolutionContext(s, await hashOf({ e: 2 }), defaults);
+        expect(latestOnly).toEqual({
+          settings: defaults,
+          head: rows[3]!.globalId,
+          highestVersion: "2.0.0",
+          existing: v190!,
+          live: [v1100!],
+        });
+
+        for (const compatibility of [
+          "BACKWARD_TRANSITIVE",
+          "FORWARD_TRANSITIVE",
+          "FULL_TRANSITIVE",
+        ] as const) {
+          const transitive = await schemas.evolutionContext(s, await hashOf({ e: 9 }), {
+            ...defaults,
+            compatibility,
+          });
+          expect(transitive).toEqual({
+            settings: { ...defaults, compatibility },
+            head: rows[3]!.globalId,
+            highestVersion: "2.0.0",
+            existing: null,
+            live: [v1100!, v190!, v100!],
+          });
+        }
+        for (const compatibility of ["NONE", "FORWARD", "FULL"] as const) {
+          const context = await schemas.evolutionContext(s, await hashOf({ e: 9 }), {
+            ...defaults,
+            compatibility,
+          });
+          expect(context.live.map((row) => row.version)).toEqual(["1.10.0"]);
+        }
+
+        // A deleted row's content is no existing row; the subject's own level applies.
+        await storage.settings.putSubject(s, { compatibility: "BACKWARD_TRANSITIVE" });
+        const own = await schemas.evolutionContext(s, await hashOf({ e: 4 }), defaults);
+        expect(own.existing).toBeNull();
+        expect(own.settings).toEqual({ compatibility: "BACKWARD_TRANSITIVE", semverPolicy: "advise" });
+        expect(own.live.map((row) => row.version)).toEqual(["1.10.0", "1.9.0", "1.0.0"]);
+        await storage.settings.deleteSubject(s);
+      });
+
+      test("the head falls back when its row is deleted for good; the highest version follows", async () => {
+        const s = subject("context-purge");
+        const a = await schemas.register(await schema(s, { p: 1 }, { version: "1.0.0" }));
+        const b = await schemas.register(await schema(s, { p: 2 }, { version: "3.0.0" }));
+        const c = await schemas.register(await schema(s, { p: 3 }, { version: "2.0.0" }));
+        const before = await schemas.evolutionContext(s, await hashOf({ p: 9 }), defaults);
+        // The head is the newest row, not the highest version.
+        expect([before.head, before.highestVersion]).toEqual([c.schema.globalId, "3.0.0"]);
+        expect(before.live.map((row) => row.id)).toEqual([b.schema.id]);
+        await schemas.softDelete({ id: b.schema.id });
+        await schemas.permanentDelete({ id: b.schema.id });
+        await schemas.softDelete({ id: c.schema.id });
+        await schemas.permanentDelete({ id: c.schema.id });
+        const after = await schemas.evolutionContext(s, await hashOf({ p: 9 }), defaults);
+        expect(after).toMatchObject({ head: a.schema.globalId, highestVersion: "1.0.0" });
+        expect(after.live.map((row) => row.id)).toEqual([a.schema.id]);
+      });
+
+      test("inside a transaction, sees the transaction's own rows", async () => {
+        const s = subject("context-tx");
+        await schemas.transaction(async (tx) => {
+          const { schema: row } = await tx.schemas.register(await schema(s, { t: 1 }));
+          const context = await tx.schemas.evolutionContext(s, row.contentHash, defaults);
+          expect(context.head).toBe(row.globalId);
+          expect(context.existing?.id).toBe(row.id);
+        });
       });
     });
 
@@ -765,6 +1041,7 @@ export function storageContract(
         const c = await schemas.register({
           ...(await schema(s, { s: 3 })),
           content: null,
+          contentText: null,
           contentLocation: "object_store",
           contentKey: "k/3",
           contentSize: 5_000_000,
@@ -828,14 +1105,114 @@ export function storageContract(
         expect(await schemas.stateHistory({ id: outcomes[0]!.schema.id })).toHaveLength(1);
       });
 
-      test("concurrent registers without a version get distinct consecutive versions", async () => {
-        const s = subject("race-assign");
-        const inputs = await Promise.all(Array.from({ length: 10 }, (_, i) => schema(s, { i })));
-        const outcomes = await Promise.all(inputs.map((input) => schemas.register(input)));
-        const versions = outcomes
-          .map((o) => o.schema.version)
-          .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
-        expect(versions).toEqual(Array.from({ length: 10 }, (_, i) => `1.${i}.0`));
+      test("concurrent registers of different content at one version: one row, every other one version_exists", async () => {
+        const s = subject("race-version");
+        const inputs = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => schema(s, { i }, { version: "1.0.0" })),
+        );
+        const settled = await Promise.allSettled(inputs.map((input) => schemas.register(input)));
+        expect(settled.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+        const refused = settled.flatMap((o) => (o.status === "rejected" ? [o.reason as RegistryError] : []));
+        expect(refused.map((error) => error.code)).toEqual(Array(9).fill("version_exists"));
+        expect((await schemas.listVersions(s, { ...page, includeDeleted: true })).total).toBe(1);
+      });
+
+      test(`${n} concurrent registers checked against the same head: exactly one wins`, async () => {
+        const s = subject("race-head");
+        const base = await schemas.register(await schema(s, { r: 0 }, { version: "1.0.0" }));
+        const head = (await schemas.evolutionContext(s, base.schema.contentHash, defaults)).head;
+        expect(head).toBe(base.schema.globalId);
+        // Distinct content and versions: only the head can decide between them.
+        const inputs = await Promise.all(
+          Array.from({ length: n }, (_, i) => schema(s, { r: i + 1 }, { version: `1.${i + 1}.0` })),
+        );
+        const settled = await Promise.allSettled(
+          inputs.map((input) => schemas.register(input, { expectedHead: head })),
+        );
+        const won = settled.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+        expect(won).toHaveLength(1);
+        expect(won[0]?.created).toBe(true);
+        const refused = settled.flatMap((o) => (o.status === "rejected" ? [o.reason as RegistryError] : []));
+        expect(refused).toHaveLength(n - 1);
+        for (const error of refused) {
+          expect(error.code).toBe("conflict");
+          expect(error.details).toEqual({ subject: s, reason: "subject_changed" });
+        }
+        const listed = await schemas.listVersions(s, { ...page, includeDeleted: true });
+        expect(listed.items.map((r) => r.id)).toEqual([won[0]!.schema.id, base.schema.id]);
+      });
+    });
+
+    // Last: the global settings these tests set cannot be taken back, and the
+    // evolution-context tests above expect none.
+    describe("evolution settings", () => {
+      test("a subject's settings: none, then put merges field by field, delete answers what they were", async () => {
+        const s = subject("settings");
+        const settings = storage.settings;
+        expect(await settings.getSubject(s)).toBeNull();
+        expect(await settings.deleteSubject(s)).toBeNull();
+        expect(await settings.putSubject(s, { compatibility: "FULL" })).toEqual({ compatibility: "FULL" });
+        expect(await settings.getSubject(s)).toEqual({ compatibility: "FULL" });
+        expect(await settings.putSubject(s, { semverPolicy: "enforce" })).toEqual({
+          compatibility: "FULL",
+          semverPolicy: "enforce",
+        });
+        expect(await settings.putSubject(s, { compatibility: "NONE", semverPolicy: undefined })).toEqual({
+          compatibility: "NONE",
+          semverPolicy: "enforce",
+        });
+        expect(await settings.getSubject(s)).toEqual({ compatibility: "NONE", semverPolicy: "enforce" });
+        // Another subject's settings are its own.
+        expect(await settings.getSubject(subject("settings-other"))).toBeNull();
+
+        const invalid = await failure(
+          settings.putSubject(s, { compatibility: "SIDEWAYS" as CompatibilityLevel, semverPolicy: "advise" }),
+        );
+        expect(invalid.code).toBe("invalid_request");
+        expect(invalid.details).toEqual({ field: "compatibility" });
+        const policy = await failure(settings.putSubject(s, { semverPolicy: "loose" as SemverPolicy }));
+        expect(policy.details).toEqual({ field: "semverPolicy" });
+        expect((await failure(settings.putSubject("", { compatibility: "FULL" }))).code).toBe(
+          "invalid_request",
+        );
+        expect(await settings.getSubject(s)).toEqual({ compatibility: "NONE", semverPolicy: "enforce" });
+
+        expect(await settings.deleteSubject(s)).toEqual({ compatibility: "NONE", semverPolicy: "enforce" });
+        expect(await settings.getSubject(s)).toBeNull();
+        expect(await settings.deleteSubject(s)).toBeNull();
+      });
+
+      test("global settings, and the evolution context's settings: subject over global over defaults, per field", async () => {
+        const settings = storage.settings;
+        const s = subject("precedence");
+        const bare = subject("precedence-bare");
+        const hash = await hashOf({ p: 1 });
+        const effective = async (name: string) =>
+          (await schemas.evolutionContext(name, hash, defaults)).settings;
+
+        expect(await settings.getGlobal()).toEqual({});
+        expect(await effective(s)).toEqual(defaults);
+
+        expect(await settings.putGlobal({ compatibility: "FULL" })).toEqual({ compatibility: "FULL" });
+        expect(await effective(s)).toEqual({ compatibility: "FULL", semverPolicy: "advise" });
+
+        await settings.putSubject(s, { semverPolicy: "enforce" });
+        expect(await effective(s)).toEqual({ compatibility: "FULL", semverPolicy: "enforce" });
+        await settings.putSubject(s, { compatibility: "NONE" });
+        expect(await effective(s)).toEqual({ compatibility: "NONE", semverPolicy: "enforce" });
+        expect(await effective(bare)).toEqual({ compatibility: "FULL", semverPolicy: "advise" });
+
+        expect(await settings.putGlobal({ semverPolicy: "enforce" })).toEqual({
+          compatibility: "FULL",
+          semverPolicy: "enforce",
+        });
+        const refused = await failure(settings.putGlobal({ compatibility: "ALL" as CompatibilityLevel }));
+        expect(refused.code).toBe("invalid_request");
+        expect(await settings.getGlobal()).toEqual({ compatibility: "FULL", semverPolicy: "enforce" });
+
+        await settings.deleteSubject(s);
+        expect(await effective(s)).toEqual({ compatibility: "FULL", semverPolicy: "enforce" });
+        expect(await effective(bare)).toEqual({ compatibility: "FULL", semverPolicy: "enforce" });
       });
     });
   });

@@ -15,6 +15,7 @@ import type { ReadReplicas } from "./read-replicas.ts";
 import { PostgresSchemaRepository } from "./schema-repository.ts";
 import { columnsOf } from "./schema-rows.ts";
 import { PostgresSchemaSearch } from "./schema-search.ts";
+import { PostgresSettingsStore } from "./settings-store.ts";
 import { createViewRefresher, type ViewRefresher } from "./view-refresher.ts";
 
 export interface PostgresStorageOptions {
@@ -45,6 +46,7 @@ interface Parts {
   search: PostgresSchemaSearch;
   reads: PostgresAccessLog;
   contentLocks: PostgresContentKeyLocks;
+  settings: PostgresSettingsStore;
   views: ViewRefresher;
 }
 
@@ -53,6 +55,7 @@ export class PostgresStorage implements Storage {
   readonly search: PostgresSchemaSearch;
   readonly reads: PostgresAccessLog;
   readonly contentLocks: PostgresContentKeyLocks;
+  readonly settings: PostgresSettingsStore;
   /** The materialized views' refresher: `refreshNow()` and `failures`, for tests and metrics. */
   readonly views: ViewRefresher;
 
@@ -66,6 +69,7 @@ export class PostgresStorage implements Storage {
     this.search = parts.search;
     this.reads = parts.reads;
     this.contentLocks = parts.contentLocks;
+    this.settings = parts.settings;
     this.views = parts.views;
   }
 
@@ -119,6 +123,7 @@ export function createPostgresStorage(primary: Pool, options: PostgresStorageOpt
     }),
     reads,
     contentLocks: new PostgresContentKeyLocks(primary),
+    settings: new PostgresSettingsStore(handles),
     views,
   };
   return new PostgresStorage(parts, primary, replicas);

@@ -6,10 +6,17 @@
  * `unsafe` text is the constant column lists of schema-rows.ts. Registration
  * is one call of the SQL function registry_register, which takes a
  * transaction-scoped advisory lock on the subject, so concurrent registers of
- * one subject run one after another and version assignment, idempotency and
- * `version_exists` are decided on data nobody else is changing.
+ * one subject run one after another and idempotency, the head check and
+ * `version_exists` are decided on data nobody else is changing. The version
+ * itself comes from the caller, which derives it from the evolution context
+ * (one statement, always on the primary) and passes the head it saw.
  */
 import type postgres from "postgres";
+import type {
+  CompatibilityLevel,
+  EffectiveSettings,
+  SemverPolicy,
+} from "../../domain/compatibility/index.ts";
 import { RegistryError } from "../../domain/errors.ts";
 import { ALLOWED_TRANSITIONS, canTransition } from "../../domain/lifecycle.ts";
 import { invalidVersion, parseSemVer, versionKey, versionSortKey } from "../../domain/semver.ts";
@@ -26,7 +33,9 @@ import type {
   SubjectSummary,
 } from "../../domain/types.ts";
 import type {
+  EvolutionContext,
   NewSchema,
+  RegisterOptions,
   RegisterOutcome,
   SchemaRepository,
   SchemaTransaction,
@@ -53,7 +62,17 @@ export interface RepositoryShared {
 }
 
 interface RegisterRow extends SchemaRow {
-  outcome: "found" | "clash" | "created";
+  outcome: "found" | "stale" | "clash" | "created";
+}
+
+/** One row of evolutionContext's statement: the context, and a schema row when `part` is set. */
+interface ContextRow extends SchemaRow {
+  compatibility: CompatibilityLevel;
+  semver_policy: SemverPolicy;
+  /** int8 arrives as a string. */
+  head: string;
+  highest_version: string | null;
+  part: "existing" | "live" | null;
 }
 
 export class PostgresSchemaRepository implements SchemaRepository {
@@ -64,23 +83,38 @@ export class PostgresSchemaRepository implements SchemaRepository {
 
   // ---------------------------------------------------------------- writes
 
-  async register(input: NewSchema): Promise<RegisterOutcome> {
-    const requested = input.version === undefined ? null : parseSemVer(input.version);
-    if (input.version !== undefined && requested === null) throw invalidVersion(input.version);
+  async register(input: NewSchema, options: RegisterOptions = {}): Promise<RegisterOutcome> {
+    // The type requires it, but a JavaScript caller can still leave it out.
+    if (typeof input.version !== "string") {
+      throw RegistryError.invalidRequest("a schema is registered with a version", { field: "version" });
+    }
+    const requested = parseSemVer(input.version);
+    if (requested === null) throw invalidVersion(input.version);
+    // Reads serve the text first: on an object-store row it would pose as inline content.
+    if (input.contentLocation === "object_store" && input.contentText !== null) {
+      throw new RegistryError("internal", "an object-store schema is registered without content text");
+    }
     return this.write(async (db) => {
       const content = input.content === null ? null : db.json(input.content as postgres.JSONValue);
-      // One statement (see registry_register in migrations/001): the subject
-      // lock, the idempotency and version checks, the insert and its history
-      // row, in one round trip. With no version the function assigns the next minor.
+      // One statement (see registry_register in migrations/003): the subject
+      // lock, the idempotency, head and version checks, the insert and its
+      // history row, in one round trip.
       const [row] = await db<RegisterRow[]>`
         SELECT * FROM registry_register(
-          ${input.subject}, ${input.version ?? null}, ${requested ? versionKey(requested) : null},
-          ${requested ? versionSortKey(requested) : null}, ${input.schemaType}, ${input.state}, ${content},
-          ${input.contentHash}, ${input.contentSize}, ${input.contentLocation}, ${input.contentKey},
-          ${db.json(input.metadata as postgres.JSONValue)})`;
+          ${input.subject}, ${input.version}, ${versionKey(requested)}, ${versionSortKey(requested)},
+          ${input.schemaType}, ${input.state}, ${content}, ${input.contentText}, ${input.contentHash},
+          ${input.contentSize}, ${input.contentLocation}, ${input.contentKey},
+          ${db.json(input.metadata as postgres.JSONValue)}, ${options.expectedHead ?? null})`;
       if (!row) throw new RegistryError("internal", "registration produced no outcome");
+      if (row.outcome === "stale") {
+        throw new RegistryError(
+          "conflict",
+          `subject ${input.subject} gained a version while this register was being checked; try again`,
+          { subject: input.subject, reason: "subject_changed" },
+        );
+      }
       if (row.outcome === "clash") {
-        const version = versionKey(requested!);
+        const version = versionKey(requested);
         throw new RegistryError(
           "version_exists",
           `version ${version} of subject ${input.subject} already exists with different content`,
@@ -95,10 +129,70 @@ export class PostgresSchemaRepository implements SchemaRepository {
       }
       const created = row.outcome === "created";
       // A created row's content is what was sent; the function does not send it back.
-      const schema = toSchemaRecord(created ? { ...row, content: input.content } : row);
+      const schema = toSchemaRecord(created ? { ...row, content: input.content, content_text: null } : row);
       if (created) this.shared.changed();
       return { schema, created };
     });
+  }
+
+  async evolutionContext(
+    subject: string,
+    contentHash: string,
+    defaults: EffectiveSettings,
+  ): Promise<EvolutionContext> {
+    const cols = this.shared.columns.record;
+    // On the primary, even with replicas: a register decides on this and then
+    // checks the head it read against the primary's, so a lagging replica
+    // would only turn registers into `subject_changed` retries.
+    try {
+      const rows = await this.db.primary<ContextRow[]>`
+        WITH settings AS (
+          SELECT coalesce(sc.compatibility, gc.compatibility, ${defaults.compatibility}::text) AS compatibility,
+                 coalesce(sc.semver_policy, gc.semver_policy, ${defaults.semverPolicy}::text) AS semver_policy
+          FROM (VALUES (1)) AS one (n)
+          LEFT JOIN global_config AS gc ON gc.singleton
+          LEFT JOIN subject_config AS sc ON sc.subject = ${subject}
+        ), context AS (
+          SELECT st.compatibility, st.semver_policy,
+                 -- See registry_register (migrations/003) for the + 0.
+                 (SELECT coalesce(max(global_id + 0), 0) FROM schemas WHERE subject = ${subject}) AS head,
+                 (SELECT version FROM schemas WHERE subject = ${subject}
+                  ORDER BY version_sort DESC LIMIT 1) AS highest_version
+          FROM settings AS st
+        ), existing AS (
+          SELECT ${cols}, version_sort FROM schemas
+          WHERE subject = ${subject} AND content_hash = ${contentHash} AND deleted_at IS NULL
+          ORDER BY version_sort DESC
+          LIMIT 1
+        ), live AS (
+          SELECT ${cols}, version_sort FROM schemas
+          WHERE subject = ${subject} AND deleted_at IS NULL
+          ORDER BY version_sort DESC
+          -- NULL is no limit: every live version under a transitive level.
+          LIMIT (SELECT CASE WHEN right(compatibility, 11) = '_TRANSITIVE' THEN NULL ELSE 1 END FROM settings)
+        )
+        SELECT c.compatibility, c.semver_policy, c.head, c.highest_version, r.*
+        FROM context AS c
+        LEFT JOIN (
+          SELECT 'existing' AS part, * FROM existing
+          UNION ALL
+          SELECT 'live' AS part, * FROM live
+        ) AS r ON true
+        ORDER BY r.part, r.version_sort DESC`;
+      const first = rows[0];
+      if (!first) throw new RegistryError("internal", "the evolution context produced no row");
+      const schemaRows = rows.filter((row) => row.part !== null);
+      const existing = schemaRows.find((row) => row.part === "existing");
+      return {
+        settings: { compatibility: first.compatibility, semverPolicy: first.semver_policy },
+        head: Number(first.head),
+        highestVersion: first.highest_version,
+        existing: existing ? toSchemaRecord(existing) : null,
+        live: schemaRows.filter((row) => row.part === "live").map(toSchemaRecord),
+      };
+    } catch (error) {
+      throw toRegistryError(error);
+    }
   }
 
   async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaRecord> {
@@ -196,12 +290,14 @@ export class PostgresSchemaRepository implements SchemaRepository {
       const rows =
         "id" in ref
           ? await db<SchemaRow[]>`
-              SELECT id, global_id, subject, version, schema_type, state, content, content_hash, content_size,
-                     content_location, content_key, metadata, created_at, updated_at, deleted_at
+              SELECT id, global_id, subject, version, schema_type, state,
+                     CASE WHEN content_text IS NULL THEN content END AS content, content_text, content_hash,
+                     content_size, content_location, content_key, metadata, created_at, updated_at, deleted_at
               FROM schemas WHERE id = ${ref.id}`
           : await db<SchemaRow[]>`
-              SELECT id, global_id, subject, version, schema_type, state, content, content_hash, content_size,
-                     content_location, content_key, metadata, created_at, updated_at, deleted_at
+              SELECT id, global_id, subject, version, schema_type, state,
+                     CASE WHEN content_text IS NULL THEN content END AS content, content_text, content_hash,
+                     content_size, content_location, content_key, metadata, created_at, updated_at, deleted_at
               FROM schemas WHERE global_id = ${ref.globalId}`;
       return visible(rows[0], options);
     }, isNull);

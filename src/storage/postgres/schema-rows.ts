@@ -2,6 +2,12 @@
  * The `schemas` table as postgres.js returns it, the explicit column lists the
  * repository and search select (never `*`: `search_text` stays in the
  * database), and the mapping to the domain's SchemaRecord.
+ *
+ * Content is served as registered: `content_text` (the JSON text the client
+ * sent) when the row has it, the JSONB `content` only for rows without it
+ * (written before migration 003). JSONB keeps neither key order nor
+ * formatting, and clients see the order of `properties` (LLM structured
+ * outputs generate fields in it).
  */
 import type postgres from "postgres";
 import { RegistryError } from "../../domain/errors.ts";
@@ -20,10 +26,16 @@ const BEFORE_CONTENT = "id, global_id, subject, version, schema_type, state";
 const AFTER_CONTENT =
   "content_hash, content_size, content_location, content_key, metadata, created_at, updated_at, deleted_at";
 
+/**
+ * The content as one copy on the wire: the JSONB column is read (and
+ * detoasted) only for a row that has no text.
+ */
+export const CONTENT_COLUMNS = "CASE WHEN content_text IS NULL THEN content END AS content, content_text";
+
 /** Every column a SchemaRecord needs. */
-export const RECORD_COLUMNS = `${BEFORE_CONTENT}, content, ${AFTER_CONTENT}`;
-/** The same shape without loading the content (lists). */
-export const LISTING_COLUMNS = `${BEFORE_CONTENT}, NULL::jsonb AS content, ${AFTER_CONTENT}`;
+export const RECORD_COLUMNS = `${BEFORE_CONTENT}, ${CONTENT_COLUMNS}, ${AFTER_CONTENT}`;
+/** The same shape without loading the content (lists): neither content column is read. */
+export const LISTING_COLUMNS = `${BEFORE_CONTENT}, NULL::jsonb AS content, NULL::text AS content_text, ${AFTER_CONTENT}`;
 
 /** The column lists as fragments, made once: a fragment is inlined as text into any pool's statement. */
 export interface Columns {
@@ -43,7 +55,10 @@ export interface SchemaRow {
   version: string;
   schema_type: SchemaType;
   state: SchemaState;
+  /** The JSONB content, parsed by the driver; null when `content_text` is there (or none is stored). */
   content: unknown;
+  /** The content as registered, as JSON text. */
+  content_text: string | null;
   content_hash: string;
   content_size: number;
   content_location: ContentLocation;
@@ -69,7 +84,7 @@ export function toSchemaRecord(row: SchemaRow): SchemaRecord {
     version: row.version,
     schemaType: row.schema_type,
     state: row.state,
-    content: row.content ?? null,
+    content: typeof row.content_text === "string" ? JSON.parse(row.content_text) : (row.content ?? null),
     contentHash: row.content_hash,
     contentSize: row.content_size,
     contentLocation: row.content_location,

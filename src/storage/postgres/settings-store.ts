@@ -1,0 +1,126 @@
+/**
+ * SettingsStore on PostgreSQL: the `global_config` row and the `subject_config`
+ * rows of migration 003. A put merges: a field the caller leaves undefined is
+ * sent as NULL and keeps the stored value (`coalesce(EXCLUDED.col, t.col)`),
+ * so a put is one upsert whatever it sets. The registry validates settings
+ * before they get here; the tables' CHECKs are the last line, and what they
+ * refuse is `invalid_request`, not a conflict.
+ */
+
+import {
+  COMPATIBILITY_LEVELS,
+  type CompatibilityLevel,
+  type EvolutionSettings,
+  SEMVER_POLICIES,
+  type SemverPolicy,
+} from "../../domain/compatibility/index.ts";
+import { RegistryError } from "../../domain/errors.ts";
+import type { SettingsStore } from "../settings-store.ts";
+import { toRegistryError } from "./db-errors.ts";
+import type { DbHandles } from "./handles.ts";
+import type { Db } from "./pool.ts";
+
+interface SettingsRow {
+  compatibility: CompatibilityLevel | null;
+  semver_policy: SemverPolicy | null;
+}
+
+const CHECK_VIOLATION = "23514";
+
+export class PostgresSettingsStore implements SettingsStore {
+  constructor(private readonly db: DbHandles) {}
+
+  async getGlobal(): Promise<EvolutionSettings> {
+    const row = await this.read(async (db) => {
+      const [found] = await db<SettingsRow[]>`
+        SELECT compatibility, semver_policy FROM global_config WHERE singleton`;
+      return found ?? null;
+    });
+    return row ? toSettings(row) : {};
+  }
+
+  async putGlobal(settings: EvolutionSettings): Promise<EvolutionSettings> {
+    return this.write(async (db) => {
+      const [row] = await db<SettingsRow[]>`
+        INSERT INTO global_config AS t (singleton, compatibility, semver_policy)
+        VALUES (true, ${settings.compatibility ?? null}, ${settings.semverPolicy ?? null})
+        ON CONFLICT (singleton) DO UPDATE SET
+          compatibility = coalesce(EXCLUDED.compatibility, t.compatibility),
+          semver_policy = coalesce(EXCLUDED.semver_policy, t.semver_policy),
+          updated_at = now()
+        RETURNING compatibility, semver_policy`;
+      return toSettings(row!);
+    });
+  }
+
+  async getSubject(subject: string): Promise<EvolutionSettings | null> {
+    const row = await this.read(async (db) => {
+      const [found] = await db<SettingsRow[]>`
+        SELECT compatibility, semver_policy FROM subject_config WHERE subject = ${subject}`;
+      return found ?? null;
+    });
+    return row ? toSettings(row) : null;
+  }
+
+  async putSubject(subject: string, settings: EvolutionSettings): Promise<EvolutionSettings> {
+    return this.write(async (db) => {
+      const [row] = await db<SettingsRow[]>`
+        INSERT INTO subject_config AS t (subject, compatibility, semver_policy)
+        VALUES (${subject}, ${settings.compatibility ?? null}, ${settings.semverPolicy ?? null})
+        ON CONFLICT (subject) DO UPDATE SET
+          compatibility = coalesce(EXCLUDED.compatibility, t.compatibility),
+          semver_policy = coalesce(EXCLUDED.semver_policy, t.semver_policy),
+          updated_at = now()
+        RETURNING compatibility, semver_policy`;
+      return toSettings(row!);
+    });
+  }
+
+  async deleteSubject(subject: string): Promise<EvolutionSettings | null> {
+    return this.write(async (db) => {
+      const [row] = await db<SettingsRow[]>`
+        DELETE FROM subject_config WHERE subject = ${subject}
+        RETURNING compatibility, semver_policy`;
+      return row ? toSettings(row) : null;
+    });
+  }
+
+  /** A miss on a replica may be a put it has not replayed yet: the primary is asked again. */
+  private async read<T>(operation: (db: Db) => Promise<T | null>): Promise<T | null> {
+    try {
+      return await this.db.reader.run(operation, (result) => result === null);
+    } catch (error) {
+      throw toRegistryError(error);
+    }
+  }
+
+  private async write<T>(operation: (db: Db) => Promise<T>): Promise<T> {
+    try {
+      return await operation(this.db.primary);
+    } catch (error) {
+      throw toSettingsError(error);
+    } finally {
+      this.db.reader.wrote();
+    }
+  }
+}
+
+/** NULL columns are settings left unset: absent from the answer, not `undefined` values in it. */
+function toSettings(row: SettingsRow): EvolutionSettings {
+  return {
+    ...(row.compatibility === null ? {} : { compatibility: row.compatibility }),
+    ...(row.semver_policy === null ? {} : { semverPolicy: row.semver_policy }),
+  };
+}
+
+function toSettingsError(error: unknown): RegistryError {
+  if ((error as { code?: unknown } | null)?.code !== CHECK_VIOLATION) return toRegistryError(error);
+  // The constraint's name says which column (`subject_config_semver_policy_check`).
+  const constraint = String((error as { constraint_name?: unknown }).constraint_name ?? "");
+  const [field, message] = constraint.includes("compatibility")
+    ? ["compatibility", `compatibility must be one of ${COMPATIBILITY_LEVELS.join(", ")}`]
+    : constraint.includes("semver_policy")
+      ? ["semverPolicy", `semverPolicy must be one of ${SEMVER_POLICIES.join(", ")}`]
+      : ["subject", "a subject name is 1 to 255 characters long"];
+  return RegistryError.invalidRequest(message, { field });
+}
