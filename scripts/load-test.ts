@@ -331,16 +331,24 @@ function subjectsFor(prefix: string, count: number): SeedSubject[] {
   return out;
 }
 
-/** A JSON Schema of the kind an LLM or event platform registers; `revision` adds fields. */
+/**
+ * A JSON Schema of the kind an LLM or event platform registers. The subject
+ * fixes its fields and their types; each `revision` adds one optional field,
+ * the evolution a BACKWARD subject accepts, so every seeded version and every
+ * write passes the compatibility check. The object is open (extra properties
+ * allowed), so writes made at once to one subject, each adding a field of its
+ * own, stay compatible with one another. `rng` varies only the descriptions.
+ */
 function schemaContent(subject: SeedSubject, revision: number, rng: () => number): Record<string, unknown> {
+  const structure = random(hashOf(subject.subject));
   const properties: Record<string, unknown> = {
     id: { type: "string", format: "uuid", description: `Identifier of the ${subject.name}` },
     created_at: { type: "string", format: "date-time" },
   };
-  const fields = 4 + Math.floor(rng() * 8) + revision;
-  for (let f = 0; f < fields; f++) {
+  const fields = 4 + Math.floor(structure() * 8);
+  for (let f = 0; f < fields + revision; f++) {
     properties[`${subject.area}_field_${f}`] = {
-      ...FIELD_TYPES[Math.floor(rng() * FIELD_TYPES.length)]!,
+      ...(f < fields ? FIELD_TYPES[Math.floor(structure() * FIELD_TYPES.length)]! : { type: "string" }),
       description: `${WORDS[Math.floor(rng() * WORDS.length)]} attribute ${f}`,
     };
   }
@@ -351,13 +359,19 @@ function schemaContent(subject: SeedSubject, revision: number, rng: () => number
   };
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
-    $id: `https://schemas.example.com/${subject.subject}/${revision}`,
+    $id: `https://schemas.example.com/${subject.subject}`,
     title: subject.name,
     type: "object",
     properties,
     required: ["id", "created_at"],
-    additionalProperties: false,
   };
+}
+
+/** A 32-bit FNV-1a hash: a stable seed from a name. */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
 }
 
 function metadataFor(subject: SeedSubject, rng: () => number): Record<string, unknown> {

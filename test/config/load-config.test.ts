@@ -88,6 +88,8 @@ describe("the settings table", () => {
       DATABASE_MIGRATE_ON_START: "storage.migrate_on_start",
       DATA_DIR: "storage.data_dir",
       MAX_SCHEMA_BYTES: "storage.max_schema_bytes",
+      COMPATIBILITY_LEVEL: "compatibility.level",
+      SEMVER_POLICY: "compatibility.semver_policy",
       DATABASE_MAX_CONNECTIONS: "storage.pool.max_connections",
       DATABASE_MIN_CONNECTIONS: "storage.pool.min_connections",
       CACHE_L1_MAX_ENTRIES: "storage.cache.l1_max_entries",
