@@ -70,7 +70,7 @@ async function freshDatabase(label: string): Promise<string> {
 async function start(name: string, tree: string, env: Record<string, string>): Promise<Instance> {
   const { loadConfig } = await import(join(tree, "src/app/config/load-config.ts"));
   const { createRegistry } = await import(join(tree, "src/app/create-registry.ts"));
-  const config = loadConfig({
+  const config = await loadConfig({
     env: {
       DATABASE_URL: await freshDatabase(name.replace(/\W/g, "_").toLowerCase()),
       LOG_LEVEL: "error",
