@@ -18,24 +18,33 @@ import { RegistryError } from "../domain/errors.ts";
 import type { Limits } from "../domain/limits.ts";
 import { MAX_REQUEST_ID_LENGTH, REQUEST_ID_HEADER, requestIdFrom } from "../domain/request-id.ts";
 import { requestTelemetry } from "../observability/request-telemetry.ts";
+import { MAX_VALIDATION_DOCUMENTS } from "../registry/registry-service.ts";
 import type { AddRoute, AppDeps, AppEnv, RegistryApp } from "./app-env.ts";
 import { API_PREFIX, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./contract.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
+import { checkCompatibility } from "./routes/check-compatibility.ts";
 import { createUpload } from "./routes/create-upload.ts";
 import { deleteSchema } from "./routes/delete-schema.ts";
+import { deleteSubjectConfig } from "./routes/delete-subject-config.ts";
+import { getGlobalConfig } from "./routes/get-global-config.ts";
 import { getLatestVersion } from "./routes/get-latest-version.ts";
 import { getSchema } from "./routes/get-schema.ts";
 import { getSchemaContent } from "./routes/get-schema-content.ts";
 import { getSchemaHistory } from "./routes/get-schema-history.ts";
 import { getStats } from "./routes/get-stats.ts";
+import { getSubjectConfig } from "./routes/get-subject-config.ts";
 import { getVersion } from "./routes/get-version.ts";
 import { health } from "./routes/health.ts";
 import { listSubjects } from "./routes/list-subjects.ts";
 import { listVersions } from "./routes/list-versions.ts";
 import { metrics } from "./routes/metrics.ts";
+import { putGlobalConfig } from "./routes/put-global-config.ts";
+import { putSubjectConfig } from "./routes/put-subject-config.ts";
 import { registerSchema } from "./routes/register-schema.ts";
 import { searchSchemas } from "./routes/search-schemas.ts";
 import { updateSchemaState } from "./routes/update-schema-state.ts";
+import { validateSchemaData } from "./routes/validate-schema-data.ts";
+import { validateVersionData } from "./routes/validate-version-data.ts";
 
 export const API_VERSION = "1.0.0";
 
@@ -65,6 +74,14 @@ const ROUTES: AddRoute[] = [
   getLatestVersion,
   getVersion,
   listVersions,
+  validateVersionData,
+  getGlobalConfig,
+  putGlobalConfig,
+  getSubjectConfig,
+  putSubjectConfig,
+  deleteSubjectConfig,
+  checkCompatibility,
+  validateSchemaData,
   searchSchemas,
   getStats,
   health,
@@ -117,6 +134,12 @@ export function createApp(deps: AppDeps): RegistryApp {
         { name: "schemas", description: "Register, read, change and delete schemas." },
         { name: "subjects", description: "Subjects and their versions." },
         { name: "search", description: "Find schemas." },
+        {
+          name: "compatibility",
+          description:
+            "How a subject's schemas may evolve: the compatibility level and semver policy (global and per subject), and a dry run of a register.",
+        },
+        { name: "validation", description: "Check JSON documents against a stored schema." },
         { name: "operations", description: "Health probes, Prometheus metrics and statistics." },
       ],
     });
@@ -131,7 +154,7 @@ export function createApp(deps: AppDeps): RegistryApp {
 
 function describeLimits(limits: Limits): string {
   return [
-    "Schema registry for JSON Schema, Avro and Protobuf, with semantic versions and a lifecycle.",
+    "Schema registry for JSON Schema, Avro and Protobuf, with semantic versions derived from each change, compatibility checks on every register, data validation against stored schemas and a lifecycle.",
     "",
     'Every error answers `{ "error": { "code", "message", "details", "request_id" } }` (the Error schema); every response carries `X-Request-Id`.',
     "A known path asked with another method answers 405 `method_not_allowed` with `Allow`.",
@@ -142,6 +165,7 @@ function describeLimits(limits: Limits): string {
     `- tags: at most ${limits.maxTags}, each at most ${limits.maxTagLength} characters`,
     `- description: at most ${limits.maxDescriptionLength} characters; metadata at most ${limits.maxMetadataBytes} bytes of JSON`,
     `- lists: limit 0 to ${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}`,
+    `- validation: at most ${MAX_VALIDATION_DOCUMENTS} documents per request, within the request body limit`,
   ].join("\n");
 }
 

@@ -10,6 +10,12 @@
  * OpenAPI document both show them.
  */
 import { z } from "@hono/zod-openapi";
+import {
+  COMPATIBILITY_LEVELS,
+  type EffectiveSettings,
+  type EvolutionSettings,
+  SEMVER_POLICIES,
+} from "../domain/compatibility/index.ts";
 import { ERROR_CODES, ERROR_STATUS, type ErrorCode } from "../domain/errors.ts";
 import { type Limits, MAX_OWNER_LENGTH, SUBJECT_PATTERN, TAG_PATTERN } from "../domain/limits.ts";
 import { REQUEST_ID_HEADER } from "../domain/request-id.ts";
@@ -54,6 +60,41 @@ export const schemaResource = z
 /** A schema as it leaves the registry (schema-representation.ts makes it). */
 export type SchemaResource = z.infer<typeof schemaResource>;
 
+// ---- content of a register or a dry run -----------------------------------
+
+/** What a register and a compatibility dry run both take to name the content. */
+export const contentFields = {
+  schema_type: z.enum(SCHEMA_TYPES),
+  content: z.unknown().optional().openapi({
+    description:
+      "A JSON value for json and avro (a string holding the JSON text is accepted too); the .proto source string for protobuf. Required unless upload_id is given.",
+  }),
+  upload_id: z.uuid("must be the upload_id answered by POST /api/v1/uploads").optional().openapi({
+    description:
+      "In place of content: a direct upload (POST /api/v1/uploads) whose object holds the content as text (JSON text, an Avro type name, or .proto source). The server reads and validates it.",
+  }),
+};
+
+/** Exactly one of content and upload_id: the superRefine of a body with `contentFields`. */
+export function requireContentOrUpload(
+  body: { content?: unknown; upload_id?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (body.content !== undefined && body.upload_id !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["upload_id"],
+      message: "give either content or upload_id, not both",
+    });
+  } else if (body.content === undefined && body.upload_id === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["content"],
+      message: "required, unless upload_id names content uploaded through POST /api/v1/uploads",
+    });
+  }
+}
+
 // ---- errors --------------------------------------------------------------
 
 export const errorEnvelope = z
@@ -90,6 +131,14 @@ const STATUS_NOTES = {
 
 export type ErrorStatus = keyof typeof STATUS_NOTES;
 
+/** One named example of an error envelope, for a status whose codes need telling apart. */
+export interface ErrorExample {
+  summary: string;
+  value: {
+    error: { code: ErrorCode; message: string; details: Record<string, unknown>; request_id: string };
+  };
+}
+
 /** `not_found: no such …`, or for a status of several codes `a, b or c`. */
 function describeStatus(status: ErrorStatus): string {
   const codes = ERROR_CODES.filter((code) => ERROR_STATUS[code] === status);
@@ -100,7 +149,7 @@ function describeStatus(status: ErrorStatus): string {
 
 type ErrorResponse = {
   description: string;
-  content: { "application/json": { schema: typeof errorEnvelope } };
+  content: { "application/json": { schema: typeof errorEnvelope; examples?: Record<string, ErrorExample> } };
 };
 
 /** The error envelope under each status a route answers with: 400, 500 and 503 can answer any route; add the route's own. */
@@ -113,6 +162,20 @@ export function errorResponses(...statuses: ErrorStatus[]): Record<ErrorStatus, 
       { description: describeStatus(status), content: { "application/json": { schema: errorEnvelope } } },
     ]);
   return Object.fromEntries(entries) as Record<ErrorStatus, ErrorResponse>;
+}
+
+/**
+ * One status of `errorResponses` told in a route's own words, with examples:
+ * spread after `errorResponses(...)` so it replaces that status's entry.
+ */
+export function errorResponse(
+  status: ErrorStatus,
+  description: string,
+  examples: Record<string, ErrorExample>,
+): Record<ErrorStatus, ErrorResponse> {
+  return {
+    [status]: { description, content: { "application/json": { schema: errorEnvelope, examples } } },
+  } as Record<ErrorStatus, ErrorResponse>;
 }
 
 export const requestIdHeader = {
@@ -263,3 +326,118 @@ export function limitedSchemas(limits: Limits): ReturnType<typeof schemasFor> {
   }
   return schemas;
 }
+
+// ---- evolution settings --------------------------------------------------
+
+/** A zod enum whose message lists the allowed values and what was sent, so a typo is fixed at once. */
+const enumOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, {
+    error: (issue) =>
+      `expected one of ${values.join(", ")} (got ${JSON.stringify(issue.input) ?? "nothing"})`,
+  });
+
+export const compatibilityLevel = enumOf(COMPATIBILITY_LEVELS).openapi("CompatibilityLevel", {
+  description:
+    "BACKWARD: consumers on the new schema read data written with the previous version (the new schema is the reader); FORWARD: consumers on the previous version read data written with the new one; FULL: both. The _TRANSITIVE levels compare with every version that is not deleted instead of the latest alone. NONE checks nothing.",
+  example: "BACKWARD",
+});
+
+export const semverPolicy = enumOf(SEMVER_POLICIES).openapi("SemverPolicy", {
+  description:
+    "advise: an explicit version on a register is taken as long as it is free. enforce: an explicit version must be at least as large a step above the latest version as the change calls for (major for a breaking change), else 409 version_policy.",
+  example: "advise",
+});
+
+/** Settings as stored for a subject: only the fields it sets. */
+export const evolutionSettings = z
+  .object({ compatibility: compatibilityLevel.optional(), semver_policy: semverPolicy.optional() })
+  .openapi("EvolutionSettings", { example: { compatibility: "FULL" } });
+
+/** The settings in force: every field. */
+export const effectiveSettings = z
+  .object({ compatibility: compatibilityLevel, semver_policy: semverPolicy })
+  .openapi("EffectiveSettings", { example: { compatibility: "BACKWARD", semver_policy: "advise" } });
+
+/** The body of both PUTs: at least one field, no other key. */
+export const settingsChange = z
+  .strictObject({ compatibility: compatibilityLevel.optional(), semver_policy: semverPolicy.optional() })
+  .refine((body) => body.compatibility !== undefined || body.semver_policy !== undefined, {
+    message: "give compatibility, semver_policy or both",
+  })
+  .openapi("EvolutionSettingsChange", {
+    example: { compatibility: "FULL_TRANSITIVE", semver_policy: "enforce" },
+  });
+
+export function toSettingsResource(settings: EvolutionSettings): z.infer<typeof evolutionSettings> {
+  return {
+    ...(settings.compatibility !== undefined ? { compatibility: settings.compatibility } : {}),
+    ...(settings.semverPolicy !== undefined ? { semver_policy: settings.semverPolicy } : {}),
+  };
+}
+
+export function toEffectiveResource(settings: EffectiveSettings): z.infer<typeof effectiveSettings> {
+  return { compatibility: settings.compatibility, semver_policy: settings.semverPolicy };
+}
+
+export function fromSettingsChange(body: z.infer<typeof settingsChange>): EvolutionSettings {
+  return {
+    ...(body.compatibility !== undefined ? { compatibility: body.compatibility } : {}),
+    ...(body.semver_policy !== undefined ? { semverPolicy: body.semver_policy } : {}),
+  };
+}
+
+// ---- data validation -----------------------------------------------------
+
+/**
+ * The body of both validate routes. Any JSON value is a document; an object
+ * whose only key is `documents`, holding an array, is a batch of them.
+ */
+export const validationBody = z.unknown().openapi("ValidationRequest", {
+  description:
+    'The JSON document to check, or a batch: an object whose only key is "documents", holding an array of documents. A single document of exactly that shape must itself be wrapped: {"documents": [doc]}.',
+  example: { documents: [{ prompt: "Hello" }, { prompt: 42 }] },
+});
+
+const dataError = z
+  .object({
+    path: z.string().openapi({ description: 'JSON pointer into the document: "" for its root.' }),
+    message: z.string(),
+  })
+  .openapi("DataError", { example: { path: "/prompt", message: "must be string" } });
+
+export const dataVerdict = z
+  .object({ valid: z.boolean(), errors: z.array(dataError) })
+  .openapi("DataVerdict", {
+    example: { valid: false, errors: [{ path: "/prompt", message: "must be string" }] },
+  });
+
+export const batchVerdict = z
+  .object({
+    valid: z.boolean().openapi({ description: "True when every document is valid." }),
+    results: z.array(dataVerdict).openapi({ description: "One verdict per document, in the order sent." }),
+  })
+  .openapi("BatchVerdict", {
+    example: {
+      valid: false,
+      results: [
+        { valid: true, errors: [] },
+        { valid: false, errors: [{ path: "/prompt", message: "must be string" }] },
+      ],
+    },
+  });
+
+/** A Protobuf full name, optionally absolute (leading dot). */
+const MESSAGE_NAME = /^\.?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const MAX_MESSAGE_NAME_LENGTH = 512;
+
+/** `?message=`: the Protobuf message the documents are. */
+export const messageQuery = z
+  .string()
+  .max(MAX_MESSAGE_NAME_LENGTH, `at most ${MAX_MESSAGE_NAME_LENGTH} characters`)
+  .regex(MESSAGE_NAME, "must be a Protobuf message name such as acme.v1.Order")
+  .optional()
+  .openapi({
+    description:
+      "Protobuf: the message the documents are, by full name (acme.v1.Order) or relative to the package (Order); by default the first message the file declares. JSON Schema and Avro ignore it.",
+    example: "acme.Order",
+  });

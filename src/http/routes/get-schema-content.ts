@@ -88,7 +88,8 @@ function contentEtag(schema: SchemaRecord): string {
 }
 
 function canonicalText(schemaType: SchemaType, value: unknown): string {
-  // Stored protobuf content is already its canonical source; JSON values lose
-  // their key order in the database, so they are written out canonically again.
+  // Stored protobuf content is already its canonical source. JSON values are
+  // read with the key order they were registered with, so they are written
+  // out canonically again: this body's SHA-256 must be the content hash.
   return schemaType === "protobuf" && typeof value === "string" ? value : canonicalJson(value);
 }
