@@ -287,8 +287,21 @@ export class RegistryService {
       content: prepared.value,
       contentHash: prepared.contentHash,
     });
-    if (!decision.existing && input.version !== undefined)
+    // As a register would answer: an incompatible change is the verdict; a compatible one may still be
+    // refused for its version (the policy, or a version other content holds).
+    if (!decision.existing && decision.verdict.compatible && input.version !== undefined) {
       this.evolution.enforcePolicy(decision, input.version);
+      const taken = await this.storage.schemas.getBySubjectVersion(input.subject, input.version, {
+        includeDeleted: true,
+      });
+      if (taken !== null) {
+        throw new RegistryError(
+          "version_exists",
+          `version ${taken.version} of subject ${input.subject} already exists with different content`,
+          { subject: input.subject, version: taken.version, existing_id: taken.id },
+        );
+      }
+    }
     return {
       compatible: decision.verdict.compatible,
       level: decision.verdict.level,

@@ -495,6 +495,31 @@ describe.skipIf(!available)("schema evolution over HTTP", () => {
       });
     });
 
+    test("answers as a register would: an incompatible change under enforce is the verdict; a taken version is 409", async () => {
+      const strict = "evo.dry.strict";
+      await configure(strict, { compatibility: "BACKWARD", semver_policy: "enforce" });
+      expectRegistered(await register(strict, PROMPT_V1), "1.0.0");
+      const breaking = objectSchema({ prompt: { type: "string" }, user_id: S }, ["prompt", "user_id"]);
+      // The register answers incompatible_schema first, so the dry run gives that verdict, not the policy.
+      const verdict = await dryRun(strict, { schema_type: "json", content: breaking, version: "1.1.0" });
+      expect(verdict.status).toBe(200);
+      expect(verdict.body).toMatchObject({ compatible: false, suggested_version: "2.0.0" });
+      expectError(await register(strict, breaking, { version: "1.1.0" }), 409, "incompatible_schema");
+      // A compatible change asking for a version other content holds: what the register would say.
+      const additive = objectSchema({ prompt: { type: "string" }, n: { type: "integer" } }, ["prompt"]);
+      // (Under enforce a version at or below the latest is the policy's 409; under advise it is the clash.)
+      expectError(
+        await dryRun(strict, { schema_type: "json", content: additive, version: "1.0.0" }),
+        409,
+        "version_policy",
+      );
+      const loose = "evo.dry.loose";
+      expectRegistered(await register(loose, PROMPT_V1), "1.0.0");
+      const taken = await dryRun(loose, { schema_type: "json", content: additive, version: "1.0.0" });
+      expectError(taken, 409, "version_exists");
+      expectError(await register(loose, additive, { version: "1.0.0" }), 409, "version_exists");
+    });
+
     test("content that is not a valid schema: 422 before any comparison", async () => {
       const res = await dryRun(subject, { schema_type: "json", content: { type: "object", properties: 5 } });
       expectError(res, 422, "invalid_schema");
