@@ -438,6 +438,6 @@ export const messageQuery = z
   .optional()
   .openapi({
     description:
-      "Protobuf: the message the documents are, by full name (acme.v1.Order) or relative to the package (Order); by default the first message the file declares. JSON Schema and Avro ignore it.",
+      "Protobuf: the message the documents are, by full name (acme.v1.Order) or relative to the package (Order); by default the first message the file declares. Given for a JSON Schema or an Avro schema, it answers 400.",
     example: "acme.Order",
   });

@@ -386,6 +386,12 @@ export class RegistryService {
           ? await this.getLatest(target.subject, { includeContent: true })
           : await this.getVersion(target.subject, target.version, { includeContent: true });
     const { schema } = view;
+    if (options.messageName !== undefined && schema.schemaType !== "protobuf") {
+      throw RegistryError.invalidRequest(
+        `message names a Protobuf message; schema ${schema.id} is ${schema.schemaType === "json" ? "a JSON Schema" : "an Avro schema"}`,
+        { field: "message" },
+      );
+    }
     const key = `${schema.schemaType}:${schema.contentHash}:${options.messageName ?? ""}`;
     let validator = this.validators.get(key);
     if (validator === undefined) {

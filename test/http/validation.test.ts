@@ -293,6 +293,17 @@ describe.skipIf(!available)("data validation over HTTP", () => {
         "invalid_request",
       );
     });
+
+    test("?message= on a JSON Schema or an Avro schema is a 400, not ignored", async () => {
+      const json = await api.post("/api/v1/schemas", {
+        subject: "val.message.json",
+        schema_type: "json",
+        content: { type: "object" },
+      });
+      const res = await api.post(`/api/v1/schemas/${json.body.id}/validate?message=acme.Order`, {});
+      expectError(res, 400, "invalid_request");
+      expect(res.body.error.details.field).toBe("message");
+    });
   });
 
   describe("bounds", () => {
