@@ -42,6 +42,10 @@ export const cachedSchemaRecord: v.GenericSchema<unknown, SchemaRecord> = v.obje
   globalId: v.number(),
   subject: v.string(),
   version: v.string(),
+  // An entry cached before these fields existed fails to decode: a miss, read again from the database.
+  contentId: v.number(),
+  subjectVersion: v.number(),
+  references: v.array(v.object({ name: v.string(), subject: v.string(), version: v.number() })),
   schemaType: v.picklist(SCHEMA_TYPES),
   state: v.picklist(SCHEMA_STATES),
   content: v.unknown(),

@@ -20,6 +20,25 @@ export interface SchemaMetadata {
   custom?: Record<string, unknown>;
 }
 
+/**
+ * A reference from a schema to a version of another subject, under the name
+ * the schema uses for it: Avro, a named type's full name; JSON Schema, the
+ * `$ref` value; Protobuf, the import path.
+ */
+export interface SchemaReference {
+  name: string;
+  subject: string;
+  /** The referenced subject's integer version. */
+  version: number;
+}
+
+/** A referenced schema's content under the name the referencing schema uses for it. */
+export interface ResolvedReference {
+  name: string;
+  schemaType: SchemaType;
+  content: unknown;
+}
+
 /** One stored schema version, exactly as the registry keeps it. */
 export interface SchemaRecord {
   id: string;
@@ -27,6 +46,15 @@ export interface SchemaRecord {
   subject: string;
   /** The version as registered, build metadata included (`1.0.0+build.5`). */
   version: string;
+  /**
+   * The id of the content (type, canonical content and references): one id
+   * for the same schema under any subject, Confluent's schema id.
+   */
+  contentId: number;
+  /** The subject's integer version (1, 2, 3 …), Confluent's version. */
+  subjectVersion: number;
+  /** Versions of other subjects this schema uses, in the order it gave them. */
+  references: SchemaReference[];
   schemaType: SchemaType;
   state: SchemaState;
   /**

@@ -21,6 +21,7 @@ import type {
   ReadOptions,
   SchemaRecord,
   SchemaRef,
+  SchemaReference,
   SchemaState,
   StateTransition,
   StorageStats,
@@ -36,7 +37,15 @@ import type { ContentKeyLocks } from "./content-key-locks.ts";
  * version is decided by the caller (the registry derives it from the
  * compatibility verdict).
  */
-export type NewSchema = { contentText: string | null } & Pick<
+export type NewSchema = {
+  contentText: string | null;
+  /** Versions of other subjects the schema uses (none when absent); part of its content id. */
+  references?: SchemaReference[];
+  /** IMPORT: the content id to keep (refused when it names other content). */
+  contentId?: number;
+  /** IMPORT: the subject's integer version to take (refused when taken). */
+  subjectVersion?: number;
+} & Pick<
   SchemaRecord,
   | "subject"
   | "version"

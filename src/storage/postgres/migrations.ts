@@ -13,6 +13,8 @@ import indexesOptimizationDown from "../../../migrations/002_indexes_optimizatio
 import indexesOptimizationUp from "../../../migrations/002_indexes_optimization.up.sql" with { type: "text" };
 import schemaEvolutionDown from "../../../migrations/003_schema_evolution.down.sql" with { type: "text" };
 import schemaEvolutionUp from "../../../migrations/003_schema_evolution.up.sql" with { type: "text" };
+import confluentIdentityDown from "../../../migrations/004_confluent_identity.down.sql" with { type: "text" };
+import confluentIdentityUp from "../../../migrations/004_confluent_identity.up.sql" with { type: "text" };
 import { sha256Hex } from "../../domain/canonical.ts";
 
 export interface MigrationSource {
@@ -31,6 +33,7 @@ export const MIGRATION_SOURCES: readonly MigrationSource[] = [
   { version: 1, name: "initial_schema", up: initialSchemaUp, down: initialSchemaDown },
   { version: 2, name: "indexes_optimization", up: indexesOptimizationUp, down: indexesOptimizationDown },
   { version: 3, name: "schema_evolution", up: schemaEvolutionUp, down: schemaEvolutionDown },
+  { version: 4, name: "confluent_identity", up: confluentIdentityUp, down: confluentIdentityDown },
 ];
 
 /** `001_initial_schema`: the file stem of a migration. */

@@ -19,6 +19,7 @@ import type {
 } from "../../domain/compatibility/index.ts";
 import { RegistryError } from "../../domain/errors.ts";
 import { ALLOWED_TRANSITIONS, canTransition } from "../../domain/lifecycle.ts";
+import { referencesKey } from "../../domain/references.ts";
 import { invalidVersion, parseSemVer, versionKey, versionSortKey } from "../../domain/semver.ts";
 import type {
   ListVersionsOptions,
@@ -62,7 +63,7 @@ export interface RepositoryShared {
 }
 
 interface RegisterRow extends SchemaRow {
-  outcome: "found" | "stale" | "clash" | "created";
+  outcome: "found" | "stale" | "clash" | "taken" | "id_clash" | "created";
 }
 
 /** One row of evolutionContext's statement: the context, and a schema row when `part` is set. */
@@ -94,17 +95,20 @@ export class PostgresSchemaRepository implements SchemaRepository {
     if (input.contentLocation === "object_store" && input.contentText !== null) {
       throw new RegistryError("internal", "an object-store schema is registered without content text");
     }
+    const references = input.references ?? [];
     return this.write(async (db) => {
       const content = input.content === null ? null : db.json(input.content as postgres.JSONValue);
-      // One statement (see registry_register in migrations/003): the subject
-      // lock, the idempotency, head and version checks, the insert and its
-      // history row, in one round trip.
+      // One statement (see registry_register in migrations/004): the subject
+      // lock, the idempotency, head and version checks, the content id, the
+      // insert and its history row, in one round trip.
       const [row] = await db<RegisterRow[]>`
         SELECT * FROM registry_register(
           ${input.subject}, ${input.version}, ${versionKey(requested)}, ${versionSortKey(requested)},
           ${input.schemaType}, ${input.state}, ${content}, ${input.contentText}, ${input.contentHash},
           ${input.contentSize}, ${input.contentLocation}, ${input.contentKey},
-          ${db.json(input.metadata as postgres.JSONValue)}, ${options.expectedHead ?? null})`;
+          ${db.json(input.metadata as postgres.JSONValue)}, ${options.expectedHead ?? null},
+          ${db.json(references as unknown as postgres.JSONValue)}, ${referencesKey(references)},
+          ${input.contentId ?? null}, ${input.subjectVersion ?? null})`;
       if (!row) throw new RegistryError("internal", "registration produced no outcome");
       if (row.outcome === "stale") {
         throw new RegistryError(
@@ -125,6 +129,26 @@ export class PostgresSchemaRepository implements SchemaRepository {
             existing_global_id: Number(row.global_id),
             existing_deleted: row.deleted_at !== null,
           },
+        );
+      }
+      if (row.outcome === "taken") {
+        throw new RegistryError(
+          "version_exists",
+          `version ${row.subject_version} of subject ${input.subject} already exists`,
+          {
+            resource: "version",
+            subject: input.subject,
+            version: row.subject_version,
+            existing_id: row.id,
+            existing_schema_id: Number(row.content_id),
+          },
+        );
+      }
+      if (row.outcome === "id_clash") {
+        throw new RegistryError(
+          "conflict",
+          `schema id ${input.contentId} already belongs to another schema, or this schema already has another id`,
+          { resource: "schema", id: input.contentId, reason: "id_taken" },
         );
       }
       const created = row.outcome === "created";
@@ -292,12 +316,14 @@ export class PostgresSchemaRepository implements SchemaRepository {
           ? await db<SchemaRow[]>`
               SELECT id, global_id, subject, version, schema_type, state,
                      CASE WHEN content_text IS NULL THEN content END AS content, content_text, content_hash,
-                     content_size, content_location, content_key, metadata, created_at, updated_at, deleted_at
+                     content_size, content_location, content_key, metadata, created_at, updated_at, deleted_at,
+                     content_id, subject_version, "references"
               FROM schemas WHERE id = ${ref.id}`
           : await db<SchemaRow[]>`
               SELECT id, global_id, subject, version, schema_type, state,
                      CASE WHEN content_text IS NULL THEN content END AS content, content_text, content_hash,
-                     content_size, content_location, content_key, metadata, created_at, updated_at, deleted_at
+                     content_size, content_location, content_key, metadata, created_at, updated_at, deleted_at,
+                     content_id, subject_version, "references"
               FROM schemas WHERE global_id = ${ref.globalId}`;
       return visible(rows[0], options);
     }, isNull);

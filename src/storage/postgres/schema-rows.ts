@@ -17,6 +17,7 @@ import type {
   SchemaMetadata,
   SchemaRecord,
   SchemaRef,
+  SchemaReference,
   SchemaState,
   SchemaType,
   StateTransition,
@@ -24,7 +25,7 @@ import type {
 
 const BEFORE_CONTENT = "id, global_id, subject, version, schema_type, state";
 const AFTER_CONTENT =
-  "content_hash, content_size, content_location, content_key, metadata, created_at, updated_at, deleted_at";
+  'content_hash, content_size, content_location, content_key, metadata, created_at, updated_at, deleted_at, content_id, subject_version, "references"';
 
 /**
  * The content as one copy on the wire: the JSONB column is read (and
@@ -67,6 +68,10 @@ export interface SchemaRow {
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
+  /** int8 arrives as a string. */
+  content_id: string;
+  subject_version: number;
+  references: SchemaReference[];
 }
 
 /** A row as a read shows it: a soft-deleted one only when asked for. */
@@ -82,6 +87,9 @@ export function toSchemaRecord(row: SchemaRow): SchemaRecord {
     globalId: Number(row.global_id),
     subject: row.subject,
     version: row.version,
+    contentId: Number(row.content_id),
+    subjectVersion: row.subject_version,
+    references: row.references ?? [],
     schemaType: row.schema_type,
     state: row.state,
     content: typeof row.content_text === "string" ? JSON.parse(row.content_text) : (row.content ?? null),
