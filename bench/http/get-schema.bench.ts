@@ -25,6 +25,7 @@ import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createRegistry } from "../../src/app/create-registry.ts";
 import { createTestDatabase } from "../../test/support/database.ts";
 import { deleteByPrefix, REDIS_TEST_URL } from "../../test/support/redis.ts";
+import { drive, WRK } from "./load-driver.ts";
 
 type Kind = "bare" | "redis" | "l1" | "l2";
 const KINDS: Kind[] = ["bare", "redis", "l1", "l2"];
@@ -110,31 +111,6 @@ async function spawnServer(kind: Kind, env: Record<string, string>): Promise<Chi
 }
 
 // ---------------------------------------------------------------- load
-
-const WRK = ["/usr/bin/wrk", Bun.which("wrk")].find((path) => path && Bun.file(path).size > 0) ?? null;
-
-async function drive(url: string, seconds: number, connections: number): Promise<number> {
-  if (WRK) {
-    const run = Bun.spawn([WRK, "-t1", `-c${connections}`, `-d${seconds}s`, url], { stdout: "pipe" });
-    const out = await new Response(run.stdout).text();
-    await run.exited;
-    if (/Non-2xx or 3xx responses/.test(out)) throw new Error(`errors under load at ${url}:\n${out}`);
-    const rate = /Requests\/sec:\s+([\d.]+)/.exec(out);
-    if (!rate) throw new Error(`wrk printed no rate:\n${out}`);
-    return Number(rate[1]);
-  }
-  // autocannon ships no types; this is the part of its API used here.
-  type Autocannon = (options: { url: string; connections: number; duration: number }) => Promise<{
-    requests: { average: number };
-    non2xx: number;
-    errors: number;
-  }>;
-  const name: string = "autocannon";
-  const { default: autocannon } = (await import(name)) as { default: Autocannon };
-  const result = await autocannon({ url, connections, duration: seconds });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`errors under load at ${url}`);
-  return result.requests.average;
-}
 
 // ---------------------------------------------------------------- run
 
