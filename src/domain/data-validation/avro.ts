@@ -31,6 +31,7 @@
 import { type Schema, Type, type types } from "avsc";
 import type { SchemaDocument } from "../compatibility/types.ts";
 import { invalidSchema, messageOf } from "../validation/invalid-schema.ts";
+import { describeValue, isObject, token } from "./documents.ts";
 import type { DataError, TypeChecker } from "./index.ts";
 
 const INT_MIN = -(2 ** 31);
@@ -90,26 +91,6 @@ function registerReferences(references: SchemaDocument["references"] & object): 
     pending = failed;
   }
   return registry;
-}
-
-function token(key: string | number): string {
-  return typeof key === "number" ? String(key) : key.replace(/~/g, "~0").replace(/\//g, "~1");
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** A short description of a value for messages: `string "abc"`, `number 1.5`, `object`. */
-function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "object") return "object";
-  if (typeof value === "string") {
-    const text = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-    return `string ${JSON.stringify(text)}`;
-  }
-  return `${typeof value} ${String(value)}`;
 }
 
 /** The name a type goes by in messages: its full name if named, else its type name. */

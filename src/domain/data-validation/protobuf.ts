@@ -38,6 +38,7 @@ import {
 import type { SchemaDocument } from "../compatibility/types.ts";
 import { isRegistryError, RegistryError } from "../errors.ts";
 import { invalidSchema, messageOf } from "../validation/invalid-schema.ts";
+import { describeValue, isObject, token } from "./documents.ts";
 import type { DataError, TypeChecker } from "./index.ts";
 
 export function compileProtobufChecker(
@@ -163,25 +164,6 @@ const WRAPPERS: Readonly<Record<string, string>> = {
   ".google.protobuf.StringValue": "string",
   ".google.protobuf.BytesValue": "bytes",
 };
-
-function token(key: string | number): string {
-  return typeof key === "number" ? String(key) : key.replace(/~/g, "~0").replace(/\//g, "~1");
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "object") return "object";
-  if (typeof value === "string") {
-    const text = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-    return `string ${JSON.stringify(text)}`;
-  }
-  return `${typeof value} ${String(value)}`;
-}
 
 /** A message's name without protobufjs' leading dot. */
 function nameOf(reflected: { fullName: string }): string {
