@@ -17,6 +17,9 @@ export const ERROR_STATUS = {
   incompatible_schema: 409,
   // An explicit version that is a smaller step than the change calls for, under semver_policy enforce.
   version_policy: 409,
+  // A write refused by the mode in force (READONLY or READONLY_OVERRIDE, or a register IMPORT mode does not
+  // accept): the request may be right, the registry's state refuses it, as with the other 409s.
+  read_only: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   invalid_schema: 422,

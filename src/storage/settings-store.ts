@@ -4,17 +4,31 @@
  * unset (undefined) falls back: a subject's to the global one, the global one
  * to the server's configured default.
  */
-import type { EvolutionSettings } from "../domain/compatibility/index.ts";
+import type { CompatibilityLevel, EvolutionSettings } from "../domain/compatibility/index.ts";
+import type { Mode } from "../domain/modes.ts";
 
 export interface SettingsStore {
   /** The global settings; `{}` when none were ever set. */
   getGlobal(): Promise<EvolutionSettings>;
   /** Sets the fields given (an undefined field is left as it is) and answers the stored settings. */
   putGlobal(settings: EvolutionSettings): Promise<EvolutionSettings>;
-  /** null when the subject has no settings of its own. */
+  /** Clears the stored global compatibility (the configured default is in force again); answers what it was. */
+  clearGlobalCompatibility(): Promise<CompatibilityLevel | null>;
+  /** null when the subject has no evolution settings of its own (a mode alone is not one). */
   getSubject(subject: string): Promise<EvolutionSettings | null>;
   /** Sets the fields given (an undefined field is left as it is) and answers the stored settings. */
   putSubject(subject: string, settings: EvolutionSettings): Promise<EvolutionSettings>;
-  /** Removes the subject's own settings; answers what they were, null when it had none. */
+  /** Removes the subject's own evolution settings (not its mode); answers what they were, null when it had none. */
   deleteSubject(subject: string): Promise<EvolutionSettings | null>;
+  /** Clears the subject's own compatibility alone; answers what it was, null when it had none. */
+  clearSubjectCompatibility(subject: string): Promise<CompatibilityLevel | null>;
+
+  /** The stored global mode; null when none was set (READWRITE). */
+  getGlobalMode(): Promise<Mode | null>;
+  /** Sets the global mode (null clears it); answers what it was. */
+  putGlobalMode(mode: Mode | null): Promise<Mode | null>;
+  /** The subject's own mode; null when it has none. */
+  getSubjectMode(subject: string): Promise<Mode | null>;
+  /** Sets the subject's mode (null clears it); answers what it was. */
+  putSubjectMode(subject: string, mode: Mode | null): Promise<Mode | null>;
 }

@@ -9,8 +9,10 @@
  *   search         SchemaSearch: text and metadata search
  *   reads          AccessLog: read counting and the most read schemas
  *   contentLocks   ContentKeyLocks: the object-store content's reference checks
- *   settings       SettingsStore: compatibility level and semver policy, global
- *                  and per subject
+ *   settings       SettingsStore: compatibility level, semver policy and mode,
+ *                  global and per subject
+ *   identity       IdentityStore: content ids, integer versions and references
+ *                  (Confluent's identity model)
  *
  * Opening the pool and applying migrations are steps of their own, taken by
  * the composition root before the storage is built (postgres/pool.ts,
@@ -18,12 +20,14 @@
  */
 import type { AccessLog } from "./access-log.ts";
 import type { ContentKeyLocks } from "./content-key-locks.ts";
+import type { IdentityStore } from "./identity-store.ts";
 import type { SchemaRepository } from "./schema-repository.ts";
 import type { SchemaSearch } from "./schema-search.ts";
 import type { SettingsStore } from "./settings-store.ts";
 
 export type { AccessLog, PopularSchema } from "./access-log.ts";
 export type { ContentKeyLocks } from "./content-key-locks.ts";
+export type { IdentifiedRecord, IdentityStore } from "./identity-store.ts";
 export type {
   EvolutionContext,
   NewSchema,
@@ -41,6 +45,7 @@ export interface Storage {
   readonly reads: AccessLog;
   readonly contentLocks: ContentKeyLocks;
   readonly settings: SettingsStore;
+  readonly identity: IdentityStore;
   /** Round trip to the primary; throws `unavailable` when it does not answer. */
   ping(): Promise<void>;
   /** Writes the counted reads, stops the background work and closes every pool. */

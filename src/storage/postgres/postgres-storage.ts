@@ -10,6 +10,7 @@ import { PostgresAccessLog } from "./access-log.ts";
 import { PostgresContentKeyLocks } from "./content-key-locks.ts";
 import { toRegistryError } from "./db-errors.ts";
 import { type DbHandles, primaryOnly } from "./handles.ts";
+import { PostgresIdentityStore } from "./identity-store.ts";
 import { closePool, type Pool } from "./pool.ts";
 import type { ReadReplicas } from "./read-replicas.ts";
 import { PostgresSchemaRepository } from "./schema-repository.ts";
@@ -47,6 +48,7 @@ interface Parts {
   reads: PostgresAccessLog;
   contentLocks: PostgresContentKeyLocks;
   settings: PostgresSettingsStore;
+  identity: PostgresIdentityStore;
   views: ViewRefresher;
 }
 
@@ -56,6 +58,7 @@ export class PostgresStorage implements Storage {
   readonly reads: PostgresAccessLog;
   readonly contentLocks: PostgresContentKeyLocks;
   readonly settings: PostgresSettingsStore;
+  readonly identity: PostgresIdentityStore;
   /** The materialized views' refresher: `refreshNow()` and `failures`, for tests and metrics. */
   readonly views: ViewRefresher;
 
@@ -70,6 +73,7 @@ export class PostgresStorage implements Storage {
     this.reads = parts.reads;
     this.contentLocks = parts.contentLocks;
     this.settings = parts.settings;
+    this.identity = parts.identity;
     this.views = parts.views;
   }
 
@@ -124,6 +128,7 @@ export function createPostgresStorage(primary: Pool, options: PostgresStorageOpt
     reads,
     contentLocks: new PostgresContentKeyLocks(primary),
     settings: new PostgresSettingsStore(handles),
+    identity: new PostgresIdentityStore(handles, { columns, changed: () => views.markStale() }),
     views,
   };
   return new PostgresStorage(parts, primary, replicas);

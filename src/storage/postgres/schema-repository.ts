@@ -44,6 +44,7 @@ import type {
 import { PostgresContentKeyLocks } from "./content-key-locks.ts";
 import { isDatabaseError, toRegistryError } from "./db-errors.ts";
 import { type DbHandles, primaryOnly } from "./handles.ts";
+import { referencedError, referencingIds } from "./identity-store.ts";
 import { atomic, type Db, isTransaction, type Tx } from "./pool.ts";
 import {
   type Columns,
@@ -253,10 +254,14 @@ export class PostgresSchemaRepository implements SchemaRepository {
   async softDelete(ref: SchemaRef): Promise<SchemaRecord> {
     return this.write(async (db) => {
       if (!isValidRef(ref)) throw refNotFound(ref);
-      const [row] = await db<SchemaRow[]>`
-        UPDATE schemas SET deleted_at = now()
-        WHERE ${where(db, ref)} AND deleted_at IS NULL
-        RETURNING ${this.shared.columns.record}`;
+      const row = await atomic(db, async (tx) => {
+        await refuseWhileReferenced(tx, ref, false);
+        const [updated] = await tx<SchemaRow[]>`
+          UPDATE schemas SET deleted_at = now()
+          WHERE ${where(tx, ref)} AND deleted_at IS NULL
+          RETURNING ${this.shared.columns.record}`;
+        return updated;
+      });
       if (!row) throw refNotFound(ref);
       this.shared.changed();
       return toSchemaRecord(row);
@@ -266,10 +271,14 @@ export class PostgresSchemaRepository implements SchemaRepository {
   async permanentDelete(ref: SchemaRef): Promise<SchemaRecord> {
     return this.write(async (db) => {
       if (!isValidRef(ref)) throw refNotFound(ref);
-      const [row] = await db<SchemaRow[]>`
-        DELETE FROM schemas
-        WHERE ${where(db, ref)} AND deleted_at IS NOT NULL
-        RETURNING ${this.shared.columns.record}`;
+      const row = await atomic(db, async (tx) => {
+        await refuseWhileReferenced(tx, ref, true);
+        const [deleted] = await tx<SchemaRow[]>`
+          DELETE FROM schemas
+          WHERE ${where(tx, ref)} AND deleted_at IS NOT NULL
+          RETURNING ${this.shared.columns.record}`;
+        return deleted;
+      });
       if (row) {
         this.shared.changed();
         return toSchemaRecord(row);
@@ -499,6 +508,21 @@ export class PostgresSchemaRepository implements SchemaRepository {
       throw toRegistryError(error);
     }
   }
+}
+
+/**
+ * Refuses to delete a version live rows reference (`conflict`, resource
+ * "reference"). The row is locked first, so a concurrent delete of the same
+ * row waits; `deleted` picks the row a permanent delete would remove.
+ */
+async function refuseWhileReferenced(db: Db, ref: SchemaRef, deleted: boolean): Promise<void> {
+  const [target] = await db<{ subject: string; subject_version: number }[]>`
+    SELECT subject, subject_version FROM schemas
+    WHERE ${where(db, ref)} AND deleted_at IS ${deleted ? db`NOT NULL` : db`NULL`}
+    FOR UPDATE`;
+  if (!target) return;
+  const ids = await referencingIds(db, target.subject, [target.subject_version], null);
+  if (ids.length > 0) throw referencedError(target.subject, target.subject_version, ids);
 }
 
 function isNull(value: unknown): boolean {

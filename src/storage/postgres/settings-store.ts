@@ -15,6 +15,7 @@ import {
   type SemverPolicy,
 } from "../../domain/compatibility/index.ts";
 import { RegistryError } from "../../domain/errors.ts";
+import { MODES, type Mode } from "../../domain/modes.ts";
 import type { SettingsStore } from "../settings-store.ts";
 import { toRegistryError } from "./db-errors.ts";
 import type { DbHandles } from "./handles.ts";
@@ -56,7 +57,8 @@ export class PostgresSettingsStore implements SettingsStore {
   async getSubject(subject: string): Promise<EvolutionSettings | null> {
     const row = await this.read(async (db) => {
       const [found] = await db<SettingsRow[]>`
-        SELECT compatibility, semver_policy FROM subject_config WHERE subject = ${subject}`;
+        SELECT compatibility, semver_policy FROM subject_config
+        WHERE subject = ${subject} AND (compatibility IS NOT NULL OR semver_policy IS NOT NULL)`;
       return found ?? null;
     });
     return row ? toSettings(row) : null;
@@ -78,10 +80,90 @@ export class PostgresSettingsStore implements SettingsStore {
 
   async deleteSubject(subject: string): Promise<EvolutionSettings | null> {
     return this.write(async (db) => {
+      // The mode is not an evolution setting: a row holding one stays, with the settings cleared.
       const [row] = await db<SettingsRow[]>`
-        DELETE FROM subject_config WHERE subject = ${subject}
-        RETURNING compatibility, semver_policy`;
+        WITH old AS (
+          SELECT compatibility, semver_policy FROM subject_config WHERE subject = ${subject} FOR UPDATE
+        ), cleared AS (
+          UPDATE subject_config SET compatibility = NULL, semver_policy = NULL, updated_at = now()
+          WHERE subject = ${subject} AND mode IS NOT NULL
+        ), removed AS (
+          DELETE FROM subject_config WHERE subject = ${subject} AND mode IS NULL
+        )
+        SELECT compatibility, semver_policy FROM old
+        WHERE compatibility IS NOT NULL OR semver_policy IS NOT NULL`;
       return row ? toSettings(row) : null;
+    });
+  }
+
+  async clearGlobalCompatibility(): Promise<CompatibilityLevel | null> {
+    return this.write(async (db) => {
+      const [row] = await db<{ compatibility: CompatibilityLevel | null }[]>`
+        WITH old AS (SELECT compatibility FROM global_config WHERE singleton FOR UPDATE),
+        cleared AS (UPDATE global_config SET compatibility = NULL, updated_at = now() WHERE singleton)
+        SELECT compatibility FROM old`;
+      return row?.compatibility ?? null;
+    });
+  }
+
+  async clearSubjectCompatibility(subject: string): Promise<CompatibilityLevel | null> {
+    return this.write(async (db) => {
+      const [row] = await db<{ compatibility: CompatibilityLevel | null }[]>`
+        WITH old AS (SELECT compatibility FROM subject_config WHERE subject = ${subject} FOR UPDATE),
+        cleared AS (
+          UPDATE subject_config SET compatibility = NULL, updated_at = now() WHERE subject = ${subject}
+        )
+        SELECT compatibility FROM old`;
+      await db`
+        DELETE FROM subject_config
+        WHERE subject = ${subject} AND compatibility IS NULL AND semver_policy IS NULL AND mode IS NULL`;
+      return row?.compatibility ?? null;
+    });
+  }
+
+  async getGlobalMode(): Promise<Mode | null> {
+    return this.read(async (db) => {
+      const [found] = await db<{ mode: Mode | null }[]>`SELECT mode FROM global_config WHERE singleton`;
+      return found?.mode ?? null;
+    });
+  }
+
+  async putGlobalMode(mode: Mode | null): Promise<Mode | null> {
+    return this.write(async (db) => {
+      const [row] = await db<{ mode: Mode | null }[]>`
+        WITH old AS (SELECT mode FROM global_config WHERE singleton FOR UPDATE),
+        put AS (
+          INSERT INTO global_config AS t (singleton, mode) VALUES (true, ${mode})
+          ON CONFLICT (singleton) DO UPDATE SET mode = EXCLUDED.mode, updated_at = now()
+        )
+        SELECT mode FROM old`;
+      return row?.mode ?? null;
+    });
+  }
+
+  async getSubjectMode(subject: string): Promise<Mode | null> {
+    return this.read(async (db) => {
+      const [found] = await db<{ mode: Mode | null }[]>`
+        SELECT mode FROM subject_config WHERE subject = ${subject}`;
+      return found?.mode ?? null;
+    });
+  }
+
+  async putSubjectMode(subject: string, mode: Mode | null): Promise<Mode | null> {
+    return this.write(async (db) => {
+      const [row] = await db<{ mode: Mode | null }[]>`
+        WITH old AS (SELECT mode FROM subject_config WHERE subject = ${subject} FOR UPDATE),
+        put AS (
+          INSERT INTO subject_config AS t (subject, mode) VALUES (${subject}, ${mode})
+          ON CONFLICT (subject) DO UPDATE SET mode = EXCLUDED.mode, updated_at = now()
+        )
+        SELECT mode FROM old`;
+      if (mode === null) {
+        await db`
+          DELETE FROM subject_config
+          WHERE subject = ${subject} AND compatibility IS NULL AND semver_policy IS NULL AND mode IS NULL`;
+      }
+      return row?.mode ?? null;
     });
   }
 
@@ -117,10 +199,12 @@ function toSettingsError(error: unknown): RegistryError {
   if ((error as { code?: unknown } | null)?.code !== CHECK_VIOLATION) return toRegistryError(error);
   // The constraint's name says which column (`subject_config_semver_policy_check`).
   const constraint = String((error as { constraint_name?: unknown }).constraint_name ?? "");
-  const [field, message] = constraint.includes("compatibility")
-    ? ["compatibility", `compatibility must be one of ${COMPATIBILITY_LEVELS.join(", ")}`]
-    : constraint.includes("semver_policy")
-      ? ["semverPolicy", `semverPolicy must be one of ${SEMVER_POLICIES.join(", ")}`]
-      : ["subject", "a subject name is 1 to 255 characters long"];
+  const [field, message] = constraint.includes("mode")
+    ? ["mode", `mode must be one of ${MODES.join(", ")}`]
+    : constraint.includes("compatibility")
+      ? ["compatibility", `compatibility must be one of ${COMPATIBILITY_LEVELS.join(", ")}`]
+      : constraint.includes("semver_policy")
+        ? ["semverPolicy", `semverPolicy must be one of ${SEMVER_POLICIES.join(", ")}`]
+        : ["subject", "a subject name is 1 to 255 characters long"];
   return RegistryError.invalidRequest(message, { field });
 }
