@@ -11,8 +11,9 @@
  * soft-deleted, then restores compatibility settings and modes (the global
  * mode last, as the source had it). A target that already holds subjects is
  * refused unless --force is given (which also passes `force=true` to the mode
- * change, as Confluent requires then); importing a file again with --force
- * changes nothing, since a version already registered answers its id.
+ * change, as Confluent requires then). There, a version the target already
+ * holds with the same id is left as it is, so an import that stopped half way
+ * can be run again; one held with another id stops the import.
  *
  * Exit codes: 0 done, 1 the import failed (the line and the registry's answer
  * are printed; the target is put back in READWRITE), 2 a usage error or a
@@ -113,6 +114,22 @@ export async function importRegistry(
   log(`${client.url} is in IMPORT mode`);
   try {
     for (const [index, line] of data.schemas.entries()) {
+      options.progress?.(index + 1, data.schemas.length);
+      // A target that held subjects may hold this very version already (an earlier run): leave it be.
+      // Registering it again would not: a soft-deleted version's content registers as a new version.
+      if (existing.length > 0) {
+        const held = await client.callOrNull<{ id: number }>(
+          "GET",
+          `${subjectPath(line.subject)}/versions/${line.version}?deleted=true`,
+          [40401, 40402],
+        );
+        if (held !== null && held.id === line.id) continue;
+        if (held !== null) {
+          throw new Error(
+            `${line.subject} version ${line.version} is held by the target with id ${held.id}, not its own ${line.id}`,
+          );
+        }
+      }
       const answer = await client
         .call<{ id: number }>("POST", `${subjectPath(line.subject)}/versions`, {
           schema: line.schema,
@@ -132,7 +149,6 @@ export async function importRegistry(
             "the target already holds this schema under another id",
         );
       }
-      options.progress?.(index + 1, data.schemas.length);
     }
   } finally {
     // Never leave the target refusing ordinary writes, whether the import finished or not.
