@@ -7,6 +7,7 @@ import type { RequestIdVariables } from "hono/request-id";
 import type { HealthProbe } from "../observability/health.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RegistryMetrics } from "../observability/registry-metrics.ts";
+import type { ConfluentRegistry } from "../registry/confluent-registry.ts";
 import type { RegistryService } from "../registry/registry-service.ts";
 
 export interface AppDeps {
@@ -15,6 +16,8 @@ export interface AppDeps {
   logger: Logger;
   /** What `/metrics` exposes; the HTTP middleware records requests into it. */
   metrics: RegistryMetrics;
+  /** Confluent's REST API at the root of the server (src/http/confluent/), served when set. */
+  confluent?: ConfluentRegistry;
 }
 
 export type AppEnv = { Variables: RequestIdVariables };

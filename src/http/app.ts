@@ -20,6 +20,7 @@ import { MAX_REQUEST_ID_LENGTH, REQUEST_ID_HEADER, requestIdFrom } from "../doma
 import { requestTelemetry } from "../observability/request-telemetry.ts";
 import { MAX_VALIDATION_DOCUMENTS } from "../registry/registry-service.ts";
 import type { AddRoute, AppDeps, AppEnv, RegistryApp } from "./app-env.ts";
+import { addConfluentRoutes } from "./confluent/confluent-api.ts";
 import { API_PREFIX, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./contract.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
 import { checkCompatibility } from "./routes/check-compatibility.ts";
@@ -119,6 +120,10 @@ export function createApp(deps: AppDeps): RegistryApp {
   );
 
   for (const addRoute of ROUTES) addRoute(app, deps);
+  // Confluent's API answers its own errors and bodies; mounted after the native routes, which it never shadows.
+  if (deps.confluent) {
+    addConfluentRoutes(app, { confluent: deps.confluent, logger: deps.logger, maxBodyBytes });
+  }
 
   let document: unknown;
   app.get("/openapi.json", (c) => {
