@@ -13,6 +13,7 @@
  */
 
 import { canonicalJson, normalizeProtobufSource, sha256HexOfBytes } from "./canonical.ts";
+import type { SchemaDocument } from "./compatibility/types.ts";
 import { RegistryError } from "./errors.ts";
 import { checkContentSize, DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import type { ContentLocation, SchemaType } from "./types.ts";
@@ -60,6 +61,7 @@ export async function prepareContent(
   schemaType: SchemaType,
   raw: unknown,
   limits: Limits = DEFAULT_LIMITS,
+  references: SchemaDocument["references"] = [],
 ): Promise<PreparedContent> {
   if (raw === undefined) throw RegistryError.invalidRequest("content is required", { field: "content" });
 
@@ -81,7 +83,7 @@ export async function prepareContent(
 
   const bytes = new TextEncoder().encode(canonicalText);
   checkContentSize(bytes.length, limits);
-  validateSchemaContent(schemaType, value);
+  validateSchemaContent(schemaType, value, references);
   return {
     schemaType,
     value,

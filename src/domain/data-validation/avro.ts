@@ -66,7 +66,7 @@ export function compileAvroChecker(schema: SchemaDocument, maxErrors: number): T
  * progress (then the first failure is reported). A failed attempt's partly
  * registered names are removed before the next try.
  */
-function registerReferences(references: SchemaDocument["references"] & object): Record<string, Type> {
+export function registerReferences(references: SchemaDocument["references"] & object): Record<string, Type> {
   const registry: Record<string, Type> = {};
   let pending = [...references];
   while (pending.length > 0) {

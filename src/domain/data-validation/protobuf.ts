@@ -75,7 +75,8 @@ export function compileProtobufChecker(
   };
 }
 
-function parseSchema(schema: SchemaDocument): { root: Root; first: Type | undefined } {
+/** The schema and its references parsed into one root and resolved; `invalid_schema` when they do not. */
+export function parseSchema(schema: SchemaDocument): { root: Root; first: Type | undefined } {
   if (typeof schema.content !== "string") {
     throw invalidSchema("protobuf", "a Protobuf schema must be a string holding the .proto source", {});
   }

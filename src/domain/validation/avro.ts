@@ -4,9 +4,12 @@
  * string (a primitive type name).
  */
 import { type Schema, Type } from "avsc";
+import type { SchemaDocument } from "../compatibility/types.ts";
+import { registerReferences } from "../data-validation/avro.ts";
 import { invalidSchema, messageOf } from "./invalid-schema.ts";
 
-export function validateAvroSchema(content: unknown): void {
+/** `references`: the referenced schemas, whose named types the schema may use by name. */
+export function validateAvroSchema(content: unknown, references: SchemaDocument["references"] = []): void {
   const isContainer = typeof content === "object" && content !== null;
   if (!isContainer && typeof content !== "string") {
     const kind = content === null ? "null" : typeof content;
@@ -17,10 +20,12 @@ export function validateAvroSchema(content: unknown): void {
     );
   }
   try {
-    // A fresh registry per call (avsc's default) keeps named types of one
-    // schema from leaking into the next. The Avro specification requires
-    // records, enums and fixed types to have names; avsc only does when asked.
-    Type.forSchema(content as Schema, { noAnonymousTypes: true });
+    // A fresh registry per call keeps named types of one schema from leaking
+    // into the next; the references' named types are registered in it first.
+    // The Avro specification requires records, enums and fixed types to have
+    // names; avsc only does when asked.
+    const registry = references && references.length > 0 ? registerReferences(references) : {};
+    Type.forSchema(content as Schema, { noAnonymousTypes: true, registry });
   } catch (error) {
     throw invalidSchema("avro", messageOf(error), {}, error);
   }

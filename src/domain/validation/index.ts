@@ -3,6 +3,7 @@
  * not parse or is not valid for its type is an `invalid_schema` RegistryError
  * (422) carrying the parser's message; see `invalid-schema.ts` for the details.
  */
+import type { SchemaDocument } from "../compatibility/types.ts";
 import { RegistryError } from "../errors.ts";
 import { MAX_CONTENT_DEPTH } from "../limits.ts";
 import { SCHEMA_TYPES, type SchemaType } from "../types.ts";
@@ -16,20 +17,26 @@ export type { JsonSchemaDialect } from "./json-schema-structure.ts";
 
 /**
  * Throws `invalid_schema` unless `content` is a valid schema of `schemaType`.
- * `content` is the parsed JSON value for json and avro, the source string for protobuf.
+ * `content` is the parsed JSON value for json and avro, the source string for protobuf;
+ * `references` are the schemas it uses by name (Avro named types, JSON Schema
+ * `$ref` values, Protobuf import paths), resolved before it is.
  */
-export function validateSchemaContent(schemaType: SchemaType, content: unknown): void {
+export function validateSchemaContent(
+  schemaType: SchemaType,
+  content: unknown,
+  references: SchemaDocument["references"] = [],
+): void {
   switch (schemaType) {
     case "json":
       checkContentDepth(schemaType, content);
-      validateJsonSchema(content);
+      validateJsonSchema(content, references);
       return;
     case "avro":
       checkContentDepth(schemaType, content);
-      validateAvroSchema(content);
+      validateAvroSchema(content, references);
       return;
     case "protobuf":
-      validateProtobufSchema(content);
+      validateProtobufSchema(content, references);
       return;
     default:
       throw RegistryError.invalidRequest(

@@ -119,7 +119,7 @@ function walk(node: unknown, path: string, resource: unknown, keywords: Keywords
   return null;
 }
 
-function checkRef(ref: string, path: string, resource: unknown): StructuralProblem | null {
+export function checkRef(ref: string, path: string, resource: unknown): StructuralProblem | null {
   if (!ref.startsWith("#")) return null;
   let fragment: string;
   try {

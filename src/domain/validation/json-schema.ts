@@ -15,8 +15,14 @@ import Ajv2019 from "ajv/dist/2019.js";
 import Ajv2020 from "ajv/dist/2020.js";
 import draft06MetaSchema from "ajv/dist/refs/json-schema-draft-06.json" with { type: "json" };
 import addFormats from "ajv-formats";
+import type { SchemaDocument } from "../compatibility/types.ts";
 import { invalidSchema } from "./invalid-schema.ts";
-import { findStructuralProblem, type JsonSchemaDialect } from "./json-schema-structure.ts";
+import {
+  checkRef,
+  findStructuralProblem,
+  type JsonSchemaDialect,
+  type StructuralProblem,
+} from "./json-schema-structure.ts";
 
 interface DialectInfo {
   /** The meta-schema URI, as written in `$schema` and as Ajv registers it. */
@@ -111,7 +117,12 @@ export function jsonSchemaDialect(content: unknown): JsonSchemaDialect {
   return dialect;
 }
 
-export function validateJsonSchema(content: unknown): void {
+/**
+ * `references`: schemas the content may `$ref` by their reference name
+ * (`common.json`, or `common.json#/$defs/Address`); a fragment into one must
+ * resolve in it.
+ */
+export function validateJsonSchema(content: unknown, references: SchemaDocument["references"] = []): void {
   if (
     typeof content !== "boolean" &&
     (typeof content !== "object" || content === null || Array.isArray(content))
@@ -130,9 +141,40 @@ export function validateJsonSchema(content: unknown): void {
       keyword: first?.keyword,
     });
   }
-  const problem = findStructuralProblem(content, dialect);
+  const problem = findStructuralProblem(content, dialect) ?? findReferenceProblem(content, references ?? []);
   if (problem)
     throw invalidSchema("json", `${problem.path} ${problem.message}`, { dialect, path: problem.path });
+}
+
+/** A `$ref` into a reference whose fragment points nowhere in the referenced schema. Iterative. */
+function findReferenceProblem(
+  content: unknown,
+  references: NonNullable<SchemaDocument["references"]>,
+): StructuralProblem | null {
+  if (references.length === 0) return null;
+  const byName = new Map(references.map((r) => [r.name, r.content]));
+  const stack: [unknown, string][] = [[content, ""]];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (typeof node !== "object" || node === null) continue;
+    if (!Array.isArray(node)) {
+      const ref = (node as Record<string, unknown>).$ref;
+      if (typeof ref === "string" && !ref.startsWith("#")) {
+        const hash = ref.indexOf("#");
+        const name = hash === -1 ? ref : ref.slice(0, hash);
+        if (byName.has(name) && hash !== -1) {
+          const problem = checkRef(ref.slice(hash), `${path}/$ref`, byName.get(name));
+          if (problem) return { path: problem.path, message: `(in reference ${name}) ${problem.message}` };
+        }
+      }
+    }
+    for (const [key, child] of Object.entries(node)) {
+      if (typeof child === "object" && child !== null) {
+        stack.push([child, `${path}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`]);
+      }
+    }
+  }
+  return null;
 }
 
 function describe(error: ErrorObject): string {

@@ -1,10 +1,13 @@
 /**
  * Protobuf content: valid when protobufjs parses the `.proto` source and, for
  * a file without imports, resolves every type it refers to. A file with
- * imports cannot be resolved without the imported files, which the registry
- * does not have, so its references are left unchecked.
+ * imports is resolved against its references (each the source of an imported
+ * file, named by its import path) and the bundled well-known types; without
+ * references its imports cannot be resolved and are left unchecked.
  */
 import { type IParserResult, parse } from "protobufjs";
+import type { SchemaDocument } from "../compatibility/types.ts";
+import { parseSchema } from "../data-validation/protobuf.ts";
 import { invalidSchema, messageOf } from "./invalid-schema.ts";
 
 const SUPPORTED_SYNTAX = ["proto2", "proto3"];
@@ -15,7 +18,7 @@ const LINE_SUFFIX = /\(line (\d+)\)\s*$/;
 // The `syntax` statement must come first, after comments and whitespace only.
 const SYNTAX_STATEMENT = /^(?:\s|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*syntax\s*=\s*(["'])(.*?)\1/;
 
-export function validateProtobufSchema(source: unknown): void {
+export function validateProtobufSchema(source: unknown, references: SchemaDocument["references"] = []): void {
   if (typeof source !== "string") {
     throw invalidSchema("protobuf", "a Protobuf schema must be a string holding the .proto source", {});
   }
@@ -43,7 +46,10 @@ export function validateProtobufSchema(source: unknown): void {
   }
 
   const hasImports = (parsed.imports?.length ?? 0) > 0 || (parsed.weakImports?.length ?? 0) > 0;
-  if (hasImports) return;
+  if (hasImports) {
+    if (references && references.length > 0) parseSchema({ content: source, references });
+    return;
+  }
   try {
     parsed.root.resolveAll();
   } catch (error) {
