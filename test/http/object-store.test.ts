@@ -14,7 +14,7 @@ import { canonicalJson } from "../../src/domain/canonical.ts";
 import { prepareContent } from "../../src/domain/content.ts";
 import type { SchemaRepository } from "../../src/storage/storage.ts";
 import { bytesOf, KiB, largeJsonSchema, MiB, sameBytes } from "../content/helpers.ts";
-import { type JsonBody, jsonSchema, startTestRegistry, type TestRegistry } from "../support/app.ts";
+import { type JsonBody, jsonSchema, startTestRegistry, type TestRegistry, until } from "../support/app.ts";
 import { postgresAvailable } from "../support/database.ts";
 import { closedEndpoint, S3RVER_CREDENTIALS, s3Env, startS3, type TestS3 } from "../support/s3.ts";
 
@@ -215,10 +215,20 @@ describe.skipIf(!available)("object-store tier through the API", () => {
       const orphan = await s3.content.putContent(bytesOf(3 * KiB, 61), "json");
       const youngOrphan = await s3.content.putContent(bytesOf(3 * KiB, 62), "json");
       const ticket = (await api.post("/api/v1/uploads", { schema_type: "json", content_length: 10 })).body;
-      await fetch(ticket.url, { method: "PUT", headers: ticket.headers, body: '{"a": 1}  ' });
+      const put = await fetch(ticket.url, { method: "PUT", headers: ticket.headers, body: '{"a": 1}  ' });
+      expect(put.ok).toBe(true);
       const uploadKey = `schemas/uploads/${ticket.upload_id}`;
-      for (const key of [keyOf(referenced.content_hash), orphan.key, uploadKey])
-        await s3.backdate(key, 2 * HOUR);
+      // s3rver may still be writing the upload after it answered: age each object until the store says so.
+      for (const key of [keyOf(referenced.content_hash), orphan.key, uploadKey]) {
+        await until(
+          async () => {
+            await s3.backdate(key, 2 * HOUR);
+            return (await s3.store.head(key))?.lastModified.getTime() ?? Date.now();
+          },
+          (modified) => modified < Date.now() - HOUR,
+          2_000,
+        );
+      }
 
       const dry = await tier.sweep({ dryRun: true });
       expect(dry).toMatchObject({ orphansDeleted: 1, uploadsExpired: 1 });
