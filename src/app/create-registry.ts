@@ -16,6 +16,8 @@ import { type FetchHandler, withSchemaFastPath } from "../http/schema-fast-path.
 import type { HealthProbe } from "../observability/health.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { type MetricsSources, RegistryMetrics } from "../observability/registry-metrics.ts";
+import type { ConfluentRegistry } from "../registry/confluent-registry.ts";
+import { createConfluentRegistry } from "../registry/confluent-service.ts";
 import { inlineContentStore } from "../registry/content-store.ts";
 import { RegistryService, type RegistryServiceOptions } from "../registry/registry-service.ts";
 import { contentKeyGuard } from "../storage/content-key-locks.ts";
@@ -39,6 +41,8 @@ export interface Registry {
   /** The largest request body the app takes, bytes: a server's own cap must not cut in below it. */
   bodyLimit: number;
   service: RegistryService;
+  /** The registry as Confluent's Schema Registry API sees it (schema ids per content, integer versions). */
+  confluent: ConfluentRegistry;
   /** The metadata store, each operation timed for `/metrics`. */
   storage: Storage;
   /** The read replicas of DATABASE_READ_URLS (health, routing statistics, catching up); null without. */
@@ -168,6 +172,9 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     ...seams,
     ...(cacheTier?.queries ? { queries: cacheTier.queries } : {}),
   });
+  // protobufSource is the hook for base64 FileDescriptorProto schemas (src/domain/protobuf-descriptor.ts's
+  // descriptorToProto behind isSerializedDescriptor); without it protobuf text is taken as .proto source.
+  const confluent = createConfluentRegistry({ service, storage: metadataStore });
   const health: HealthProbe[] = [
     {
       name: "postgres",
@@ -182,7 +189,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     ...(objectContent ? [objectContent.healthProbe] : []),
     ...replicaProbes(replicas),
   ];
-  const app = createApp({ service, health, logger, metrics });
+  const app = createApp({ service, confluent, health, logger, metrics });
   cacheTier?.startWarming();
   objectContent?.startSweeping();
 
@@ -192,6 +199,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     fetch: withSchemaFastPath(app, { service, metrics, logger }).fetch,
     bodyLimit: bodyLimitFor(limits),
     service,
+    confluent,
     storage: metadataStore,
     replicas,
     database,

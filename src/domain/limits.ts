@@ -10,8 +10,13 @@
 import { RegistryError } from "./errors.ts";
 import type { SchemaMetadata } from "./types.ts";
 
-/** A subject: letters, digits, `.`, `_`, `-`; starts and ends with a letter or digit. */
-export const SUBJECT_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+/**
+ * A subject: any Unicode text without control characters that is not only
+ * whitespace. Confluent's clients name subjects after topics and records
+ * (`orders-value`, `com.acme.Order`) and some use spaces and `/` (sent in a
+ * path as `%2F`), so both APIs take what Confluent's registry takes.
+ */
+export const SUBJECT_PATTERN = /^(?!\s*$)[^\p{Cc}]+$/u;
 
 /** A tag: starts with a letter or digit, then letters, digits, `_`, `.`, `:`, `-`. */
 export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
@@ -63,18 +68,27 @@ export const METADATA_KEYS = ["description", "tags", "owner", "custom"] as const
 
 export function validateSubject(subject: string, limits: Limits = DEFAULT_LIMITS): void {
   if (typeof subject !== "string") throw RegistryError.invalidRequest("subject must be a string");
-  if (subject.length < 1 || subject.length > limits.maxSubjectLength) {
+  // Characters are code points, as the database's char_length counts them.
+  const length = codePoints(subject);
+  if (length < 1 || length > limits.maxSubjectLength) {
     throw RegistryError.invalidRequest(
-      `subject must be 1 to ${limits.maxSubjectLength} characters long (got ${subject.length})`,
+      `subject must be 1 to ${limits.maxSubjectLength} characters long (got ${length})`,
       { field: "subject", max_length: limits.maxSubjectLength },
     );
   }
   if (!SUBJECT_PATTERN.test(subject)) {
-    throw RegistryError.invalidRequest(`subject must match ${SUBJECT_PATTERN.source}`, {
+    throw RegistryError.invalidRequest("subject must hold no control characters and not be only whitespace", {
       field: "subject",
+      resource: "subject",
       pattern: SUBJECT_PATTERN.source,
     });
   }
+}
+
+function codePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }
 
 /**

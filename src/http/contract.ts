@@ -282,7 +282,7 @@ function schemasFor(limits: Limits) {
     .string()
     .min(1)
     .max(limits.maxSubjectLength, `at most ${limits.maxSubjectLength} characters`)
-    .regex(SUBJECT_PATTERN, `must match ${SUBJECT_PATTERN.source}`)
+    .regex(SUBJECT_PATTERN, "must hold no control characters and not be only whitespace")
     .openapi({ example: "com.acme.chat.CompletionRequest" });
 
   const tag = z

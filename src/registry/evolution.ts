@@ -24,16 +24,21 @@ import {
   type VersionBump,
 } from "../domain/compatibility/index.ts";
 import { RegistryError } from "../domain/errors.ts";
+import { referencesKey } from "../domain/references.ts";
 import { parseSemVer } from "../domain/semver.ts";
-import type { SchemaRecord, SchemaType } from "../domain/types.ts";
+import type { ResolvedReference, SchemaRecord, SchemaReference, SchemaType } from "../domain/types.ts";
 import type { EvolutionContext, SchemaRepository } from "../storage/storage.ts";
 
-/** A candidate ready to compare: its type, parsed content and content hash. */
+/** A candidate ready to compare: its type, parsed content, content hash and references. */
 export interface Candidate {
   subject: string;
   schemaType: SchemaType;
   content: unknown;
   contentHash: string;
+  /** The references it makes (part of its identity); none when absent. */
+  references?: readonly SchemaReference[];
+  /** Their contents, transitively, as the rules read them. */
+  resolved?: readonly ResolvedReference[];
 }
 
 export interface EvolutionDecision {
@@ -59,6 +64,8 @@ export interface SchemaEvolutionOptions {
   defaults: EffectiveSettings;
   /** Loads the content of a row that does not hold it (object-store content). */
   loadContent(record: SchemaRecord): Promise<unknown>;
+  /** The contents a stored version's references name; none resolved when absent. */
+  resolveReferences?(references: readonly SchemaReference[]): Promise<ResolvedReference[]>;
 }
 
 export class SchemaEvolution {
@@ -66,12 +73,16 @@ export class SchemaEvolution {
   private readonly engine: CompatibilityEngine;
   private readonly repository: Pick<SchemaRepository, "evolutionContext">;
   private readonly loadContent: (record: SchemaRecord) => Promise<unknown>;
+  private readonly resolveReferences: (
+    references: readonly SchemaReference[],
+  ) => Promise<ResolvedReference[]>;
 
   constructor(options: SchemaEvolutionOptions) {
     this.engine = options.engine;
     this.repository = options.repository;
     this.defaults = options.defaults;
     this.loadContent = options.loadContent;
+    this.resolveReferences = options.resolveReferences ?? (async () => []);
   }
 
   /** The verdict on `candidate` as the next version of its subject, and the version it would get. */
@@ -110,7 +121,11 @@ export class SchemaEvolution {
 
   private async decideIn(context: EvolutionContext, candidate: Candidate): Promise<EvolutionDecision> {
     const { settings } = context;
-    if (context.existing) {
+    // The same content with other references is another schema: not a repeat of this one.
+    const sameReferences =
+      context.existing !== null &&
+      referencesKey(context.existing.references) === referencesKey(candidate.references ?? []);
+    if (context.existing && sameReferences) {
       return {
         settings,
         verdict: { compatible: true, level: settings.compatibility, violations: [], checkedVersions: [] },
@@ -124,11 +139,25 @@ export class SchemaEvolution {
     const prior = await Promise.all(
       context.live.map(async (record) => ({
         version: record.version,
-        cacheKey: record.contentHash,
-        document: { content: record.content ?? (await this.loadContent(record)) },
+        // The prepared form includes the references' contents: the same text with others parses differently.
+        cacheKey:
+          record.references.length === 0 ? record.contentHash : `${record.contentHash}:${record.contentId}`,
+        document: {
+          content: record.content ?? (await this.loadContent(record)),
+          ...(record.references.length === 0
+            ? {}
+            : { references: await this.resolveReferences(record.references) }),
+        },
       })),
     );
-    const keyed = { document: { content: candidate.content }, cacheKey: candidate.contentHash };
+    const resolved = candidate.resolved ?? [];
+    const keyed = {
+      document: { content: candidate.content, ...(resolved.length === 0 ? {} : { references: resolved }) },
+      cacheKey:
+        resolved.length === 0
+          ? candidate.contentHash
+          : `${candidate.contentHash}:${referencesKey(candidate.references ?? [])}`,
+    };
     const verdict = this.engine.check(candidate.schemaType, settings.compatibility, keyed, prior);
     const latest = prior[0];
     // A subject whose every version was deleted starts a new major line, like a new subject does.

@@ -18,7 +18,9 @@ import { passThroughQueries, type QueryResults } from "../cache/query-result-cac
 import type { CacheReport } from "../cache/stats-report.ts";
 import {
   COMPATIBILITY_LEVELS,
+  type CompatibilityEngine,
   type CompatibilityLevel,
+  type CompatibilityVerdict,
   type CompatibilityViolation,
   createCompatibilityEngine,
   DEFAULT_COMPATIBILITY_LEVEL,
@@ -35,14 +37,18 @@ import {
 import { RegistryError } from "../domain/errors.ts";
 import { INITIAL_STATES } from "../domain/lifecycle.ts";
 import { type Limits, validateMetadata, validateSubject } from "../domain/limits.ts";
+import { DEFAULT_MODE, isReadOnly, type Mode, readOnlyError } from "../domain/modes.ts";
+import { validateReferences } from "../domain/references.ts";
 import { ignoreChanges, type SchemaChange, type SchemaChangeListener } from "../domain/schema-changes.ts";
 import { invalidVersion, isSemVer } from "../domain/semver.ts";
 import type {
   ListVersionsOptions,
   Page,
   PageRequest,
+  ResolvedReference,
   SchemaRecord,
   SchemaRef,
+  SchemaReference,
   SchemaState,
   SchemaType,
   SearchHit,
@@ -76,6 +82,12 @@ export interface RegisterInput {
   version?: string | undefined;
   state?: SchemaState | undefined;
   metadata?: unknown;
+  /** Versions of other subjects the schema uses; each must exist. */
+  references?: unknown;
+  /** IMPORT mode: the schema id (content id) to keep; refused outside IMPORT. */
+  contentId?: number | undefined;
+  /** IMPORT mode: the subject's integer version to take. */
+  subjectVersion?: number | undefined;
 }
 
 export interface ReadRequest {
@@ -105,7 +117,7 @@ export interface RegistryStats {
 }
 
 export interface RegistryServiceOptions {
-  storage: Pick<Storage, "schemas" | "search" | "reads" | "settings">;
+  storage: Pick<Storage, "schemas" | "search" | "reads" | "settings" | "identity">;
   limits: Limits;
   /** The evolution settings where neither a subject nor the global settings say; BACKWARD and advise by default. */
   evolutionDefaults?: EffectiveSettings;
@@ -151,6 +163,9 @@ export const MAX_VALIDATION_DOCUMENTS = 1000;
 /** Compiled validators kept, by content: compiling costs far more than validating. */
 const COMPILED_VALIDATORS = 1000;
 
+/** Deepest chain of references resolved for one schema. */
+const MAX_REFERENCE_DEPTH = 32;
+
 /** How often a register checks again when other registers of its subject keep committing first. */
 const MAX_REGISTER_ATTEMPTS = 5;
 
@@ -161,7 +176,8 @@ export interface RegisterResult extends RegisterOutcome {
 
 export class RegistryService {
   readonly limits: Limits;
-  private readonly storage: Pick<Storage, "schemas" | "search" | "reads" | "settings">;
+  private readonly storage: Pick<Storage, "schemas" | "search" | "reads" | "settings" | "identity">;
+  private readonly engine: CompatibilityEngine;
   private readonly evolution: SchemaEvolution;
   /** Compiled data validators by type, content hash and message: content never changes under its hash. */
   private readonly validators = new LRUCache<string, DataValidator>({ max: COMPILED_VALIDATORS });
@@ -183,14 +199,16 @@ export class RegistryService {
     this.logger = options.logger ?? silentLogger;
     this.observer = options.observer ?? ignoreRegistryEvents;
     this.queries = options.queries ?? passThroughQueries;
+    this.engine = createCompatibilityEngine({ prepared: preparedFormsCache() });
     this.evolution = new SchemaEvolution({
-      engine: createCompatibilityEngine({ prepared: preparedFormsCache() }),
+      engine: this.engine,
       repository: options.storage.schemas,
       defaults: options.evolutionDefaults ?? {
         compatibility: DEFAULT_COMPATIBILITY_LEVEL,
         semverPolicy: DEFAULT_SEMVER_POLICY,
       },
       loadContent: (record) => this.content.load(record),
+      resolveReferences: (references) => this.resolveReferences(references),
     });
   }
 
@@ -203,6 +221,7 @@ export class RegistryService {
       });
     }
     validateSubject(input.subject, this.limits);
+    const importing = await this.checkRegisterMode(input);
     const state = input.state ?? "active";
     if (!INITIAL_STATES.includes(state)) {
       throw RegistryError.invalidRequest(
@@ -212,17 +231,24 @@ export class RegistryService {
     }
     if (input.version !== undefined && !isSemVer(input.version)) throw invalidVersion(input.version);
     const metadata = validateMetadata(input.metadata ?? {}, this.limits);
+    const references = validateReferences(input.references);
+    const resolved = await this.resolveReferences(references);
     const raw = input.uploadId !== undefined ? await this.readUpload(input.uploadId) : input.content;
     // Checks the size limit (413) before spending parser time on the content.
-    const prepared = await prepareContent(input.schemaType, raw, this.limits);
-    const candidate = {
+    const prepared = await prepareContent(input.schemaType, raw, this.limits, resolved);
+    const candidate: Candidate = {
       subject: input.subject,
       schemaType: prepared.schemaType,
       content: prepared.value,
       contentHash: prepared.contentHash,
+      references,
+      resolved,
     };
 
-    let decision = await this.decide(candidate, input.version);
+    // An import copies another registry's schemas as they were: no compatibility check to pass.
+    let decision = importing
+      ? await this.evolution.decide(candidate)
+      : await this.decide(candidate, input.version);
     if (decision.existing) return this.alreadyRegistered(decision.existing, input);
 
     const placed = await this.content.place(prepared);
@@ -242,6 +268,9 @@ export class RegistryService {
           contentLocation: placed.contentLocation,
           contentKey: placed.contentKey,
           metadata,
+          references,
+          ...(input.contentId === undefined ? {} : { contentId: input.contentId }),
+          ...(input.subjectVersion === undefined ? {} : { subjectVersion: input.subjectVersion }),
         };
         try {
           const head = decision.head;
@@ -252,7 +281,9 @@ export class RegistryService {
         } catch (error) {
           // Another register of the subject committed after this one was checked: check again against it.
           if (!isSubjectChanged(error) || attempt >= MAX_REGISTER_ATTEMPTS) throw error;
-          decision = await this.decide(candidate, input.version);
+          decision = importing
+            ? await this.evolution.decide(candidate)
+            : await this.decide(candidate, input.version);
           if (decision.existing) {
             await this.discard(placed);
             return this.alreadyRegistered(decision.existing, input);
@@ -279,13 +310,17 @@ export class RegistryService {
   async checkCompatibility(input: RegisterInput): Promise<CompatibilityReport> {
     validateSubject(input.subject, this.limits);
     if (input.version !== undefined && !isSemVer(input.version)) throw invalidVersion(input.version);
+    const references = validateReferences(input.references);
+    const resolved = await this.resolveReferences(references);
     const raw = input.uploadId !== undefined ? await this.readUpload(input.uploadId) : input.content;
-    const prepared = await prepareContent(input.schemaType, raw, this.limits);
+    const prepared = await prepareContent(input.schemaType, raw, this.limits, resolved);
     const decision = await this.evolution.decide({
       subject: input.subject,
       schemaType: prepared.schemaType,
       content: prepared.value,
       contentHash: prepared.contentHash,
+      references,
+      resolved,
     });
     // As a register would answer: an incompatible change is the verdict; a compatible one may still be
     // refused for its version (the policy, or a version other content holds).
@@ -337,28 +372,49 @@ export class RegistryService {
   }
 
   async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaView> {
+    await this.checkWritableRef(ref);
     const schema = await this.storage.schemas.updateState(ref, to, reason);
     await this.notify({ kind: "state_changed", schema });
     return this.present(schema, {});
   }
 
   /** Soft delete, or with `permanent` remove a soft-deleted schema for good. */
-  async delete(ref: SchemaRef, options: { permanent: boolean }): Promise<void> {
+  async delete(ref: SchemaRef, options: { permanent: boolean }): Promise<SchemaRecord> {
+    await this.checkWritableRef(ref);
     if (options.permanent) {
       const schema = await this.storage.schemas.permanentDelete(ref);
-      this.observer.deleted("permanent");
-      await this.notify({ kind: "deleted", schema });
-      try {
-        await this.content.release(schema);
-      } catch (error) {
-        // The row is gone; an object left behind is found by the orphan sweep.
-        this.logger.warn("could not release content of a deleted schema", { schema_id: schema.id, error });
-      }
-      return;
+      await this.deleted(schema, true);
+      return schema;
     }
     const schema = await this.storage.schemas.softDelete(ref);
-    this.observer.deleted("soft");
-    await this.notify({ kind: "soft_deleted", schema });
+    await this.deleted(schema, false);
+    return schema;
+  }
+
+  /**
+   * Every live version of a subject soft-deleted, or with `permanent` its
+   * soft-deleted ones removed for good; refused while other schemas
+   * reference one of them. Answers the rows, by integer version.
+   */
+  async deleteSubject(subject: string, options: { permanent: boolean }): Promise<SchemaRecord[]> {
+    validateSubject(subject, this.limits);
+    await this.checkWritable(subject);
+    const rows = await this.storage.identity.deleteSubject(subject, options);
+    for (const schema of rows) await this.deleted(schema, options.permanent);
+    return rows;
+  }
+
+  /** A deleted row told to the observer and the change listener; a permanent one's content released. */
+  private async deleted(schema: SchemaRecord, permanent: boolean): Promise<void> {
+    this.observer.deleted(permanent ? "permanent" : "soft");
+    await this.notify({ kind: permanent ? "deleted" : "soft_deleted", schema });
+    if (!permanent) return;
+    try {
+      await this.content.release(schema);
+    } catch (error) {
+      // The row is gone; an object left behind is found by the orphan sweep.
+      this.logger.warn("could not release content of a deleted schema", { schema_id: schema.id, error });
+    }
   }
 
   // ---- data validation -------------------------------------------------
@@ -414,6 +470,7 @@ export class RegistryService {
   }
 
   async putGlobalSettings(settings: EvolutionSettings): Promise<EffectiveSettings> {
+    await this.checkWritable(null);
     await this.storage.settings.putGlobal(checkSettings(settings));
     return this.globalSettings();
   }
@@ -429,15 +486,200 @@ export class RegistryService {
 
   async putSubjectSettings(subject: string, settings: EvolutionSettings): Promise<EvolutionSettings> {
     validateSubject(subject, this.limits);
+    await this.checkWritable(subject);
     return this.storage.settings.putSubject(subject, checkSettings(settings));
   }
 
   /** Removes the subject's own settings (it follows the global ones again); answers what they were. */
   async deleteSubjectSettings(subject: string): Promise<EvolutionSettings> {
     validateSubject(subject, this.limits);
+    await this.checkWritable(subject);
     const removed = await this.storage.settings.deleteSubject(subject);
     if (removed === null) throw noSubjectSettings(subject);
     return removed;
+  }
+
+  /** Clears the stored global compatibility (the configured default is in force again); answers the level it had. */
+  async resetGlobalCompatibility(): Promise<CompatibilityLevel> {
+    await this.checkWritable(null);
+    const old = await this.storage.settings.clearGlobalCompatibility();
+    return old ?? this.evolution.defaults.compatibility;
+  }
+
+  /** Clears the subject's own compatibility alone; `not_found` (resource "compatibility") when it had none. */
+  async clearSubjectCompatibility(subject: string): Promise<CompatibilityLevel> {
+    validateSubject(subject, this.limits);
+    await this.checkWritable(subject);
+    const old = await this.storage.settings.clearSubjectCompatibility(subject);
+    if (old === null) {
+      throw RegistryError.notFound(`subject ${subject} has no compatibility level of its own`, {
+        resource: "compatibility",
+        subject,
+      });
+    }
+    return old;
+  }
+
+  // ---- modes -------------------------------------------------------------
+
+  /** The mode in force for a subject (its own, else the global one, else READWRITE); null: the registry's. */
+  async effectiveMode(subject: string | null): Promise<Mode> {
+    const [own, global] = await Promise.all([
+      subject === null ? null : this.storage.settings.getSubjectMode(subject),
+      this.storage.settings.getGlobalMode(),
+    ]);
+    return own ?? global ?? DEFAULT_MODE;
+  }
+
+  /** Refuses a write (anything but a change of mode) under READONLY or READONLY_OVERRIDE. */
+  private async checkWritable(subject: string | null): Promise<Mode> {
+    const mode = await this.effectiveMode(subject);
+    if (isReadOnly(mode)) throw readOnlyError(subject, mode);
+    return mode;
+  }
+
+  /** The mode check for a write addressed by schema id: the schema's subject decides. */
+  private async checkWritableRef(ref: SchemaRef): Promise<void> {
+    const schema = await this.storage.schemas.getById(ref, { includeDeleted: true });
+    // A missing schema is the write's own not_found to answer.
+    await this.checkWritable(schema?.subject ?? null);
+  }
+
+  /**
+   * A register's mode rules: none under a read-only mode; under IMPORT a
+   * register brings its schema id (and may bring its version); outside
+   * IMPORT it brings neither. Answers whether this register is an import.
+   */
+  private async checkRegisterMode(input: RegisterInput): Promise<boolean> {
+    const mode = await this.checkWritable(input.subject);
+    const importing = mode === "IMPORT";
+    const explicit = input.contentId !== undefined || input.subjectVersion !== undefined;
+    if (!importing && explicit) {
+      throw new RegistryError(
+        "read_only",
+        `subject ${input.subject} is in ${mode} mode: a schema id or version is kept only in IMPORT mode`,
+        { resource: "mode", mode, subject: input.subject, reason: "not_import_mode" },
+      );
+    }
+    if (importing && input.contentId === undefined) {
+      throw new RegistryError(
+        "read_only",
+        `subject ${input.subject} is in IMPORT mode: a register brings the schema id to keep`,
+        { resource: "mode", mode, subject: input.subject, reason: "import_needs_id" },
+      );
+    }
+    for (const [field, value] of [
+      ["id", input.contentId],
+      ["version", input.subjectVersion],
+    ] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 1 || value > 2_147_483_647)) {
+        throw RegistryError.invalidRequest(`${field} must be a positive integer`, {
+          field,
+          resource: field === "id" ? "schema" : "version",
+        });
+      }
+    }
+    return importing;
+  }
+
+  // ---- references --------------------------------------------------------
+
+  /**
+   * The contents a schema's references name, with theirs (transitively),
+   * dependencies first, each under the name the referencing schema uses.
+   * A reference to a version that does not exist (or is soft-deleted) is
+   * `invalid_schema` naming it.
+   */
+  async resolveReferences(references: readonly SchemaReference[]): Promise<ResolvedReference[]> {
+    if (references.length === 0) return [];
+    const resolved: ResolvedReference[] = [];
+    const named = new Set<string>();
+    const visiting = new Set<string>();
+    const visit = async (reference: SchemaReference, depth: number): Promise<void> => {
+      const key = `${reference.subject}\u0000${reference.version}`;
+      if (named.has(reference.name) || visiting.has(key)) return;
+      if (depth > MAX_REFERENCE_DEPTH) {
+        throw new RegistryError("invalid_schema", `references nest more than ${MAX_REFERENCE_DEPTH} deep`, {
+          resource: "reference",
+        });
+      }
+      const record = await this.storage.identity.bySubjectVersion(reference.subject, reference.version);
+      if (record === null) {
+        throw new RegistryError(
+          "invalid_schema",
+          `reference ${JSON.stringify(reference.name)}: subject ${reference.subject} has no version ${reference.version}`,
+          { resource: "reference", reference },
+        );
+      }
+      visiting.add(key);
+      for (const inner of record.references) await visit(inner, depth + 1);
+      visiting.delete(key);
+      if (named.has(reference.name)) return;
+      named.add(reference.name);
+      resolved.push({
+        name: reference.name,
+        schemaType: record.schemaType,
+        content: record.content ?? (await this.content.load(record)),
+      });
+    };
+    for (const reference of references) await visit(reference, 0);
+    return resolved;
+  }
+
+  /**
+   * The verdict on a candidate against given versions at the subject's
+   * level (Confluent's check against one version), or with `against` null
+   * against what the level compares with.
+   */
+  async compatibilityAgainst(
+    input: RegisterInput,
+    against: SchemaRecord[] | null,
+  ): Promise<{ compatible: boolean; messages: string[] }> {
+    validateSubject(input.subject, this.limits);
+    const references = validateReferences(input.references);
+    const resolved = await this.resolveReferences(references);
+    const prepared = await prepareContent(input.schemaType, input.content, this.limits, resolved);
+    const candidate: Candidate = {
+      subject: input.subject,
+      schemaType: prepared.schemaType,
+      content: prepared.value,
+      contentHash: prepared.contentHash,
+      references,
+      resolved,
+    };
+    let verdict: CompatibilityVerdict;
+    if (against === null) {
+      verdict = (await this.evolution.decide(candidate)).verdict;
+    } else {
+      const settings = await this.subjectSettings(input.subject, { effective: true });
+      const level = settings.compatibility ?? this.evolution.defaults.compatibility;
+      const prior = await Promise.all(
+        against.map(async (record) => ({
+          version: record.version,
+          cacheKey: `${record.contentHash}:${record.contentId}`,
+          document: {
+            content: record.content ?? (await this.content.load(record)),
+            references: await this.resolveReferences(record.references),
+          },
+        })),
+      );
+      // A check against named versions is one comparison each, whatever the level's transitivity.
+      verdict = this.engine.check(
+        prepared.schemaType,
+        level,
+        {
+          document: { content: prepared.value, references: resolved },
+          cacheKey: `${prepared.contentHash}:c`,
+        },
+        prior,
+      );
+    }
+    return { compatible: verdict.compatible, messages: verdict.violations.map((v) => v.message) };
+  }
+
+  /** A record's content, loaded from the content store when the row does not hold it. */
+  async contentOf(schema: SchemaRecord): Promise<unknown> {
+    return schema.content ?? (await this.content.load(schema));
   }
 
   // ---- read path -------------------------------------------------------

@@ -102,7 +102,8 @@ describe.skipIf(!available)("HTTP errors on PostgreSQL", () => {
         ["a body that is not an object", [1, 2, 3]],
         ["an unknown field", { ...valid, schemaType: "json" }],
         ["an unknown schema_type", { ...valid, schema_type: "xml" }],
-        ["a subject outside the pattern", { ...valid, subject: "-starts-with-dash" }],
+        ["a subject with a control character", { ...valid, subject: "tab\there" }],
+        ["a subject of whitespace alone", { ...valid, subject: "   " }],
         ["a subject over the length limit", { ...valid, subject: "a".repeat(256) }],
         ["a version that is not semver", { ...valid, version: "1.0" }],
         ["a version with a leading zero", { ...valid, version: "01.0.0" }],
@@ -174,7 +175,8 @@ describe.skipIf(!available)("HTTP errors on PostgreSQL", () => {
 
     test("a bad version or subject in the path", async () => {
       expectError(await api.get("/api/v1/subjects/errors.Existing/versions/1.0"), 400, "invalid_request");
-      expectError(await api.get("/api/v1/subjects/bad..subject!/versions"), 400, "invalid_request");
+      expectError(await api.get("/api/v1/subjects/bad%01subject/versions"), 400, "invalid_request");
+      expectError(await api.get("/api/v1/subjects/%20%20/versions"), 400, "invalid_request");
     });
   });
 

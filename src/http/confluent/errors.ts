@@ -42,6 +42,8 @@ export const CONFLUENT_ERRORS: Readonly<Record<string, ConfluentStatus>> = {
   "conflict/version/false": { status: 404, errorCode: 40407 },
   "conflict/reference": { status: 422, errorCode: 42206 },
   "conflict/mode": { status: 422, errorCode: 42205 },
+  // A write the mode in force refuses (READONLY, READONLY_OVERRIDE; an id outside IMPORT).
+  "read_only/*": { status: 422, errorCode: 42205 },
   "conflict/schema": { status: 422, errorCode: 42205 },
   "version_exists/*": { status: 422, errorCode: 42205 },
   "invalid_request/version": { status: 422, errorCode: 42202 },

@@ -256,11 +256,14 @@ export async function referencingIds(
   versions: readonly number[],
   exceptSubject: string | null,
 ): Promise<number[]> {
-  const patterns = versions.map((version) => JSON.stringify([{ subject, version }]));
   const except = exceptSubject === null ? db`` : db`AND r.subject <> ${exceptSubject}`;
+  // Containment patterns built in SQL: `[{subject, version}]` is contained in `[{name, subject, version}]`.
   const rows = await db<{ content_id: string }[]>`
     SELECT DISTINCT r.content_id FROM schemas AS r
-    WHERE r.deleted_at IS NULL AND r."references" @> ANY (${patterns}::jsonb[]) ${except}
+    WHERE r.deleted_at IS NULL ${except}
+      AND r."references" @> ANY (ARRAY(
+        SELECT jsonb_build_array(jsonb_build_object('subject', ${subject}::text, 'version', v))
+        FROM unnest(${versions as number[]}::integer[]) AS v))
     ORDER BY r.content_id`;
   return rows.map((r) => Number(r.content_id));
 }
