@@ -9,6 +9,7 @@
 import type { ObjectContentStore } from "../content/object-content-store.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
+import { descriptorToProto, isSerializedDescriptor } from "../domain/protobuf-descriptor.ts";
 import { combineListeners } from "../domain/schema-changes.ts";
 import { bodyLimitFor, createApp } from "../http/app.ts";
 import type { RegistryApp } from "../http/app-env.ts";
@@ -172,9 +173,12 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     ...seams,
     ...(cacheTier?.queries ? { queries: cacheTier.queries } : {}),
   });
-  // protobufSource is the hook for base64 FileDescriptorProto schemas (src/domain/protobuf-descriptor.ts's
-  // descriptorToProto behind isSerializedDescriptor); without it protobuf text is taken as .proto source.
-  const confluent = createConfluentRegistry({ service, storage: metadataStore });
+  const confluent = createConfluentRegistry({
+    service,
+    storage: metadataStore,
+    // Confluent's clients may send a Protobuf schema as a base64 FileDescriptorProto; the registry keeps source.
+    protobufSource: (text) => (isSerializedDescriptor(text) ? descriptorToProto(text) : text),
+  });
   const health: HealthProbe[] = [
     {
       name: "postgres",
