@@ -21,8 +21,13 @@
  * - What protobufjs's parser does not keep is read from the token stream
  *   (`outline`): the syntax, `import public` / `import weak`, where a map
  *   field stands among nested messages (protoc emits map entry types in
- *   declaration order with them) and 64-bit integer defaults, which
- *   protobufjs parses into lossy doubles.
+ *   declaration order with them), 64-bit integer defaults, which
+ *   protobufjs parses into lossy doubles, and which rpcs have a `{}` body
+ *   (protoc gives those an empty options message).
+ * - As protoc does, `syntax` is set for proto3 only, every field gets a
+ *   json_name, and defaults are written in protoc's formats (C-escaped
+ *   bytes, `%g`-style floats, `inf`/`nan`). Rendering always writes the
+ *   syntax, and json_name only where it differs from the default.
  * - Type names are resolved with protoc's scoping rules against the file, the
  *   imports given and protobufjs's bundled well-known types. A name that
  *   still does not resolve stays as written with no type, which
@@ -38,7 +43,9 @@
  *   drops them as unknown fields.
  * - A descriptor is rendered only when every name in it is a valid
  *   identifier and the result parses again, so a crafted descriptor cannot
- *   smuggle declarations in through a name.
+ *   smuggle declarations in through a name. What protobufjs cannot parse
+ *   (a group inside a oneof; a oneof named like a proto3 optional field's
+ *   synthetic `_name` oneof) is therefore an `invalid_schema` as well.
  */
 
 import type { INamespace, IParserResult, Message } from "protobufjs";
