@@ -354,8 +354,22 @@ describe.skipIf(!available)("Confluent's clients against a running registry", ()
         quantity: 3,
         total: create(Money, { currency: "EUR", cents: 1250n }),
       });
-      const bytes = await serializer.serialize(topic, message);
-      const decoded = await deserializer.deserialize(topic, bytes);
+      // The serializer registers each file as a base64 FileDescriptorProto (schemaType PROTOBUF) and
+      // reads it back with ?format=serialized: say so when the registry refuses that form.
+      const bytes = await serializer.serialize(topic, message).catch((error: unknown) => {
+        throw new Error(
+          `ProtobufSerializer's register (POST /subjects/{subject}/versions, schema: a base64 FileDescriptorProto) ` +
+            `was refused: ${error instanceof RestError ? `${error.status} ${error.errorCode} ${error.message}` : error}`,
+        );
+      });
+      const decoded = await deserializer.deserialize(topic, bytes).catch((error: unknown) => {
+        throw new Error(
+          "ProtobufDeserializer's read (GET /schemas/ids/{id}?subject=…&format=serialized, and each reference " +
+            "by GET /subjects/{s}/versions/{v}?deleted=true&format=serialized) failed; the schema it reads " +
+            `must be a base64 FileDescriptorProto: ` +
+            `${error instanceof RestError ? `${error.status} ${error.errorCode} ${error.message}` : error}`,
+        );
+      });
       expect(equals(Order, decoded, message)).toBe(true);
 
       // The import became a subject of its own, named after the file, and the reference points at it.
