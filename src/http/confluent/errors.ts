@@ -85,7 +85,9 @@ export class ConfluentError extends Error {
 
 /** Confluent's status and code for a RegistryError, by the table. */
 export function confluentStatusOf(error: RegistryError): ConfluentStatus {
-  const resource = typeof error.details.resource === "string" ? error.details.resource : "*";
+  // A request error may name only the field it is about; a field named like a resource is that resource.
+  const named = error.details.resource ?? error.details.field;
+  const resource = typeof named === "string" ? named : "*";
   const deleted = error.details.deleted;
   if (typeof deleted === "boolean") {
     const exact = CONFLUENT_ERRORS[`${error.code}/${resource}/${deleted}`];

@@ -5,9 +5,9 @@
  * refused request changes nothing and bad input never answers a 500.
  *
  * The same suite runs against two backends of the ConfluentRegistry port:
- * the real registry on PostgreSQL (the one that counts; skipped loudly until
- * the composition root serves the Confluent API) and an in-memory test
- * double of the port, which pins the HTTP layer's own behaviour.
+ * the real registry on PostgreSQL, built by the composition root (the one
+ * that counts), and an in-memory test double of the port, which pins the
+ * HTTP layer's own behaviour apart from any storage.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { DEFAULT_LIMITS } from "../../../src/domain/limits.ts";
@@ -62,13 +62,7 @@ const BACKENDS: Backend[] = [
         return null;
       }
       const registry: TestRegistry = await startTestRegistry({ database: "postgres" });
-      const port = (registry.registry as unknown as { confluent?: ConfluentRegistry }).confluent;
-      if (!port) {
-        await registry.close();
-        console.warn("SKIPPED: the Confluent API on PostgreSQL (the composition root does not serve it yet)");
-        return null;
-      }
-      return { app: registry.registry.app, port, close: () => registry.close() };
+      return { app: registry.registry.app, port: registry.registry.confluent, close: () => registry.close() };
     },
   },
   {
@@ -619,6 +613,19 @@ for (const { backend, harness: started } of harnesses) {
           (await call("POST", `/subjects/${enc(name)}`, { body: { schema: ORDER_V1 } })).body.subject,
         ).toBe(name);
       }
+    });
+
+    test("an invalid subject (over 255 characters, control characters) is 42208, nothing stored", async () => {
+      await expectRefusedUnchanged(
+        () => call("POST", `/subjects/${"x".repeat(256)}/versions`, { body: { schema: ORDER_V1 } }),
+        422,
+        42208,
+      );
+      await expectRefusedUnchanged(
+        () => call("POST", `/subjects/${enc("bell\u0007")}/versions`, { body: { schema: ORDER_V1 } }),
+        422,
+        42208,
+      );
     });
 
     test("/config: global and per subject, {compatibility} on PUT, {compatibilityLevel} on GET and DELETE, 40408, 42203", async () => {

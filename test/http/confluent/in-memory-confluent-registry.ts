@@ -9,6 +9,7 @@
  */
 import type { CompatibilityLevel } from "../../../src/domain/compatibility/index.ts";
 import { RegistryError } from "../../../src/domain/errors.ts";
+import { validateSubject } from "../../../src/domain/limits.ts";
 import type {
   ConfluentCandidate,
   ConfluentMode,
@@ -30,7 +31,7 @@ interface Version {
 }
 
 function fail(
-  code: "not_found" | "conflict" | "invalid_schema" | "incompatible_schema",
+  code: "not_found" | "conflict" | "invalid_schema" | "incompatible_schema" | "read_only",
   message: string,
   details: Record<string, unknown>,
 ): never {
@@ -124,7 +125,7 @@ export class InMemoryConfluentRegistry implements ConfluentRegistry {
   private writable(subject: string): void {
     const mode = this.modes.get(subject) ?? this.globalModeValue;
     if (mode === "READONLY" || mode === "READONLY_OVERRIDE") {
-      fail("conflict", `Subject ${subject} is in read-only mode`, { resource: "mode", subject });
+      fail("read_only", `Subject ${subject} is in read-only mode`, { resource: "mode", subject });
     }
   }
 
@@ -261,6 +262,7 @@ export class InMemoryConfluentRegistry implements ConfluentRegistry {
   }
 
   async register(subject: string, candidate: ConfluentCandidate) {
+    validateSubject(subject);
     this.writable(subject);
     this.parse(candidate);
     const versions = this.subjects.get(subject) ?? [];
@@ -383,7 +385,7 @@ export class InMemoryConfluentRegistry implements ConfluentRegistry {
   }
   async setGlobalMode(mode: ConfluentMode, options?: { force?: boolean }) {
     if (mode === "IMPORT" && this.subjects.size > 0 && !options?.force) {
-      fail("conflict", "Cannot import since found existing subjects", { resource: "mode" });
+      fail("read_only", "Cannot import since found existing subjects", { resource: "mode" });
     }
     this.globalModeValue = mode;
     return mode;
@@ -398,7 +400,7 @@ export class InMemoryConfluentRegistry implements ConfluentRegistry {
   }
   async setSubjectMode(subject: string, mode: ConfluentMode, options?: { force?: boolean }) {
     if (mode === "IMPORT" && (this.subjects.get(subject)?.length ?? 0) > 0 && !options?.force) {
-      fail("conflict", `Cannot import since subject ${subject} has versions`, { resource: "mode" });
+      fail("read_only", `Cannot import since subject ${subject} has versions`, { resource: "mode" });
     }
     this.modes.set(subject, mode);
     return mode;
