@@ -153,7 +153,12 @@ export function registryClient(url: string, auth?: string): RegistryClient {
       try {
         return await call<T>(method, path);
       } catch (error) {
-        if (error instanceof RegistryError && error.status === 404 && codes.includes(error.errorCode ?? -1)) {
+        // A 404 without Confluent's body (a registry without the endpoint) matches when 404 is among `codes`.
+        if (
+          error instanceof RegistryError &&
+          error.status === 404 &&
+          codes.includes(error.errorCode ?? 404)
+        ) {
           return null;
         }
         throw error;
