@@ -33,6 +33,8 @@ interface Answer {
 interface Harness {
   app: RegistryApp;
   port: ConfluentRegistry;
+  /** Every stored row, where the backend has rows: what a refused request must leave as it was. */
+  rows(): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -62,14 +64,19 @@ const BACKENDS: Backend[] = [
         return null;
       }
       const registry: TestRegistry = await startTestRegistry({ database: "postgres" });
-      return { app: registry.registry.app, port: registry.registry.confluent, close: () => registry.close() };
+      return {
+        app: registry.registry.app,
+        port: registry.registry.confluent,
+        rows: () => registry.snapshot(),
+        close: () => registry.close(),
+      };
     },
   },
   {
     name: "in-memory double of the port",
     async start() {
       const port = new InMemoryConfluentRegistry();
-      return { app: doubleApp(port), port, close: async () => {} };
+      return { app: doubleApp(port), port, rows: async () => null, close: async () => {} };
     },
   },
 ];
@@ -181,7 +188,7 @@ for (const { backend, harness: started } of harnesses) {
       expect(answer.headers.get("Content-Type")).toBe(MEDIA);
     }
 
-    /** Everything the API shows of the registry's state, deleted versions included. */
+    /** Everything the API shows of the registry's state, deleted versions included, and the stored rows. */
     async function state(): Promise<unknown> {
       const subjects: string[] = (await call("GET", "/subjects?deleted=true")).body;
       const versions: Record<string, unknown> = {};
@@ -196,6 +203,7 @@ for (const { backend, harness: started } of harnesses) {
         versions,
         config: (await call("GET", "/config")).body,
         mode: (await call("GET", "/mode")).body,
+        rows: await harness.rows(),
       };
     }
 
