@@ -81,8 +81,10 @@ export function addConfluentRoutes(app: RegistryApp, deps: ConfluentDeps): void 
   });
   for (const route of CONFLUENT_ROUTES) {
     const handler = wrap(route.handler, deps);
-    if (route.method === "GET" || route.method === "DELETE") app.on(route.method, route.path, handler);
-    else app.on(route.method, route.path, limit, handler);
+    // Confluent serves a path with a trailing slash as the path itself; the app's router is strict.
+    const paths = route.path === "/" ? [route.path] : [route.path, `${route.path}/`];
+    if (route.method === "GET" || route.method === "DELETE") app.on(route.method, paths, handler);
+    else app.on(route.method, paths, limit, handler);
   }
 
   const table = methodTable();

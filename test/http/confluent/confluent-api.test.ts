@@ -717,6 +717,9 @@ for (const { backend, harness: started } of harnesses) {
       expectError(wrong, 405, 405);
       expect(wrong.headers.get("Allow")).toBe("DELETE, GET, HEAD, PUT");
       expectError(await call("PUT", "/subjects/x/versions"), 405, 405);
+      // A trailing slash is the same path, as Confluent serves it.
+      expect((await call("GET", "/schemas/types/")).body).toEqual(["JSON", "PROTOBUF", "AVRO"]);
+      expect((await call("HEAD", "/schemas/types")).status).toBe(200);
     });
 
     test("bad input never answers a 500", async () => {
