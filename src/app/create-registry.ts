@@ -9,7 +9,11 @@
 import type { ObjectContentStore } from "../content/object-content-store.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
-import { descriptorToProto, isSerializedDescriptor } from "../domain/protobuf-descriptor.ts";
+import {
+  descriptorToProto,
+  isSerializedDescriptor,
+  protoToDescriptor,
+} from "../domain/protobuf-descriptor.ts";
 import { combineListeners } from "../domain/schema-changes.ts";
 import { bodyLimitFor, createApp } from "../http/app.ts";
 import type { RegistryApp } from "../http/app-env.ts";
@@ -178,6 +182,8 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     storage: metadataStore,
     // Confluent's clients may send a Protobuf schema as a base64 FileDescriptorProto; the registry keeps source.
     protobufSource: (text) => (isSerializedDescriptor(text) ? descriptorToProto(text) : text),
+    // and may read one back that way (`format=serialized`).
+    protobufDescriptor: (source, imports) => protoToDescriptor(source, imports),
   });
   const health: HealthProbe[] = [
     {

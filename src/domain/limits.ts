@@ -73,7 +73,7 @@ export function validateSubject(subject: string, limits: Limits = DEFAULT_LIMITS
   if (length < 1 || length > limits.maxSubjectLength) {
     throw RegistryError.invalidRequest(
       `subject must be 1 to ${limits.maxSubjectLength} characters long (got ${length})`,
-      { field: "subject", max_length: limits.maxSubjectLength },
+      { field: "subject", resource: "subject", max_length: limits.maxSubjectLength },
     );
   }
   if (!SUBJECT_PATTERN.test(subject)) {

@@ -26,12 +26,37 @@ export const API_PREFIX = "/api/v1";
 
 // ---- resources -----------------------------------------------------------
 
+/** A reference from a schema to a version of another subject, under the name the schema uses for it. */
+export const schemaReference = z
+  .strictObject({
+    name: z.string().min(1).openapi({
+      description:
+        "What the schema calls it: an Avro named type's full name, a JSON Schema $ref value, a Protobuf import path.",
+    }),
+    subject: z.string().min(1),
+    version: z
+      .number()
+      .int()
+      .positive()
+      .openapi({ description: "The referenced subject's integer version." }),
+  })
+  .openapi("SchemaReference");
+
 export const schemaResource = z
   .object({
     id: z.uuid(),
     global_id: z.number().int().positive(),
     subject: z.string(),
     version: z.string(),
+    content_id: z.number().int().positive().openapi({
+      description:
+        "The id of the content (type, canonical content and references): the same schema under any subject has one, and it is the schema id of the Confluent-compatible API.",
+    }),
+    subject_version: z.number().int().positive().openapi({
+      description:
+        "The subject's integer version (1, 2, 3 …; soft-deleted versions keep theirs), the version of the Confluent-compatible API.",
+    }),
+    references: z.array(schemaReference),
     schema_type: z.enum(SCHEMA_TYPES),
     state: z.enum(SCHEMA_STATES),
     content: z.unknown().optional().openapi({

@@ -110,7 +110,12 @@ export interface ConfluentRegistry {
     options?: { normalize?: boolean },
   ): Promise<{ id: number; version: number; semver: string }>;
   /** `latest` (or -1): the highest live version. 40401 / 40402. */
-  version(subject: string, version: number | "latest", options?: ListOptions): Promise<ConfluentSchema>;
+  /** `format: "serialized"` answers a Protobuf schema as a base64 FileDescriptorProto, as schemaById does. */
+  version(
+    subject: string,
+    version: number | "latest",
+    options?: ListOptions & { format?: string },
+  ): Promise<ConfluentSchema>;
   /** Ids of the schemas referencing this subject version. */
   referencedBy(subject: string, version: number | "latest"): Promise<number[]>;
   /** Soft delete (or permanent, after a soft one); refused while referenced. Answers the version. */

@@ -40,6 +40,12 @@ import type { RegistryService } from "./registry-service.ts";
 /** Turns a protobuf candidate's text into `.proto` source (a base64 FileDescriptorProto is converted). */
 export type ProtobufSourceOf = (text: string) => string;
 
+/** Compiles `.proto` source, with the files it imports, into a base64 FileDescriptorProto. */
+export type ProtobufDescriptorOf = (
+  source: string,
+  imports: ReadonlyArray<{ name: string; content: string }>,
+) => string;
+
 export interface ConfluentRegistryOptions {
   service: RegistryService;
   storage: Pick<Storage, "identity" | "settings">;
@@ -48,6 +54,8 @@ export interface ConfluentRegistryOptions {
    * without it protobuf text is taken as `.proto` source.
    */
   protobufSource?: ProtobufSourceOf;
+  /** For reads with `format: "serialized"`; without it Protobuf schemas are answered as source whatever the format. */
+  protobufDescriptor?: ProtobufDescriptorOf;
 }
 
 /** Rows a list answers at most when the caller sets no limit. */
@@ -61,11 +69,13 @@ class ConfluentService implements ConfluentRegistry {
   private readonly service: RegistryService;
   private readonly storage: Pick<Storage, "identity" | "settings">;
   private readonly protobufSource: ProtobufSourceOf;
+  private readonly protobufDescriptor: ProtobufDescriptorOf | null;
 
   constructor(options: ConfluentRegistryOptions) {
     this.service = options.service;
     this.storage = options.storage;
     this.protobufSource = options.protobufSource ?? ((text) => text);
+    this.protobufDescriptor = options.protobufDescriptor ?? null;
   }
 
   // ---- schemas by id ---------------------------------------------------
@@ -80,7 +90,7 @@ class ConfluentService implements ConfluentRegistry {
         : await this.storage.identity.byContentId(id, { subject: options.subject });
     const record = inSubject ?? (await this.storage.identity.byContentId(id));
     if (record === null) throw schemaNotFound(id);
-    return this.present(record, inSubject !== null);
+    return this.present(record, inSubject !== null, options.format);
   }
 
   async schemaByGuid(guid: string): Promise<ConfluentSchema> {
@@ -220,10 +230,10 @@ class ConfluentService implements ConfluentRegistry {
   async version(
     subject: string,
     version: number | "latest",
-    options: ListOptions = {},
+    options: ListOptions & { format?: string } = {},
   ): Promise<ConfluentSchema> {
     const record = await this.find(subject, version, options.includeDeleted === true);
-    return this.present(record, true);
+    return this.present(record, true, options.format);
   }
 
   async referencedBy(subject: string, version: number | "latest"): Promise<number[]> {
@@ -435,13 +445,26 @@ class ConfluentService implements ConfluentRegistry {
     return candidate.schemaType === "protobuf" ? this.protobufSource(candidate.schema) : candidate.schema;
   }
 
-  private async present(record: IdentifiedRecord, asVersion: boolean): Promise<ConfluentSchema> {
+  /** `format: "serialized"`: a Protobuf schema as a base64 FileDescriptorProto, compiled with its imports. */
+  private async present(
+    record: IdentifiedRecord,
+    asVersion: boolean,
+    format?: string,
+  ): Promise<ConfluentSchema> {
     const content = await this.service.contentOf(record);
+    let schema = schemaText(record.schemaType, content);
+    if (format === "serialized" && record.schemaType === "protobuf" && this.protobufDescriptor !== null) {
+      const imports = await this.service.resolveReferences(record.references);
+      schema = this.protobufDescriptor(
+        schema,
+        imports.map((i) => ({ name: i.name, content: String(i.content) })),
+      );
+    }
     return {
       id: record.contentId,
       guid: record.guid,
       schemaType: record.schemaType,
-      schema: schemaText(record.schemaType, content),
+      schema,
       references: record.references,
       ...(asVersion
         ? {

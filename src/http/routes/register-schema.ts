@@ -5,6 +5,7 @@
  * version from the change; this file documents both for the OpenAPI reader.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_REFERENCES } from "../../domain/references.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
 import {
   API_PREFIX,
@@ -15,6 +16,7 @@ import {
   limitedSchemas,
   requestIdHeader,
   requireContentOrUpload,
+  schemaReference,
   schemaResource,
   version,
 } from "../contract.ts";
@@ -37,6 +39,10 @@ function registerBody({ subject, metadata }: ReturnType<typeof limitedSchemas>) 
       }),
       state: z.enum(["draft", "active"]).optional().openapi({ description: "Default active." }),
       metadata: metadata.optional(),
+      references: z.array(schemaReference).max(MAX_REFERENCES).optional().openapi({
+        description:
+          "Versions of other subjects the schema uses, each under the name the schema gives it (Avro: a named type's full name; JSON Schema: the $ref value; Protobuf: the import path). Each must exist (422 invalid_schema naming it); they are resolved, with their own references, when the schema is validated and compared. The same content with other references is another schema (another content_id).",
+      }),
     })
     .superRefine(requireContentOrUpload)
     .openapi("RegisterSchema", {
@@ -54,6 +60,9 @@ const EXAMPLE_SCHEMA = {
   global_id: 17,
   subject: "com.acme.chat.CompletionRequest",
   version: "1.1.0",
+  content_id: 12,
+  subject_version: 2,
+  references: [],
   schema_type: "json",
   state: "active",
   content: {
@@ -197,6 +206,7 @@ export function registerSchema(app: RegistryApp, { service }: AppDeps): void {
       version: body.version,
       state: body.state,
       metadata: body.metadata,
+      references: body.references,
     });
     const headers = { Location: `${API_PREFIX}/schemas/${schema.id}` };
     const resource = toSchemaResource(schema, { withContent: true, link });
