@@ -1143,6 +1143,187 @@ export function storageContract(
       });
     });
 
+    describe("Confluent identity", () => {
+      test("one content id per content and references, under any subject; integer versions count per subject", async () => {
+        const a = subject("ids.a");
+        const b = subject("ids.b");
+        const first = await schemas.register(await schema(a, { title: "ids-1" }));
+        const second = await schemas.register(await schema(a, { title: "ids-2" }));
+        const elsewhere = await schemas.register(await schema(b, { title: "ids-1" }));
+        expect(first.schema.subjectVersion).toBe(1);
+        expect(second.schema.subjectVersion).toBe(2);
+        expect(elsewhere.schema.subjectVersion).toBe(1);
+        expect(elsewhere.schema.contentId).toBe(first.schema.contentId);
+        expect(second.schema.contentId).not.toBe(first.schema.contentId);
+        // The same content with references is another schema id.
+        const references = [{ name: "ids.json", subject: a, version: 1 }];
+        const referencing = await schemas.register({
+          ...(await schema(b, { title: "ids-1" })),
+          version: "2.0.0",
+          references,
+        });
+        expect(referencing.created).toBe(true);
+        expect(referencing.schema.references).toEqual(references);
+        expect(referencing.schema.contentId).not.toBe(first.schema.contentId);
+        expect(referencing.schema.subjectVersion).toBe(2);
+
+        const identity = storage.identity;
+        const byId = await identity.byContentId(first.schema.contentId);
+        expect(byId?.contentId).toBe(first.schema.contentId);
+        expect(byId?.guid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+        expect((await identity.byContentId(first.schema.contentId, { subject: b }))?.subject).toBe(b);
+        expect((await identity.byGuid(byId!.guid))?.contentId).toBe(first.schema.contentId);
+        expect(await identity.byContentId(987_654_321)).toBeNull();
+        expect(await identity.usagesOfContent(first.schema.contentId)).toEqual([
+          ...[
+            { subject: a, version: 1, deleted: false },
+            { subject: b, version: 1, deleted: false },
+          ].sort((x, y) => (x.subject < y.subject ? -1 : 1)),
+        ]);
+        expect((await identity.bySubjectVersion(a, 2))?.id).toBe(second.schema.id);
+        expect((await identity.latestOfSubject(a))?.subjectVersion).toBe(2);
+        const found = await identity.findInSubject(b, "json", first.schema.contentHash, references);
+        expect(found?.id).toBe(referencing.schema.id);
+        expect((await identity.findInSubject(b, "json", first.schema.contentHash, []))?.id).toBe(
+          elsewhere.schema.id,
+        );
+        expect(await identity.referencedBy(a, 1)).toEqual([referencing.schema.contentId]);
+        expect(await identity.referencedBy(a, 2)).toEqual([]);
+      });
+
+      test("versions keep counting after soft deletes and restart only when every row is gone", async () => {
+        const s = subject("ids.count");
+        const one = await schemas.register(await schema(s, { title: "count-1" }));
+        const two = await schemas.register(await schema(s, { title: "count-2" }));
+        await schemas.softDelete({ id: two.schema.id });
+        expect(await storage.identity.subjectVersions(s)).toEqual([
+          { version: 1, deleted: false },
+          { version: 2, deleted: true },
+        ]);
+        const three = await schemas.register(await schema(s, { title: "count-3" }));
+        expect(three.schema.subjectVersion).toBe(3);
+        expect(await storage.identity.bySubjectVersion(s, 2)).toBeNull();
+        expect((await storage.identity.bySubjectVersion(s, 2, { includeDeleted: true }))?.id).toBe(
+          two.schema.id,
+        );
+
+        const soft = await storage.identity.deleteSubject(s, { permanent: false });
+        expect(soft.map((r) => r.subjectVersion)).toEqual([1, 3]);
+        expect(await storage.identity.subjectNames({ prefix: s })).toEqual([]);
+        expect(await storage.identity.subjectNames({ prefix: s, deletedOnly: true })).toEqual([s]);
+        expect(await storage.identity.subjectNames({ prefix: s, includeDeleted: true })).toEqual([s]);
+        const gone = await storage.identity.deleteSubject(s, { permanent: true });
+        expect(gone.map((r) => r.subjectVersion)).toEqual([1, 2, 3]);
+        expect(await storage.identity.subjectVersions(s)).toEqual([]);
+        const again = await schemas.register(await schema(s, { title: "count-4" }));
+        expect(again.schema.subjectVersion).toBe(1);
+        // The content id outlives its rows: the same content gets it back.
+        const back = await schemas.register(await schema(s, { title: "count-1" }));
+        expect(back.schema.contentId).toBe(one.schema.contentId);
+      });
+
+      test("a referenced version cannot be deleted, soft or permanently, alone or with its subject", async () => {
+        const base = subject("refs.base");
+        const user = subject("refs.user");
+        const target = await schemas.register(await schema(base, { title: "refs-base" }));
+        await schemas.register({
+          ...(await schema(user, { title: "refs-user" })),
+          references: [{ name: "base.json", subject: base, version: 1 }],
+        });
+        for (const attempt of [
+          schemas.softDelete({ id: target.schema.id }),
+          storage.identity.deleteSubject(base, { permanent: false }),
+        ]) {
+          const error = await failure(attempt);
+          expect(error.code).toBe("conflict");
+          expect(error.details).toMatchObject({ resource: "reference", subject: base });
+        }
+        expect((await schemas.getById({ id: target.schema.id }))?.deletedAt).toBeNull();
+      });
+
+      test("lists schemas by prefix, every version or the latest, paged", async () => {
+        const prefix = subject("list");
+        const s1 = `${prefix}.a`;
+        const s2 = `${prefix}.b`;
+        await schemas.register(await schema(s1, { title: "l-1" }));
+        await schemas.register(await schema(s1, { title: "l-2" }));
+        await schemas.register(await schema(s2, { title: "l-3" }));
+        const all = await storage.identity.listSchemas({ prefix, offset: 0, limit: 100 });
+        expect(all.map((r) => [r.subject, r.subjectVersion])).toEqual([
+          [s1, 1],
+          [s1, 2],
+          [s2, 1],
+        ]);
+        const latest = await storage.identity.listSchemas({
+          prefix,
+          latestOnly: true,
+          offset: 0,
+          limit: 100,
+        });
+        expect(latest.map((r) => [r.subject, r.subjectVersion])).toEqual([
+          [s1, 2],
+          [s2, 1],
+        ]);
+        const paged = await storage.identity.listSchemas({ prefix, offset: 1, limit: 1 });
+        expect(paged.map((r) => [r.subject, r.subjectVersion])).toEqual([[s1, 2]]);
+      });
+
+      test("IMPORT keeps the id and version given; an id of other content, or a taken version, is refused", async () => {
+        const s = subject("import");
+        const id = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+        const imported = await schemas.register({
+          ...(await schema(s, { title: `import-${id}` })),
+          contentId: id,
+          subjectVersion: 7,
+        });
+        expect([imported.schema.contentId, imported.schema.subjectVersion]).toEqual([id, 7]);
+        const clash = await failure(
+          schemas.register({
+            ...(await schema(s, { title: `other-${id}` })),
+            contentId: id,
+            subjectVersion: 8,
+          }),
+        );
+        expect(clash.details).toMatchObject({ resource: "schema" });
+        const taken = await failure(
+          schemas.register({
+            ...(await schema(s, { title: `third-${id}` })),
+            contentId: id + 1,
+            subjectVersion: 7,
+          }),
+        );
+        expect(taken.code).toBe("version_exists");
+        // Ids handed out afterwards pass the imported one.
+        const next = await schemas.register(await schema(s, { title: `after-${id}` }));
+        expect(next.schema.contentId).toBeGreaterThan(id);
+        expect(next.schema.subjectVersion).toBe(8);
+      });
+
+      test("modes: a subject's own, cleared; a mode-only row is no evolution setting; the global one set and reset", async () => {
+        const s = subject("modes");
+        const settings = storage.settings;
+        expect(await settings.getSubjectMode(s)).toBeNull();
+        expect(await settings.putSubjectMode(s, "READONLY")).toBeNull();
+        expect(await settings.getSubjectMode(s)).toBe("READONLY");
+        expect(await settings.getSubject(s)).toBeNull();
+        await settings.putSubject(s, { compatibility: "FULL" });
+        expect(await settings.deleteSubject(s)).toEqual({ compatibility: "FULL" });
+        expect(await settings.getSubjectMode(s)).toBe("READONLY");
+        expect(await settings.putSubjectMode(s, null)).toBe("READONLY");
+        expect(await settings.getSubjectMode(s)).toBeNull();
+        await settings.putSubject(s, { compatibility: "NONE", semverPolicy: "enforce" });
+        expect(await settings.clearSubjectCompatibility(s)).toBe("NONE");
+        expect(await settings.getSubject(s)).toEqual({ semverPolicy: "enforce" });
+        expect(await settings.clearSubjectCompatibility(s)).toBeNull();
+
+        const before = await settings.getGlobalMode();
+        await settings.putGlobalMode("READONLY_OVERRIDE");
+        expect(await settings.getGlobalMode()).toBe("READONLY_OVERRIDE");
+        expect(await settings.putGlobalMode(before)).toBe("READONLY_OVERRIDE");
+        expect(await settings.getGlobalMode()).toBe(before);
+      });
+    });
+
     // Last: the global settings these tests set cannot be taken back, and the
     // evolution-context tests above expect none.
     describe("evolution settings", () => {
