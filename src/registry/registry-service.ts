@@ -448,12 +448,14 @@ export class RegistryService {
         { field: "message" },
       );
     }
-    const key = `${schema.schemaType}:${schema.contentHash}:${options.messageName ?? ""}`;
+    // The content id, not the hash alone: the same text with other references is another schema.
+    const key = `${schema.schemaType}:${schema.contentHash}:${schema.contentId}:${options.messageName ?? ""}`;
     let validator = this.validators.get(key);
     if (validator === undefined) {
+      const references = await this.resolveReferences(schema.references);
       validator = compileDataValidator(
         schema.schemaType,
-        { content: schema.content },
+        { content: schema.content, ...(references.length === 0 ? {} : { references }) },
         options.messageName === undefined ? {} : { messageName: options.messageName },
       );
       this.validators.set(key, validator);
@@ -528,6 +530,8 @@ export class RegistryService {
       subject === null ? null : this.storage.settings.getSubjectMode(subject),
       this.storage.settings.getGlobalMode(),
     ]);
+    // READONLY_OVERRIDE set globally wins over the subjects' own modes (Confluent's rule).
+    if (global === "READONLY_OVERRIDE") return global;
     return own ?? global ?? DEFAULT_MODE;
   }
 

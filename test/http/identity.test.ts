@@ -82,6 +82,17 @@ describe.skipIf(!available)("identity, references and modes over the native API"
     });
     expect(withRef.status).toBe(201);
     expect(withRef.body.references).toEqual(references);
+    // Data validation resolves the referenced named type too.
+    const valid = await api.post(`/api/v1/schemas/${withRef.body.id}/validate`, {
+      name: "Ada",
+      address: { street: "Main" },
+    });
+    expect(valid.body).toMatchObject({ valid: true });
+    const invalid = await api.post(`/api/v1/schemas/${withRef.body.id}/validate`, {
+      name: "Ada",
+      address: {},
+    });
+    expect(invalid.body).toMatchObject({ valid: false });
     // The same again answers the same schema.
     const again = await register({
       subject: customer,
