@@ -76,7 +76,12 @@ export const subjectRoutes: ConfluentRoute[] = [
     handler: async (c, registry) => {
       const subject = subjectParam(c);
       const version = parseVersion(pathParam(c, "version"));
-      const schema = await registry.version(subject, version, { includeDeleted: flag(c, "deleted") });
+      const format = c.req.query("format");
+      const schema = await registry.version(subject, version, {
+        includeDeleted: flag(c, "deleted"),
+        // `serialized`: a Protobuf schema as a base64 FileDescriptorProto (Confluent's Protobuf deserializer asks so).
+        ...(format ? { format } : {}),
+      });
       return json(subjectVersionShape(schema, subject));
     },
   },
