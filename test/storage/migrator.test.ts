@@ -253,6 +253,51 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     ]);
   });
 
+  test("004 numbers the rows written before it: content ids by content, subject versions in semver order; the previous register keeps working", async () => {
+    const db = await database();
+    const sql = client(db.url);
+    const migrator = new Migrator(sql, migrations);
+    await new Migrator(sql, migrations.slice(0, 3)).run();
+    // 003's register, with the version given (as that release's service sends it).
+    const register003 = async (subject: string, version: string, sort: string, hash: string) => {
+      const [row] = await sql<{ outcome: string }[]>`
+        SELECT outcome FROM registry_register(${subject}, ${version}, ${version}, ${sort}, 'json', 'active',
+          ${sql.json({ h: hash })}, NULL, ${`sha256:${hash.repeat(64)}`}, 10, 'inline', NULL, '{}'::jsonb, NULL)`;
+      return row?.outcome;
+    };
+    // Inserted out of semver order: 2.0.0 before 1.0.0.
+    expect(await register003("before.004.a", "2.0.0", "0012.0010.0010~", "a")).toBe("created");
+    expect(await register003("before.004.a", "1.0.0", "0011.0010.0010~", "b")).toBe("created");
+    expect(await register003("before.004.b", "1.0.0", "0011.0010.0010~", "a")).toBe("created");
+
+    expect((await migrator.run()).map((m) => m.version)).toEqual([4]);
+    const numbered = async () => [
+      ...(await sql<{ subject: string; version: string; subject_version: number; content_id: string }[]>`
+        SELECT subject, version, subject_version, content_id FROM schemas ORDER BY subject, subject_version`),
+    ];
+    const rows = await numbered();
+    expect(rows.map((r) => [r.subject, r.version, r.subject_version])).toEqual([
+      ["before.004.a", "1.0.0", 1],
+      ["before.004.a", "2.0.0", 2],
+      ["before.004.b", "1.0.0", 1],
+    ]);
+    // The same content under two subjects shares its id; ids follow the order of first registration.
+    expect(rows[2]!.content_id).toBe(rows[1]!.content_id);
+    expect(Number(rows[1]!.content_id)).toBeLessThan(Number(rows[0]!.content_id));
+
+    // An instance of the previous release, during a rolling deploy: its rows get both numbers.
+    expect(await register003("before.004.b", "1.1.0", "0011.0011.0010~", "b")).toBe("created");
+    const after = await numbered();
+    expect(after.at(-1)).toMatchObject({
+      subject: "before.004.b",
+      subject_version: 2,
+      content_id: rows[0]!.content_id,
+    });
+
+    expect((await migrator.revert()).map((m) => m.version)).toEqual([4]);
+    expect(await sql`SELECT count(*)::integer AS n FROM schemas`).toEqual([{ n: 4 }]);
+  });
+
   test("003 gives up on a lock it cannot get within its lock_timeout, rather than queue the registry behind it", async () => {
     const db = await database();
     const sql = client(db.url);
