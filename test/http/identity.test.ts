@@ -93,6 +93,13 @@ describe.skipIf(!available)("identity, references and modes over the native API"
       address: {},
     });
     expect(invalid.body).toMatchObject({ valid: false });
+    // A dry run takes the references as a register does.
+    const dryRun = await api.post(`/api/v1/subjects/${customer}/compatibility`, {
+      schema_type: "avro",
+      content: CUSTOMER_AVRO,
+      references,
+    });
+    expect(dryRun.body).toMatchObject({ compatible: true, existing_id: withRef.body.id });
     // The same again answers the same schema.
     const again = await register({
       subject: customer,

@@ -295,7 +295,7 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     });
 
     expect((await migrator.revert()).map((m) => m.version)).toEqual([4]);
-    expect(await sql`SELECT count(*)::integer AS n FROM schemas`).toEqual([{ n: 4 }]);
+    expect([...(await sql`SELECT count(*)::integer AS n FROM schemas`)]).toEqual([{ n: 4 }]);
   });
 
   test("003 gives up on a lock it cannot get within its lock_timeout, rather than queue the registry behind it", async () => {

@@ -5,6 +5,7 @@
  * written, whatever the verdict.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_REFERENCES } from "../../domain/references.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
 import {
   API_PREFIX,
@@ -14,6 +15,7 @@ import {
   limitedSchemas,
   requestIdHeader,
   requireContentOrUpload,
+  schemaReference,
   version,
 } from "../contract.ts";
 
@@ -23,6 +25,9 @@ const checkBody = z
     version: version.optional().openapi({
       description:
         "The version a register would ask for. Under semver_policy enforce, one that is a smaller step than the change calls for answers 409 version_policy, as the register would.",
+    }),
+    references: z.array(schemaReference).max(MAX_REFERENCES).optional().openapi({
+      description: "The references a register would name (see the register operation).",
     }),
   })
   .superRefine(requireContentOrUpload)
@@ -125,6 +130,7 @@ export function checkCompatibility(app: RegistryApp, { service }: AppDeps): void
       content: body.content,
       uploadId: body.upload_id,
       version: body.version,
+      references: body.references,
     });
     return c.json(
       {
