@@ -548,7 +548,11 @@ describe.skipIf(!available)("schema evolution over HTTP", () => {
         400,
         "invalid_request",
       );
-      expectError(await dryRun("%01bad", { schema_type: "json", content: PROMPT_V1 }), 400, "invalid_request");
+      expectError(
+        await dryRun("%01bad", { schema_type: "json", content: PROMPT_V1 }),
+        400,
+        "invalid_request",
+      );
     });
   });
 
