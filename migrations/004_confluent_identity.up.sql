@@ -142,8 +142,12 @@ CREATE TRIGGER schemas_identity
 --   'stale'     the subject's head moved since the check,
 --   'clash'     the schema already holding the semantic version,
 --   'taken'     the schema already holding the integer version (IMPORT),
---   'id_clash'  the explicit content id belongs to other content (IMPORT), or
+--   'id_clash'  the explicit content id belongs to other content (IMPORT),
+--   'dangling'  a referenced version is gone (deleted since the caller read it), or
 --   'created'   the new row with its first history entry.
+-- The referenced versions are locked FOR SHARE until the register commits: a
+-- delete of one (which locks it FOR UPDATE, then looks for referencing rows)
+-- either waits and then sees the new row, or commits first and is seen here.
 -- The subject version is the explicit one, else one above the highest of the
 -- subject's remaining rows (soft-deleted ones count; it starts again at 1 only
 -- when every row was deleted for good). 003's function stays for the
@@ -168,6 +172,7 @@ DECLARE
   head bigint;
   cid bigint;
   sv integer;
+  live_refs integer;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtextextended(p_subject, 0));
 
@@ -214,6 +219,22 @@ BEGIN
     sv := p_subject_version;
   ELSE
     SELECT coalesce(max(s.subject_version), 0) + 1 INTO sv FROM schemas AS s WHERE s.subject = p_subject;
+  END IF;
+
+  IF jsonb_array_length(p_references) > 0 THEN
+    SELECT count(*) INTO live_refs FROM (
+      SELECT 1 FROM schemas AS s
+      JOIN jsonb_to_recordset(p_references) AS ref (name text, subject text, version integer)
+        ON s.subject = ref.subject AND s.subject_version = ref.version
+      WHERE s.deleted_at IS NULL
+      FOR SHARE OF s
+    ) AS locked;
+    IF live_refs < jsonb_array_length(p_references) THEN
+      RETURN QUERY SELECT 'dangling'::text, NULL::uuid, NULL::bigint, p_subject, NULL::text, NULL::text,
+        NULL::text, NULL::jsonb, NULL::text, NULL::text, NULL::integer, NULL::text, NULL::text, NULL::jsonb,
+        NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::bigint, NULL::integer, NULL::jsonb;
+      RETURN;
+    END IF;
   END IF;
 
   cid := registry_content_id(p_schema_type, p_content_hash, p_references_key, p_content_id);

@@ -1241,6 +1241,22 @@ export function storageContract(
         expect((await schemas.getById({ id: target.schema.id }))?.deletedAt).toBeNull();
       });
 
+      test("a register naming a version that is gone (soft-deleted or missing) is refused under the lock", async () => {
+        const base = subject("refs.gone");
+        const gone = await schemas.register(await schema(base, { title: "refs-gone" }));
+        await schemas.softDelete({ id: gone.schema.id });
+        for (const version of [1, 2]) {
+          const error = await failure(
+            schemas.register({
+              ...(await schema(subject("refs.late"), { title: `refs-late-${version}` })),
+              references: [{ name: "gone.json", subject: base, version }],
+            }),
+          );
+          expect(error.code).toBe("invalid_schema");
+          expect(error.details).toMatchObject({ resource: "reference" });
+        }
+      });
+
       test("lists schemas by prefix, every version or the latest, paged", async () => {
         const prefix = subject("list");
         const s1 = `${prefix}.a`;

@@ -64,7 +64,7 @@ export interface RepositoryShared {
 }
 
 interface RegisterRow extends SchemaRow {
-  outcome: "found" | "stale" | "clash" | "taken" | "id_clash" | "created";
+  outcome: "found" | "stale" | "clash" | "taken" | "id_clash" | "dangling" | "created";
 }
 
 /** One row of evolutionContext's statement: the context, and a schema row when `part` is set. */
@@ -150,6 +150,13 @@ export class PostgresSchemaRepository implements SchemaRepository {
           "conflict",
           `schema id ${input.contentId} already belongs to another schema, or this schema already has another id`,
           { resource: "schema", id: input.contentId, reason: "id_taken" },
+        );
+      }
+      if (row.outcome === "dangling") {
+        throw new RegistryError(
+          "invalid_schema",
+          "a referenced version no longer exists (it was deleted while this register was checked)",
+          { resource: "reference", references },
         );
       }
       const created = row.outcome === "created";
