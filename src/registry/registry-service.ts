@@ -526,10 +526,7 @@ export class RegistryService {
 
   /** The mode in force for a subject (its own, else the global one, else READWRITE); null: the registry's. */
   async effectiveMode(subject: string | null): Promise<Mode> {
-    const [own, global] = await Promise.all([
-      subject === null ? null : this.storage.settings.getSubjectMode(subject),
-      this.storage.settings.getGlobalMode(),
-    ]);
+    const { subject: own, global } = await this.storage.settings.getModes(subject);
     // READONLY_OVERRIDE set globally wins over the subjects' own modes (Confluent's rule).
     if (global === "READONLY_OVERRIDE") return global;
     return own ?? global ?? DEFAULT_MODE;

@@ -23,6 +23,8 @@ export interface SettingsStore {
   /** Clears the subject's own compatibility alone; answers what it was, null when it had none. */
   clearSubjectCompatibility(subject: string): Promise<CompatibilityLevel | null>;
 
+  /** The subject's own mode and the global one in one round trip (every write checks them). */
+  getModes(subject: string | null): Promise<{ subject: Mode | null; global: Mode | null }>;
   /** The stored global mode; null when none was set (READWRITE). */
   getGlobalMode(): Promise<Mode | null>;
   /** Sets the global mode (null clears it); answers what it was. */

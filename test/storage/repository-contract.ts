@@ -1321,6 +1321,8 @@ export function storageContract(
         expect(await settings.getSubjectMode(s)).toBeNull();
         expect(await settings.putSubjectMode(s, "READONLY")).toBeNull();
         expect(await settings.getSubjectMode(s)).toBe("READONLY");
+        expect((await settings.getModes(s)).subject).toBe("READONLY");
+        expect((await settings.getModes(null)).subject).toBeNull();
         expect(await settings.getSubject(s)).toBeNull();
         await settings.putSubject(s, { compatibility: "FULL" });
         expect(await settings.deleteSubject(s)).toEqual({ compatibility: "FULL" });
@@ -1335,6 +1337,7 @@ export function storageContract(
         const before = await settings.getGlobalMode();
         await settings.putGlobalMode("READONLY_OVERRIDE");
         expect(await settings.getGlobalMode()).toBe("READONLY_OVERRIDE");
+        expect(await settings.getModes(s)).toEqual({ subject: null, global: "READONLY_OVERRIDE" });
         expect(await settings.putGlobalMode(before)).toBe("READONLY_OVERRIDE");
         expect(await settings.getGlobalMode()).toBe(before);
       });

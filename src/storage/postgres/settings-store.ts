@@ -121,6 +121,16 @@ export class PostgresSettingsStore implements SettingsStore {
     });
   }
 
+  async getModes(subject: string | null): Promise<{ subject: Mode | null; global: Mode | null }> {
+    const row = await this.read(async (db) => {
+      const [found] = await db<{ own: Mode | null; global: Mode | null }[]>`
+        SELECT (SELECT mode FROM subject_config WHERE subject = ${subject ?? ""}) AS own,
+               (SELECT mode FROM global_config WHERE singleton) AS global`;
+      return found ?? null;
+    });
+    return { subject: row?.own ?? null, global: row?.global ?? null };
+  }
+
   async getGlobalMode(): Promise<Mode | null> {
     return this.read(async (db) => {
       const [found] = await db<{ mode: Mode | null }[]>`SELECT mode FROM global_config WHERE singleton`;
