@@ -9,11 +9,23 @@
  * Confluent metadata, so with no pair it is the latest version, and with any
  * pair no version matches: 40403, as Confluent answers when none does.
  */
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env.ts";
 import { ConfluentError } from "./errors.ts";
 import { json, jsonText, readJson } from "./media.ts";
 import { flag, parseVersion } from "./params.ts";
 import { readCandidate, subjectVersionShape } from "./representation.ts";
 import { type ConfluentRoute, pathParam, subjectParam } from "./route-table.ts";
+
+/**
+ * How a version is read: `?deleted=` and `?format=` (`serialized`: a Protobuf
+ * schema as a base64 FileDescriptorProto; Confluent's Protobuf deserializer
+ * reads referenced files so).
+ */
+function readOptions(c: Context<AppEnv>): { includeDeleted: boolean; format?: string } {
+  const format = c.req.query("format");
+  return { includeDeleted: flag(c, "deleted"), ...(format ? { format } : {}) };
+}
 
 export const subjectRoutes: ConfluentRoute[] = [
   {
@@ -76,12 +88,7 @@ export const subjectRoutes: ConfluentRoute[] = [
     handler: async (c, registry) => {
       const subject = subjectParam(c);
       const version = parseVersion(pathParam(c, "version"));
-      const format = c.req.query("format");
-      const schema = await registry.version(subject, version, {
-        includeDeleted: flag(c, "deleted"),
-        // `serialized`: a Protobuf schema as a base64 FileDescriptorProto (Confluent's Protobuf deserializer asks so).
-        ...(format ? { format } : {}),
-      });
+      const schema = await registry.version(subject, version, readOptions(c));
       return json(subjectVersionShape(schema, subject));
     },
   },
@@ -90,7 +97,7 @@ export const subjectRoutes: ConfluentRoute[] = [
     path: "/subjects/:subject/versions/:version/schema",
     handler: async (c, registry) => {
       const version = parseVersion(pathParam(c, "version"));
-      const schema = await registry.version(subjectParam(c), version, { includeDeleted: flag(c, "deleted") });
+      const schema = await registry.version(subjectParam(c), version, readOptions(c));
       return jsonText(schema.schema);
     },
   },
@@ -117,7 +124,7 @@ export const subjectRoutes: ConfluentRoute[] = [
     path: "/subjects/:subject/metadata",
     handler: async (c, registry) => {
       const subject = subjectParam(c);
-      const schema = await registry.version(subject, "latest", { includeDeleted: flag(c, "deleted") });
+      const schema = await registry.version(subject, "latest", readOptions(c));
       if (c.req.queries("key")?.length) {
         throw new ConfluentError(404, 40403, "Schema not found");
       }
