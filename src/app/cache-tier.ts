@@ -20,7 +20,12 @@ import {
   TieredCache,
   type TieredCacheExtras,
 } from "../cache/index.ts";
-import { DEFAULT_QUERY_TTL_MS, QueryResultCache, queryCacheBounds } from "../cache/query-result-cache.ts";
+import {
+  DEFAULT_QUERY_TTL_MS,
+  DEFAULT_SEARCH_STALE_MS,
+  QueryResultCache,
+  queryCacheBounds,
+} from "../cache/query-result-cache.ts";
 import {
   cachedSchemaRecord,
   cacheInvalidationListener,
@@ -46,8 +51,10 @@ export interface CacheTierOptions {
   channel?: string;
   /** Other settings of the cache (L2 budget, breaker, negative TTLs). */
   extras?: Omit<TieredCacheExtras, "bus" | "keyPrefix">;
-  /** Longest a search or list result is served, ms (every schema change ends it sooner). Default 3,000. */
+  /** Longest a search or list result is served, ms (a change that can alter it ends it sooner). Default 3,000. */
   queryTtlMs?: number;
+  /** Longest a search page is served after another instance's write, ms. Default 2,000. */
+  searchStaleMs?: number;
 }
 
 export interface CacheTierDeps {
@@ -167,13 +174,15 @@ export async function createCacheTier(
   const queryBounds = queryCacheBounds(
     { maxEntries: config.l1MaxEntries, maxBytes: config.l1MaxBytes },
     options.queryTtlMs ?? DEFAULT_QUERY_TTL_MS,
+    options.searchStaleMs ?? DEFAULT_SEARCH_STALE_MS,
   );
   const queries = queryBounds ? new QueryResultCache(queryBounds) : null;
   // Another instance's change (after the catch-up with the primary), or notifications lost: results may be wrong.
   const stopQueries =
     queries && cacheBus
       ? cacheBus.subscribe((event) => {
-          if (event.source === "remote" || event.source === "resync") queries.bump();
+          if (event.source === "resync") queries.bump();
+          else if (event.source === "remote") queries.heard(event.keys);
         })
       : null;
   let cache: TieredCache;

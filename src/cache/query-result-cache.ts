@@ -4,15 +4,29 @@
  * few seconds, so that a burst of identical fuzzy searches costs PostgreSQL
  * one trigram scan instead of one each.
  *
- * A result depends on every row it could have matched, so no key can say
- * which writes make it wrong. Instead the cache has a generation: any schema
- * change this instance makes (the change listener, before the write is
- * answered) or hears of on the bus (another instance's commit, or a resync)
- * moves it on, and an entry is only ever looked up under the current
- * generation. The writer therefore never reads a result from before its own
- * write, and other instances follow within the bus's delivery time, as the
- * schema cache does. A load that began before the change finishes under its
- * old generation's key, so it is never served afterwards either.
+ * A write ends only the entries it can change, not all of them: at a mix of
+ * 5 % writes one global generation moved on every few milliseconds and the
+ * cache answered almost nothing. Each key handed out is remembered with its
+ * query, and a change drops (and stops in-flight loads of) the keys whose
+ * results it may alter:
+ *
+ * - `versions` (one subject's list): changes of that subject only.
+ * - `subjects` (the list of subjects): every change, since each register
+ *   moves a subject's version count and latest version.
+ * - `search`: a change of a row the query could match, judged from the row
+ *   and the query's filters (type, subject pattern, owner, tags, state) and,
+ *   for `q`, conservatively from the text PostgreSQL searches (subject,
+ *   description, tags: the `search_text` of migration 001): a row that
+ *   shares no trigram with `q` and does not contain it cannot match. Any
+ *   doubt (non-ASCII text, metadata filters) counts as a match.
+ *
+ * This instance's writes are applied before the write is answered (the
+ * change listener), so the writer never reads a page from before its own
+ * write. Other instances' writes arrive on the bus naming keys, not rows:
+ * they end that subject's `versions` and every `subjects` entry within the
+ * bus's delivery, but search pages, which no subject name can tell about,
+ * are served at most `searchStaleMs` (2 s by default) after they were read
+ * from PostgreSQL. A resync (notifications lost) drops everything.
  *
  * The entries live in a TieredCache without L2: single flight per key (100
  * concurrent identical misses run one query), bounded in entries and bytes
@@ -20,11 +34,15 @@
  * `/metrics`.
  */
 
-import type { SchemaChangeListener } from "../domain/schema-changes.ts";
+import type { SchemaChange, SchemaChangeListener } from "../domain/schema-changes.ts";
+import type { SchemaRecord, SearchQuery } from "../domain/types.ts";
 import { type CacheStats, TieredCache } from "./index.ts";
+import { cacheKeys } from "./keys.ts";
 
 /** How long a result may be served at most, absent any change. */
 export const DEFAULT_QUERY_TTL_MS = 3_000;
+/** How long a search page may be served after another instance's write (this instance's end it at once). */
+export const DEFAULT_SEARCH_STALE_MS = 2_000;
 
 export interface QueryCacheBounds {
   maxEntries: number;
@@ -32,6 +50,8 @@ export interface QueryCacheBounds {
   /** A larger page (a search with content, say) is loaded each time. */
   maxEntryBytes: number;
   ttlMs: number;
+  /** Search pages older than this are read again; default DEFAULT_SEARCH_STALE_MS (at most ttlMs). */
+  searchStaleMs?: number;
 }
 
 /** What the service asks of it; `passThroughQueries` when there is no cache. */
@@ -54,12 +74,13 @@ export const passThroughQueries: QueryResults = {
 export function queryCacheBounds(
   l1: { maxEntries: number; maxBytes: number },
   ttlMs: number = DEFAULT_QUERY_TTL_MS,
+  searchStaleMs: number = DEFAULT_SEARCH_STALE_MS,
 ): QueryCacheBounds | null {
   if (l1.maxEntries <= 0 || l1.maxBytes <= 0 || ttlMs <= 0) return null;
   const maxEntries = Math.max(16, Math.min(1_000, Math.floor(l1.maxEntries / 10)));
   const maxBytes = Math.min(8 * 1024 * 1024, Math.floor(l1.maxBytes / 8));
   const maxEntryBytes = Math.floor(maxBytes / 16);
-  return maxEntryBytes > 0 ? { maxEntries, maxBytes, maxEntryBytes, ttlMs } : null;
+  return maxEntryBytes > 0 ? { maxEntries, maxBytes, maxEntryBytes, ttlMs, searchStaleMs } : null;
 }
 
 /** The query's fields in a fixed order, `undefined` ones left out: equal queries, equal keys. */
@@ -72,13 +93,28 @@ export function normaliseQuery(query: object): string {
   });
 }
 
+/** A key handed out: its query, and when its result was last loaded. */
+interface Issued {
+  kind: string;
+  query: Record<string, unknown>;
+  /** When the last load of the key began (its result is no older than this). */
+  loadedAt: number;
+  /** When the key was last asked for; keys not asked for within the TTL are forgotten. */
+  usedAt: number;
+  /** For `search`: the query's text as a matcher, built once. */
+  text?: TextMatcher | null;
+}
+
 export class QueryResultCache implements QueryResults {
   readonly bounds: QueryCacheBounds;
   readonly #cache: TieredCache;
+  readonly #issued = new Map<string, Issued>();
+  readonly #searchStaleMs: number;
   #generation = 0;
 
   constructor(bounds: QueryCacheBounds) {
     this.bounds = bounds;
+    this.#searchStaleMs = Math.min(bounds.searchStaleMs ?? DEFAULT_SEARCH_STALE_MS, bounds.ttlMs);
     this.#cache = new TieredCache({
       l1: {
         maxEntries: bounds.maxEntries,
@@ -93,27 +129,71 @@ export class QueryResultCache implements QueryResults {
     });
   }
 
+  /** How often everything was dropped at once (a resync, or `bump`). */
   get generation(): number {
     return this.#generation;
   }
 
   cached<T>(kind: string, query: object, load: () => Promise<T>): Promise<T> {
-    const key = `${this.#generation}:${kind}:${normaliseQuery(query)}`;
-    return this.#cache.get(key, load) as Promise<T>;
+    const key = `${kind}:${normaliseQuery(query)}`;
+    const now = performance.now();
+    let issued = this.#issued.get(key);
+    if (issued) {
+      this.#issued.delete(key);
+      if (kind === "search" && now - issued.loadedAt > this.#searchStaleMs) this.#cache.deleteLocal(key);
+    } else {
+      issued = { kind, query: query as Record<string, unknown>, loadedAt: now, usedAt: now };
+      if (kind === "search") issued.text = textMatcher((query as SearchQuery).q);
+    }
+    issued.usedAt = now;
+    // Last in the map is the latest used: the forgetting below walks from the oldest.
+    this.#issued.set(key, issued);
+    this.#forgetOld(now);
+    const entry = issued;
+    return this.#cache.get(key, () => {
+      entry.loadedAt = performance.now();
+      return load();
+    }) as Promise<T>;
   }
 
-  /** A schema changed somewhere: no result cached so far is served again. */
+  /** This instance committed `change`: the entries it may alter go, before the write is answered. */
+  changed(change: SchemaChange): void {
+    const row = rowText(change.schema);
+    this.#drop((issued) => {
+      if (issued.kind === "subjects") return true;
+      if (issued.kind === "versions") return issued.query.subject === change.schema.subject;
+      if (issued.kind === "search") return searchMayMatch(issued, change, row);
+      return true;
+    });
+  }
+
+  /** Another instance changed what these cache keys name: its subjects' lists go; search pages age out. */
+  heard(keys: readonly string[] | "all"): void {
+    if (keys === "all") {
+      this.bump();
+      return;
+    }
+    const subjects = subjectsOf(keys);
+    this.#drop((issued) => {
+      if (issued.kind === "search") return false;
+      if (issued.kind === "versions" && subjects !== null)
+        return subjects.has(issued.query.subject as string);
+      return true;
+    });
+  }
+
+  /** Nothing cached so far is served again (notifications were lost). */
   bump(): void {
     this.#generation++;
-    // The generation alone keeps old results from being served; dropping them frees their room at once.
+    this.#issued.clear();
     this.#cache.clearLocal();
   }
 
-  /** Moves the generation on for every change this instance commits. */
+  /** Applies every change this instance commits. */
   listener(): SchemaChangeListener {
     return {
-      schemaChanged: async () => {
-        this.bump();
+      schemaChanged: async (change) => {
+        this.changed(change);
       },
     };
   }
@@ -125,4 +205,124 @@ export class QueryResultCache implements QueryResults {
   close(): Promise<void> {
     return this.#cache.close();
   }
+
+  #drop(affected: (issued: Issued) => boolean): void {
+    const keys: string[] = [];
+    for (const [key, issued] of this.#issued) {
+      if (!affected(issued)) continue;
+      keys.push(key);
+      this.#issued.delete(key);
+    }
+    // Also marks a load in flight for the key stale, so what it read before the change is never stored.
+    if (keys.length > 0) this.#cache.deleteLocal(keys);
+  }
+
+  /**
+   * Keys not asked for within the TTL (or beyond twice the entry bound) are
+   * forgotten, and their entries dropped with them, so that no entry is ever
+   * held that a change could not reach.
+   */
+  #forgetOld(now: number): void {
+    const limit = 2 * this.bounds.maxEntries;
+    const old: string[] = [];
+    for (const [key, issued] of this.#issued) {
+      if (this.#issued.size - old.length <= limit && now - issued.usedAt <= this.bounds.ttlMs) break;
+      old.push(key);
+    }
+    for (const key of old) this.#issued.delete(key);
+    if (old.length > 0) this.#cache.deleteLocal(old);
+  }
+}
+
+/** The subjects that `keys` (schema-cache.ts's) name through their `latest` key; null: some key names none. */
+function subjectsOf(keys: readonly string[]): Set<string> | null {
+  const subjects = new Set<string>();
+  const head = cacheKeys.subjectLatest("").slice(0, -":latest".length);
+  for (const key of keys) {
+    if (key.startsWith(head) && key.endsWith(":latest"))
+      subjects.add(key.slice(head.length, -":latest".length));
+  }
+  return subjects.size > 0 ? subjects : null;
+}
+
+// ---- whether a changed row can be among a search's results ---------------
+
+/** `q` as PostgreSQL compares it: lower-cased, with its trigrams; null for no `q`. */
+interface TextMatcher {
+  lower: string;
+  trigrams: Set<string>;
+  /** Outside ASCII, case folding and word boundaries may differ from PostgreSQL's: always a match. */
+  unsure: boolean;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range itself
+const ASCII = /^[\x00-\x7f]*$/;
+
+function textMatcher(q: string | undefined): TextMatcher | null {
+  const trimmed = q?.trim() ?? "";
+  if (trimmed === "") return null;
+  const lower = trimmed.toLowerCase();
+  return { lower, trigrams: trigramsOf(lower), unsure: !ASCII.test(trimmed) };
+}
+
+/** The row's `search_text` (subject, description, tags), lower-cased, and its trigrams. */
+function rowText(schema: SchemaRecord): { lower: string; trigrams: Set<string>; unsure: boolean } {
+  const metadata = (schema.metadata ?? {}) as Record<string, unknown>;
+  const parts = [schema.subject];
+  if (typeof metadata.description === "string") parts.push(metadata.description);
+  if (Array.isArray(metadata.tags)) parts.push(...metadata.tags.filter((tag) => typeof tag === "string"));
+  const text = parts.join(" ");
+  const lower = text.toLowerCase();
+  return { lower, trigrams: trigramsOf(lower), unsure: !ASCII.test(text) };
+}
+
+/** pg_trgm's trigrams of ASCII text: words of letters and digits, each padded with two spaces before and one after. */
+function trigramsOf(lower: string): Set<string> {
+  const trigrams = new Set<string>();
+  for (const word of lower.split(/[^a-z0-9]+/)) {
+    if (word === "") continue;
+    const padded = `  ${word} `;
+    for (let i = 0; i + 3 <= padded.length; i++) trigrams.add(padded.slice(i, i + 3));
+  }
+  return trigrams;
+}
+
+/**
+ * Whether the changed row may be (or, before a state change or a delete, may
+ * have been) among the query's results. False only when a filter rules it
+ * out for certain; a register adds a live row, so its state counts too.
+ */
+function searchMayMatch(
+  issued: Issued,
+  change: SchemaChange,
+  row: { lower: string; trigrams: Set<string>; unsure: boolean },
+): boolean {
+  const query = issued.query as unknown as SearchQuery;
+  const schema = change.schema;
+  if (query.schemaType && query.schemaType !== schema.schemaType) return false;
+  if (query.subject && !subjectPattern(query.subject).test(schema.subject)) return false;
+  const metadata = (schema.metadata ?? {}) as Record<string, unknown>;
+  if (query.owner && metadata.owner !== query.owner) return false;
+  if (query.tags && query.tags.length > 0) {
+    const tags = Array.isArray(metadata.tags) ? metadata.tags : [];
+    if (!query.tags.every((tag) => tags.includes(tag))) return false;
+  }
+  if (change.kind === "registered" && query.states && query.states.length > 0) {
+    if (!query.states.includes(schema.state)) return false;
+  }
+  const text = issued.text;
+  if (!text || text.unsure || row.unsure) return true;
+  if (row.lower.includes(text.lower)) return true;
+  // Word similarity above any threshold needs a trigram in common.
+  for (const trigram of text.trigrams) if (row.trigrams.has(trigram)) return true;
+  return false;
+}
+
+/** The search's subject filter: exact, or `*` for any run of characters (SQL LIKE, case-sensitive). */
+function subjectPattern(pattern: string): RegExp {
+  const source = pattern
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join("[\\s\\S]*");
+  return new RegExp(`^${source}$`);
 }
