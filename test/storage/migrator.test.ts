@@ -26,9 +26,10 @@ const available = await postgresAvailable();
 const migrations = await loadMigrations();
 
 const opened: { close(): Promise<void> }[] = [];
+// Hooks do not get bunfig's test timeout: a dozen databases are dropped here, slower on a loaded machine.
 afterAll(async () => {
   for (const resource of opened.reverse()) await resource.close();
-});
+}, 30_000);
 
 async function database(): Promise<TestDatabase> {
   const db = await createTestDatabase();
@@ -256,7 +257,8 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
   test("004 numbers the rows written before it: content ids by content, subject versions in semver order; the previous register keeps working", async () => {
     const db = await database();
     const sql = client(db.url);
-    const migrator = new Migrator(sql, migrations);
+    // Up to 004 alone, so that later migrations leave this test as it is.
+    const migrator = new Migrator(sql, migrations.slice(0, 4));
     await new Migrator(sql, migrations.slice(0, 3)).run();
     // 003's register, with the version given (as that release's service sends it).
     const register003 = async (subject: string, version: string, sort: string, hash: string) => {
