@@ -138,7 +138,7 @@ describe.skipIf(!available)("HTTP errors on PostgreSQL", () => {
         "/api/v1/search?metadata=%5B1%2C2%5D",
         "/api/v1/search?schema_type=xml",
         "/api/v1/search?tags=ok,bad%20tag",
-        "/api/v1/search?subject=no%20spaces",
+        "/api/v1/search?subject=no%09tabs",
         `/api/v1/schemas/${existing.id}?include=all`,
         `/api/v1/schemas/${existing.id}/content?redirect=maybe`,
       ];

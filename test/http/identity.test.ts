@@ -178,6 +178,8 @@ describe.skipIf(!available)("identity, references and modes over the native API"
       const versions = await api.get(`/api/v1/subjects/${encodeURIComponent(s)}/versions`);
       expect(versions.status).toBe(200);
       expect(versions.body.items.map((item: { id: string }) => item.id)).toEqual([res.body.id]);
+      const found = await api.get(`/api/v1/search?subject=${encodeURIComponent(s)}`);
+      expect(found.body.items.map((item: { id: string }) => item.id)).toEqual([res.body.id]);
     }
     const control = await register({ subject: "a\u0001b", schema_type: "json", content: { title: "c" } });
     expect(control.status).toBe(400);

@@ -56,7 +56,8 @@ function searchQuery({ tag }: ReturnType<typeof limitedSchemas>, maxSubjectLengt
     subject: z
       .string()
       .max(maxSubjectLength)
-      .regex(/^[A-Za-z0-9._*-]+$/, "a subject pattern: subject characters and * wildcards")
+      // Any character a subject may hold (spaces, Unicode, `/`); the search matches it literally.
+      .regex(/^[^\p{Cc}]+$/u, "a subject pattern: subject characters and * wildcards")
       .optional()
       .openapi({ description: "Subject pattern; * matches any run of characters.", example: "com.acme.*" }),
     schema_type: z.enum(SCHEMA_TYPES).optional(),
