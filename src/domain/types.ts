@@ -96,6 +96,11 @@ export interface Page<T> {
   limit: number;
   offset: number;
   total: number;
+  /**
+   * False when `total` is a lower bound: the matches were counted up to it
+   * and there are more. Absent when the count is exact.
+   */
+  totalExact?: boolean;
 }
 
 /** How a schema is addressed: by its UUID or by its registry-wide `global_id`. */
@@ -122,7 +127,7 @@ export interface ListVersionsOptions extends PageRequest {
 export type SearchSortField = "relevance" | "created_at" | "subject" | "version";
 
 export interface SearchQuery extends PageRequest {
-  /** Fuzzy text over subject, description and tags (pg_trgm). */
+  /** Words of the subject, tags, description and owner (full text, typo-tolerant). */
   q?: string;
   /** Subject pattern; `*` matches any run of characters. */
   subject?: string;
@@ -139,7 +144,7 @@ export interface SearchQuery extends PageRequest {
 }
 
 export interface SearchHit extends SchemaRecord {
-  /** Trigram similarity to `q`, when `q` was given. */
+  /** Relevance to `q` (0 to 1, 1 for the subject itself), when `q` was given. */
   score: number | null;
 }
 

@@ -104,8 +104,8 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     const sql = client(db.url);
     const migrator = new Migrator(sql, migrations);
 
-    expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2, 3, 4]);
-    expect(await recorded(sql)).toEqual([1, 2, 3, 4]);
+    expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(await recorded(sql)).toEqual([1, 2, 3, 4, 5]);
     expect(await tables(sql)).toEqual(
       expect.arrayContaining([
         "global_config",
@@ -122,7 +122,7 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     >`SELECT checksum FROM schema_migrations WHERE version = 1`;
     expect(first?.checksum).toBe(await sha256Hex(MIGRATION_SOURCES[0]!.up));
 
-    expect((await migrator.revert(2)).map((m) => m.version)).toEqual([4, 3]);
+    expect((await migrator.revert(2)).map((m) => m.version)).toEqual([5, 4, 3]);
     expect(await tables(sql)).not.toContain("global_config");
     expect((await migrator.revert(1)).map((m) => m.version)).toEqual([2]);
     expect(await tables(sql)).toEqual(["schema_migrations", "schema_state_history", "schemas"]);
@@ -131,13 +131,14 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
       [2, false],
       [3, false],
       [4, false],
+      [5, false],
     ]);
 
     expect((await migrator.revert(0)).map((m) => m.version)).toEqual([1]);
     expect(await tables(sql)).toEqual(["schema_migrations"]);
     expect(await migrator.revert(0)).toEqual([]);
 
-    expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2, 3, 4]);
+    expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
     const storage = await openStorage(db.url, { pool: { maxConnections: 2 } });
     try {
       const { schema } = await storage.schemas.register({
@@ -207,7 +208,7 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
       { outcome: "created", version: "1.0.0" },
     ]);
 
-    expect((await migrator.run()).map((m) => m.version)).toEqual([3, 4]);
+    expect((await migrator.run()).map((m) => m.version)).toEqual([3, 4, 5]);
     const storage = await openStorage(db.url, { pool: { maxConnections: 2 } });
     try {
       const old = await storage.schemas.getLatest("before.003");
@@ -244,7 +245,7 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
       { outcome: "created", version: "1.2.0" },
     ]);
 
-    expect((await migrator.revert(2)).map((m) => m.version)).toEqual([4, 3]);
+    expect((await migrator.revert(2)).map((m) => m.version)).toEqual([5, 4, 3]);
     const rows = await sql<{ version: string; content: unknown }[]>`
       SELECT version, content FROM schemas WHERE subject = 'before.003' ORDER BY version_sort`;
     expect([...rows]).toEqual([
@@ -327,7 +328,7 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     expect(performance.now() - started).toBeLessThan(15_000);
     expect(await recorded(sql)).toEqual([1, 2]);
     expect(await tables(sql)).not.toContain("global_config");
-    expect((await new Migrator(sql, migrations).run()).map((m) => m.version)).toEqual([3, 4]);
+    expect((await new Migrator(sql, migrations).run()).map((m) => m.version)).toEqual([3, 4, 5]);
   }, 30_000); // Past the migration's 5 s lock_timeout, whatever the default test limit.
 
   test("refuses to run or revert when an applied migration's file changed, and says which", async () => {
@@ -352,9 +353,9 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
       );
     }
     const info = await migrator.info();
-    expect(info.map((s) => s.problem)).toEqual([null, "checksum_mismatch", null, null]);
+    expect(info.map((s) => s.problem)).toEqual([null, "checksum_mismatch", null, null, null]);
     // Nothing was reverted.
-    expect(await recorded(sql)).toEqual([1, 2, 3, 4]);
+    expect(await recorded(sql)).toEqual([1, 2, 3, 4, 5]);
   });
 
   test("refuses a database with a migration this build does not know", async () => {
@@ -371,6 +372,7 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
       [2, "unknown"],
       [3, "unknown"],
       [4, "unknown"],
+      [5, "unknown"],
     ]);
   });
 
@@ -380,17 +382,17 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     const b = new Migrator(client(db.url), migrations);
     const [fromA, fromB] = await Promise.all([a.run(), b.run()]);
     const applied = [...fromA, ...fromB].map((m) => m.version).sort();
-    expect(applied).toEqual([1, 2, 3, 4]);
+    expect(applied).toEqual([1, 2, 3, 4, 5]);
     // One of them did all the work while the other waited for the lock.
-    expect([fromA.length, fromB.length].sort()).toEqual([0, 4]);
-    expect(await recorded(client(db.url))).toEqual([1, 2, 3, 4]);
+    expect([fromA.length, fromB.length].sort()).toEqual([0, 5]);
+    expect(await recorded(client(db.url))).toEqual([1, 2, 3, 4, 5]);
   });
 
   test("a failing migration leaves nothing of itself behind and is not recorded", async () => {
     const db = await database();
     const sql = client(db.url);
     const broken: Migration = {
-      version: 5,
+      version: 6,
       name: "broken",
       up: "CREATE TABLE half_done (id integer);\nSELECT no_such_function();",
       down: "DROP TABLE half_done;",
@@ -398,9 +400,9 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     };
     const error = await new Migrator(sql, [...migrations, broken]).run().catch((e: unknown) => e);
     expect(isRegistryError(error) && error.message).toMatch(
-      /could not apply migration 005_broken: .*no_such_function/,
+      /could not apply migration 006_broken: .*no_such_function/,
     );
-    expect(await recorded(sql)).toEqual([1, 2, 3, 4]);
+    expect(await recorded(sql)).toEqual([1, 2, 3, 4, 5]);
     expect(await tables(sql)).not.toContain("half_done");
   });
 
@@ -430,11 +432,11 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
     });
     const pending = await cli("info");
     expect(pending.out).toMatch(
-      /001_initial_schema {2}pending\n002_indexes_optimization {2}pending\n003_schema_evolution {2}pending\n004_confluent_identity {2}pending/,
+      /001_initial_schema {2}pending\n002_indexes_optimization {2}pending\n003_schema_evolution {2}pending\n004_confluent_identity {2}pending\n005_search_at_scale {2}pending/,
     );
     expect((await cli("run")).code).toBe(0);
-    expect((await cli("info")).out).toMatch(/004_confluent_identity {2}applied \d{4}-/);
+    expect((await cli("info")).out).toMatch(/005_search_at_scale {2}applied \d{4}-/);
     expect((await cli("revert", "sideways")).code).toBe(2);
-    expect(await recorded(client(db.url))).toEqual([1, 2, 3, 4]);
+    expect(await recorded(client(db.url))).toEqual([1, 2, 3, 4, 5]);
   });
 });

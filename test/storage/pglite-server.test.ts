@@ -101,8 +101,8 @@ describe("embedded PGlite on disk", () => {
       const sql = postgres(second.url, { max: 1, onnotice: () => {} });
       try {
         const migrator = await createMigrator(sql);
-        expect((await migrator.revert(0)).map((m) => m.version)).toEqual([4, 3, 2, 1]);
-        expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2, 3, 4]);
+        expect((await migrator.revert(0)).map((m) => m.version)).toEqual([5, 4, 3, 2, 1]);
+        expect((await migrator.run()).map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
         expect((await migrator.info()).every((s) => s.applied && s.problem === null)).toBe(true);
       } finally {
         await sql.end();

@@ -15,6 +15,8 @@ import schemaEvolutionDown from "../../../migrations/003_schema_evolution.down.s
 import schemaEvolutionUp from "../../../migrations/003_schema_evolution.up.sql" with { type: "text" };
 import confluentIdentityDown from "../../../migrations/004_confluent_identity.down.sql" with { type: "text" };
 import confluentIdentityUp from "../../../migrations/004_confluent_identity.up.sql" with { type: "text" };
+import searchAtScaleDown from "../../../migrations/005_search_at_scale.down.sql" with { type: "text" };
+import searchAtScaleUp from "../../../migrations/005_search_at_scale.up.sql" with { type: "text" };
 import { sha256Hex } from "../../domain/canonical.ts";
 
 export interface MigrationSource {
@@ -34,6 +36,7 @@ export const MIGRATION_SOURCES: readonly MigrationSource[] = [
   { version: 2, name: "indexes_optimization", up: indexesOptimizationUp, down: indexesOptimizationDown },
   { version: 3, name: "schema_evolution", up: schemaEvolutionUp, down: schemaEvolutionDown },
   { version: 4, name: "confluent_identity", up: confluentIdentityUp, down: confluentIdentityDown },
+  { version: 5, name: "search_at_scale", up: searchAtScaleUp, down: searchAtScaleDown },
 ];
 
 /** `001_initial_schema`: the file stem of a migration. */

@@ -1,28 +1,47 @@
 /**
- * SchemaSearch on PostgreSQL: pg_trgm word similarity over `search_text`
- * (subject, description and tags), filters on the other columns, and the
- * total of matches in the same statement as the page.
+ * SchemaSearch on PostgreSQL. Text (`q`) is full-text search over
+ * `schema_search` (migration 005): a weighted tsvector of the subject split
+ * into words, the tags, the description and the owner, matched with
+ * websearch_to_tsquery and ranked with ts_rank_cd; the schema whose subject is
+ * `q` itself ranks first. A word of `q` that no schema contains is taken for a
+ * typo when the text finds less than the page: it is replaced by its closest
+ * words in the `search_words` vocabulary (trigram similarity) and the search
+ * runs again. Without `q`, search filters and sorts `schemas` through its
+ * indexes, and the total is counted exactly up to a bound (see SearchOptions).
  */
 import type postgres from "postgres";
 import type { Page, SearchHit, SearchQuery } from "../../domain/types.ts";
 import type { SchemaSearch } from "../schema-search.ts";
 import { toRegistryError } from "./db-errors.ts";
 import type { DbHandles } from "./handles.ts";
-import { atomic, type Db } from "./pool.ts";
+import type { Db } from "./pool.ts";
 import { type Columns, type SchemaRow, toSchemaRecord } from "./schema-rows.ts";
 
 export interface SearchOptions {
   columns: Columns;
   /**
-   * How close a word must be to `q` for search to match it (pg_trgm word
-   * similarity, 0 to 1). Default 0.4: one typo in a short word still matches.
+   * How close a vocabulary word must be to a word of `q` that no schema
+   * contains to stand in for it (pg_trgm similarity, 0 to 1). Default 0.4:
+   * one typo in a word of eight letters or more still matches.
    */
   similarityThreshold?: number;
+  /**
+   * Searches without `q` count their matches up to this many; past it,
+   * `total` is this bound and `totalExact` false. Text searches rank every
+   * match and always count them exactly. Default 10,000.
+   */
+  exactTotalUpTo?: number;
 }
+
+/** Close words tried for each unknown word of `q`. */
+const TYPO_ALTERNATIVES = 3;
+
+type Row = SchemaRow & { score: number | null; total: number };
 
 export class PostgresSchemaSearch implements SchemaSearch {
   private readonly columns: Columns;
   private readonly threshold: number;
+  private readonly countBound: number;
 
   constructor(
     private readonly db: DbHandles,
@@ -30,45 +49,119 @@ export class PostgresSchemaSearch implements SchemaSearch {
   ) {
     this.columns = options.columns;
     this.threshold = options.similarityThreshold ?? 0.4;
+    this.countBound = options.exactTotalUpTo ?? 10_000;
   }
 
   async search(query: SearchQuery): Promise<Page<SearchHit>> {
     const q = query.q?.trim() ?? "";
-    // Trigrams need three characters; a shorter query is a plain substring match.
-    const fuzzy = q.length >= 3;
     try {
       return await this.db.reader.run(async (db) => {
-        if (!fuzzy) return this.runSearch(db, query, q, fuzzy);
-        // `<%` compares against a session setting; set it for this transaction only.
-        // The planner prices a trigram comparison like any cheap operator, so on
-        // tables of a few thousand rows it scans them all and compares each
-        // (about 15 µs a row) rather than asking the trigram index for the
-        // candidates first, which measured 4–6x faster. Sequential scans are
-        // therefore off for this transaction, whose only other statement is the
-        // search itself (see runSearch's candidate step).
-        return atomic(db, async (tx) => {
-          const threshold = tx`
-            SELECT set_config('pg_trgm.word_similarity_threshold', ${String(this.threshold)}, true),
-                   set_config('enable_seqscan', 'off', true)`;
-          const [, page] = await Promise.all([threshold.execute(), this.runSearch(tx, query, q, fuzzy)]);
-          return page;
-        });
+        // Words need three characters to say anything; a shorter query is a plain substring match.
+        if (q.length < 3) return this.filterSearch(db, query, q);
+        const text = searchText(q);
+        const exact = await this.textSearch(db, query, q, db`websearch_to_tsquery('simple', ${text})`);
+        if (exact.total >= query.offset + query.limit) return exact;
+        const corrected = await this.correctedQuery(db, text);
+        if (corrected === null) return exact;
+        return this.textSearch(db, query, q, db`to_tsquery('simple', ${corrected})`);
       });
     } catch (error) {
       throw toRegistryError(error);
     }
   }
 
-  private async runSearch(db: Db, query: SearchQuery, q: string, fuzzy: boolean): Promise<Page<SearchHit>> {
+  /**
+   * `text` with each word that no schema contains replaced by its closest
+   * vocabulary words (`(w1 | w2 | w3)`), the words ANDed, as to_tsquery text;
+   * null when every word is known, so that a retry could find nothing new.
+   * The query's operators (quotes, `or`, `-`) are not kept: this is the
+   * second chance for text that matched less than a page.
+   */
+  private async correctedQuery(db: Db, text: string): Promise<string | null> {
+    const [row] = await db<{ query: string | null; unknown: boolean }[]>`
+      SELECT string_agg(alternatives, ' & ') AS query, bool_or(unknown) AS unknown
+      FROM (
+        SELECT NOT known AS unknown,
+               CASE WHEN known THEN quote_literal(w.lexeme)
+                    ELSE '(' || coalesce((
+                      SELECT string_agg(quote_literal(c.word), ' | ')
+                      FROM (SELECT v.word FROM search_words AS v
+                            WHERE v.word % w.lexeme AND similarity(v.word, w.lexeme) >= ${this.threshold}
+                            ORDER BY similarity(v.word, w.lexeme) DESC, v.word
+                            LIMIT ${TYPO_ALTERNATIVES}) AS c), quote_literal(w.lexeme)) || ')'
+               END AS alternatives
+        FROM unnest(to_tsvector('simple', ${text})) AS w,
+             LATERAL (SELECT EXISTS (SELECT 1 FROM search_words AS k WHERE k.word = w.lexeme) AS known) AS k
+      ) AS words`;
+    return row?.unknown ? row.query : null;
+  }
+
+  /**
+   * Every match is ranked in the narrow table, then only the page is read
+   * from `schemas`. The count comes from the same materialized matches.
+   */
+  private async textSearch(
+    db: Db,
+    query: SearchQuery,
+    q: string,
+    tsquery: postgres.PendingQuery<postgres.Row[]>,
+  ): Promise<Page<SearchHit>> {
+    const conditions: postgres.PendingQuery<postgres.Row[]>[] = [db`d.document @@ tsq.query`];
+    if (!query.includeDeleted) conditions.push(db`d.live`);
+    if (query.subject) {
+      conditions.push(
+        query.subject.includes("*")
+          ? db`d.subject LIKE ${escapeLike(query.subject).replaceAll("*", "%")}`
+          : db`d.subject = ${query.subject}`,
+      );
+    }
+    if (query.schemaType) conditions.push(db`d.schema_type = ${query.schemaType}`);
+    if (query.states && query.states.length > 0) conditions.push(db`d.state = ANY(${query.states}::text[])`);
+    if (query.owner) conditions.push(db`d.owner = ${query.owner}`);
+    if (query.tags && query.tags.length > 0) conditions.push(db`d.tags @> ${query.tags}::text[]`);
+    if (query.metadata && Object.keys(query.metadata).length > 0) {
+      // Arbitrary containment needs the document itself: read per match, only when asked for.
+      conditions.push(db`EXISTS (SELECT 1 FROM schemas AS m WHERE m.id = d.schema_id
+                           AND m.metadata @> ${db.json(query.metadata as postgres.JSONValue)}::jsonb)`);
+    }
+    const where = conditions.reduce((all, condition) => db`${all} AND ${condition}`);
+    const cols = query.withContent ? this.columns.record : this.columns.listing;
+    const rows = await db<Row[]>`
+      WITH tsq AS (SELECT ${tsquery} AS query),
+      matches AS MATERIALIZED (
+        SELECT d.schema_id, d.subject, d.version_sort, d.global_id, d.created_at,
+               CASE WHEN d.subject = ${q} THEN 1::real ELSE ts_rank_cd(d.document, tsq.query, 32) END AS score
+        FROM schema_search AS d, tsq
+        WHERE ${where}
+      ),
+      page AS (
+        SELECT * FROM matches
+        ORDER BY ${orderBy(db, query.sort, true)}
+        LIMIT ${query.limit} OFFSET ${query.offset}
+      )
+      SELECT s.*, page.score, (SELECT count(*) FROM matches)::integer AS total
+      FROM page CROSS JOIN LATERAL (SELECT ${cols} FROM schemas WHERE schemas.id = page.schema_id) AS s
+      ORDER BY ${orderBy(db, query.sort, true, "page.")}`;
+    let total = rows[0]?.total;
+    if (total === undefined) {
+      // A page past the end carries no row to read the count from.
+      total =
+        query.offset === 0
+          ? 0
+          : ((
+              await db<{ total: number }[]>`
+                WITH tsq AS (SELECT ${tsquery} AS query)
+                SELECT count(*)::integer AS total FROM schema_search AS d, tsq WHERE ${where}`
+            )[0]?.total ?? 0);
+    }
+    return toPage(query, rows, total, true);
+  }
+
+  /** No text, or text too short for words: the filters on `schemas`, sorted through its indexes. */
+  private async filterSearch(db: Db, query: SearchQuery, q: string): Promise<Page<SearchHit>> {
     const conditions: postgres.PendingQuery<postgres.Row[]>[] = [];
     if (!query.includeDeleted) conditions.push(db`deleted_at IS NULL`);
-    if (q !== "") {
-      const contains = `%${escapeLike(q)}%`;
-      // Fuzzy: the candidates come from the trigram index alone, in a step of
-      // their own, so no cheaper-looking index (a partial one on deleted_at,
-      // say) can turn the text match into a per-row filter.
-      conditions.push(fuzzy ? db`id IN (SELECT id FROM text_candidates)` : db`search_text ILIKE ${contains}`);
-    }
+    if (q !== "") conditions.push(db`search_text ILIKE ${`%${escapeLike(q)}%`}`);
     if (query.subject) {
       conditions.push(
         query.subject.includes("*")
@@ -88,40 +181,42 @@ export class PostgresSchemaSearch implements SchemaSearch {
     const where = conditions.reduce((all, condition) => db`${all} AND ${condition}`, db`TRUE`);
     const score = q !== "" ? db`word_similarity(${q}, search_text)` : db`NULL::real`;
     const cols = query.withContent ? this.columns.record : this.columns.listing;
-    // One statement: the window count rides along with the page, so the
-    // filter (a trigram comparison per row for `q`) is evaluated once, not
-    // again by a separate count query.
-    const candidates =
-      fuzzy && q !== ""
-        ? db`WITH text_candidates AS MATERIALIZED (
-               SELECT id FROM schemas WHERE search_text ILIKE ${`%${escapeLike(q)}%`} OR ${q} <% search_text)`
-        : db``;
-    const rows = await db<(SchemaRow & { score: number | null; total: number })[]>`
-      ${candidates}
-      SELECT ${cols}, ${score} AS score, count(*) OVER ()::integer AS total
+    // The count stops at the bound: past it, a count costs as much as the
+    // matches, and nobody pages through ten thousand schemas.
+    const bound = this.countBound + 1;
+    const count = db`(SELECT count(*) FROM (SELECT 1 FROM schemas WHERE ${where} LIMIT ${bound}) AS c)::integer`;
+    const rows = await db<Row[]>`
+      SELECT ${cols}, ${score} AS score, ${count} AS total
       FROM schemas
       WHERE ${where}
       ORDER BY ${orderBy(db, query.sort, q !== "")}
       LIMIT ${query.limit} OFFSET ${query.offset}`;
-    let total = rows[0]?.total;
-    if (total === undefined) {
-      // A page past the end carries no row to read the count from.
-      total =
-        query.offset === 0
-          ? 0
-          : ((
-              await db<
-                { total: number }[]
-              >`${candidates} SELECT count(*)::integer AS total FROM schemas WHERE ${where}`
-            )[0]?.total ?? 0);
-    }
-    return {
-      items: rows.map(({ total: _total, ...row }) => ({ ...toSchemaRecord(row), score: row.score })),
-      limit: query.limit,
-      offset: query.offset,
-      total,
-    };
+    const total = rows[0]?.total ?? (await db<{ total: number }[]>`SELECT ${count} AS total`)[0]?.total ?? 0;
+    return toPage(query, rows, Math.min(total, this.countBound), total <= this.countBound);
   }
+}
+
+function toPage(query: SearchQuery, rows: Row[], total: number, totalExact: boolean): Page<SearchHit> {
+  return {
+    items: rows.map(({ total: _total, ...row }) => ({ ...toSchemaRecord(row), score: row.score })),
+    limit: query.limit,
+    offset: query.offset,
+    total,
+    ...(totalExact ? {} : { totalExact: false }),
+  };
+}
+
+/**
+ * `q` as the documents were written (migration 005's registry_subject_words):
+ * `.`, `_`, `/` and `:` inside a word separate words, and camelCase is split,
+ * so "com.acme.chat.CompletionRequest" finds its subject. A leading `-`
+ * (negation) and quotes keep their websearch meaning.
+ */
+export function searchText(q: string): string {
+  return q
+    .replace(/(?<=[\p{L}\p{N}])[._/:]+(?=[\p{L}\p{N}])/gu, " ")
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
 }
 
 /** Escapes LIKE's wildcards and its escape character, so user text matches literally. */
@@ -133,19 +228,23 @@ function orderBy(
   db: Db,
   sort: SearchQuery["sort"],
   hasQuery: boolean,
+  table = "",
 ): postgres.PendingQuery<postgres.Row[]> {
   // Constant text only: the direction comes from a boolean, never from input.
-  const dir = db.unsafe(sort.descending ? "DESC" : "ASC");
+  const dir = sort.descending ? "DESC" : "ASC";
+  const t = table;
   switch (sort.field) {
     case "relevance":
-      return hasQuery
-        ? db`score ${dir}, subject, version_sort DESC, global_id`
-        : db`subject, version_sort DESC, global_id`;
+      return db.unsafe(
+        hasQuery
+          ? `${t}score ${dir}, ${t}subject, ${t}version_sort DESC, ${t}global_id`
+          : `${t}subject, ${t}version_sort DESC, ${t}global_id`,
+      );
     case "created_at":
-      return db`created_at ${dir}, global_id ${dir}`;
+      return db.unsafe(`${t}created_at ${dir}, ${t}global_id ${dir}`);
     case "subject":
-      return db`subject ${dir}, version_sort DESC, global_id`;
+      return db.unsafe(`${t}subject ${dir}, ${t}version_sort DESC, ${t}global_id`);
     case "version":
-      return db`version_sort ${dir}, subject, global_id`;
+      return db.unsafe(`${t}version_sort ${dir}, ${t}subject, ${t}global_id`);
   }
 }

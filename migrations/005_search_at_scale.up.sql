@@ -1,0 +1,120 @@
+-- 005_search_at_scale: full-text search for `q`, in a narrow table of its own.
+--
+-- `schema_search` holds, per schema, a weighted tsvector (subject split into
+-- words, tags, description, owner) with a GIN index, and copies of the
+-- columns search filters and sorts on. A text search reads only this table's
+-- rows (about 250 bytes each, against kilobytes of content in `schemas`) for
+-- every match it ranks and counts, and joins `schemas` for the page alone.
+-- `search_words` is the vocabulary of those documents with a trigram index:
+-- a word of `q` that no schema contains is taken for a typo and replaced by
+-- its closest words there, a lookup over a few thousand short words instead
+-- of a trigram comparison against every row's text.
+--
+-- Configuration `simple`: people type identifiers, tags, team names and
+-- product words ("CompletionRequest", "pii", "ml-infra", "retrieval"), which
+-- an English stemmer would truncate ("retriev") and whose short words it
+-- would drop as stop words ("on", "it", "up"). Plurals and misspellings are
+-- met by the vocabulary fallback instead.
+--
+-- Locks: no table is rewritten and `schemas` gets no column. The backfill
+-- reads `schemas` under ACCESS SHARE, and CREATE TRIGGER takes SHARE ROW
+-- EXCLUSIVE until commit: reads go on through the whole migration, writes
+-- (registers, state changes, deletes) wait for it. Measured at 100,000
+-- schemas on the development machine: the whole migration takes about
+-- 6–10 s (the backfill and the GIN build are most of it), so writes stall for
+-- that long once. lock_timeout makes the migration give up (and the
+-- instance retry at its next start) rather than queue every statement
+-- behind a long-running one while it waits for its lock.
+SET LOCAL lock_timeout = '5s';
+
+-- The subject as words: `.`, `_`, `/` and `:` separate (the parser splits
+-- `-` itself, keeping the hyphenated word too, as it does in a query), camelCase
+-- is split ("com.acme.chat.CompletionRequest" → com acme chat Completion
+-- Request), with each segment also kept whole ("CompletionRequest") so that
+-- a query typed without spaces still matches.
+CREATE FUNCTION registry_subject_words(p_subject text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT s || ' ' || regexp_replace(regexp_replace(s, '([a-z0-9])([A-Z])', '\1 \2', 'g'),
+                                    '([A-Z]+)([A-Z][a-z])', '\1 \2', 'g')
+  FROM (SELECT regexp_replace(p_subject, '[._/:]+', ' ', 'g') AS s) AS t
+$$;
+
+-- Tags of a metadata document as an array ('{}' when it has none or they are not an array).
+CREATE FUNCTION registry_metadata_tags(p_metadata jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT coalesce(array_agg(tag), '{}')
+  FROM jsonb_array_elements_text(
+    CASE WHEN jsonb_typeof(p_metadata -> 'tags') = 'array' THEN p_metadata -> 'tags' ELSE '[]'::jsonb END
+  ) AS tag
+$$;
+
+-- The weighted document: subject A, tags B, description C, owner D. ts_rank_cd
+-- weighs a match in the subject 1.0, in a tag 0.4, in the description 0.2.
+CREATE FUNCTION registry_search_document(p_subject text, p_metadata jsonb) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT setweight(to_tsvector('simple', registry_subject_words(p_subject)), 'A')
+      || setweight(to_tsvector('simple', array_to_string(registry_metadata_tags(p_metadata), ' ')), 'B')
+      || setweight(to_tsvector('simple', coalesce(p_metadata ->> 'description', '')), 'C')
+      || setweight(to_tsvector('simple', coalesce(p_metadata ->> 'owner', '')), 'D')
+$$;
+
+CREATE TABLE schema_search (
+  schema_id uuid PRIMARY KEY REFERENCES schemas (id) ON DELETE CASCADE,
+  global_id bigint NOT NULL,
+  subject text NOT NULL,
+  version_sort text COLLATE "C" NOT NULL,
+  created_at timestamptz NOT NULL,
+  schema_type text NOT NULL,
+  state text NOT NULL,
+  live boolean NOT NULL,
+  owner text,
+  tags text[] NOT NULL,
+  document tsvector NOT NULL
+);
+
+COMMENT ON TABLE schema_search IS 'Derived from schemas by a trigger: what text search reads and filters on.';
+
+CREATE TABLE search_words (
+  word text PRIMARY KEY
+);
+
+COMMENT ON TABLE search_words IS 'Every word of schema_search documents, for the typo fallback; only grows.';
+
+CREATE FUNCTION registry_schemas_search() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  doc tsvector := registry_search_document(NEW.subject, NEW.metadata);
+BEGIN
+  INSERT INTO schema_search AS d (schema_id, global_id, subject, version_sort, created_at, schema_type, state,
+                                   live, owner, tags, document)
+  VALUES (NEW.id, NEW.global_id, NEW.subject, NEW.version_sort, NEW.created_at, NEW.schema_type, NEW.state,
+          NEW.deleted_at IS NULL, NEW.metadata ->> 'owner', registry_metadata_tags(NEW.metadata), doc)
+  ON CONFLICT (schema_id) DO UPDATE SET
+    subject = EXCLUDED.subject, version_sort = EXCLUDED.version_sort, schema_type = EXCLUDED.schema_type, state = EXCLUDED.state,
+    live = EXCLUDED.live, owner = EXCLUDED.owner, tags = EXCLUDED.tags, document = EXCLUDED.document;
+  -- Most words are known already: look before inserting, so a register does
+  -- not take row locks on the vocabulary's index for nothing.
+  INSERT INTO search_words (word)
+  SELECT w.lexeme FROM unnest(doc) AS w
+  WHERE NOT EXISTS (SELECT 1 FROM search_words AS s WHERE s.word = w.lexeme)
+  ON CONFLICT (word) DO NOTHING;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER schemas_search
+  AFTER INSERT OR UPDATE OF subject, metadata, schema_type, state, deleted_at ON schemas
+  FOR EACH ROW EXECUTE FUNCTION registry_schemas_search();
+
+INSERT INTO schema_search (schema_id, global_id, subject, version_sort, created_at, schema_type, state, live,
+                           owner, tags, document)
+SELECT id, global_id, subject, version_sort, created_at, schema_type, state, deleted_at IS NULL,
+       metadata ->> 'owner', registry_metadata_tags(metadata), registry_search_document(subject, metadata)
+FROM schemas;
+
+INSERT INTO search_words (word)
+SELECT DISTINCT w.lexeme FROM schema_search AS d, unnest(d.document) AS w;
+
+CREATE INDEX schema_search_document_idx ON schema_search USING gin (document);
+CREATE INDEX schema_search_tags_idx ON schema_search USING gin (tags);
+CREATE INDEX search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops);
