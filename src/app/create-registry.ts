@@ -21,6 +21,12 @@ import { type FetchHandler, withSchemaFastPath } from "../http/schema-fast-path.
 import type { HealthProbe } from "../observability/health.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { type MetricsSources, RegistryMetrics } from "../observability/registry-metrics.ts";
+import {
+  type AdmissionBounds,
+  type AdmissionGates,
+  createAdmissionGates,
+  defaultAdmission,
+} from "../registry/admission.ts";
 import type { ConfluentRegistry } from "../registry/confluent-registry.ts";
 import { createConfluentRegistry } from "../registry/confluent-service.ts";
 import { inlineContentStore } from "../registry/content-store.ts";
@@ -33,7 +39,7 @@ import { createPostgresStorage, type PostgresStorage } from "../storage/postgres
 import { createReadReplicas, type ReadReplicas } from "../storage/postgres/read-replicas.ts";
 import type { SchemaRepository, Storage } from "../storage/storage.ts";
 import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-tier.ts";
-import type { Config } from "./config/config-schema.ts";
+import type { AdmissionConfig, Config } from "./config/config-schema.ts";
 import { type S3ConfigInput, s3ConfigFromApp } from "./config/s3-config.ts";
 import { instrumentContentStore } from "./instrumented-content-store.ts";
 import { instrumentStorage } from "./instrumented-storage.ts";
@@ -56,6 +62,8 @@ export interface Registry {
   limits: Limits;
   /** What `/metrics` exposes; the entry point adds the process figures of its runtime. */
   metrics: RegistryMetrics;
+  /** The bounds on searches and writes (their figures are in `/metrics`). */
+  admission: AdmissionGates;
   /** The object-store content store when S3_BUCKET is set (its sweep, stats and probe); null otherwise. */
   objectContent: ObjectContentStore<SchemaRepository> | null;
   /** "embedded PGlite in ./data", "PostgreSQL at host:5432/db", … for the start-up line. */
@@ -95,9 +103,15 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   const database = await resolveDatabase(storage.databaseUrl ?? undefined, storage.dataDir);
   const metrics = new RegistryMetrics();
   const pool = poolSettings(config, database);
+  const admissionBounds = admissionFrom(config.admission, pool.maxConnections ?? 1);
+  const admission = createAdmissionGates(admissionBounds);
+  metrics.watchAdmission(() => ({
+    search: admission.search?.figures() ?? null,
+    write: admission.write?.figures() ?? null,
+  }));
   let opened: OpenedStorage;
   try {
-    opened = await openStorage(config, database, pool, logger);
+    opened = await openStorage(config, database, pool, logger, searchPoolSize(config, admissionBounds));
   } catch (error) {
     await database.stop();
     throw error;
@@ -176,6 +190,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     observer: metrics,
     ...seams,
     ...(cacheTier?.queries ? { queries: cacheTier.queries } : {}),
+    admission,
   });
   const confluent = createConfluentRegistry({
     service,
@@ -184,6 +199,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     protobufSource: (text) => (isSerializedDescriptor(text) ? descriptorToProto(text) : text),
     // and may read one back that way (`format=serialized`).
     protobufDescriptor: (source, imports) => protoToDescriptor(source, imports),
+    ...(cacheTier ? { cache: cacheTier.cache } : {}),
   });
   const health: HealthProbe[] = [
     {
@@ -215,6 +231,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     database,
     limits,
     metrics,
+    admission,
     objectContent,
     storageMode: describeStorage(config, database) + describeReplicas(replicas),
     close() {
@@ -248,6 +265,7 @@ async function openStorage(
   database: ResolvedDatabase,
   pool: PoolSettings,
   logger: Logger,
+  searchConnections: number,
 ): Promise<OpenedStorage> {
   const primary = createPool(database.url, pool);
   let replicas: ReadReplicas | null;
@@ -258,11 +276,44 @@ async function openStorage(
     await closePool(primary, 1);
     throw error;
   }
+  // The embedded database has one connection and replicas route reads themselves: neither gets a search pool.
+  const searchPool =
+    database.embedded || replicas || searchConnections <= 0
+      ? null
+      : createPool(database.url, {
+          ...pool,
+          maxConnections: searchConnections,
+          applicationName: "schema-registry-search",
+        });
   const storage = createPostgresStorage(primary, {
     replicas,
+    searchPool,
     log: { error: (message, error) => logger.error(message, { error }) },
   });
   return { storage, replicas };
+}
+
+/**
+ * The admission bounds of configuration, the absent ones derived from the
+ * pool (defaultAdmission); a concurrency of 0 leaves its class unbounded.
+ */
+export function admissionFrom(
+  config: AdmissionConfig,
+  poolSize: number,
+): { search?: AdmissionBounds; write?: AdmissionBounds } {
+  const defaults = defaultAdmission(poolSize);
+  const bounds = (concurrency: number, queue: number | undefined): AdmissionBounds | undefined =>
+    concurrency <= 0
+      ? undefined
+      : { concurrency, queue: queue ?? 4 * concurrency, queueTimeoutMs: config.queueTimeoutMs };
+  const search = bounds(config.searchConcurrency ?? defaults.search, config.searchQueue);
+  const write = bounds(config.writeConcurrency ?? defaults.write, config.writeQueue);
+  return { ...(search ? { search } : {}), ...(write ? { write } : {}) };
+}
+
+/** The search pool's size: configured, else one connection per search admitted at once; 0: none. */
+function searchPoolSize(config: Config, bounds: { search?: AdmissionBounds }): number {
+  return config.storage.pool.searchMaxConnections ?? bounds.search?.concurrency ?? 0;
 }
 
 /** The pool settings of configuration, for every connection the registry opens to PostgreSQL. */

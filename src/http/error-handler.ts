@@ -59,10 +59,18 @@ export function responseForError(error: unknown, request: FailedRequest, logger:
   if (isRegistryError(error)) {
     // The cause holds what the client is not told (driver errors, SQL states).
     const fields = { request_id: requestId, code: error.code, error: error.cause ?? error };
+    const retryAfter = error.details.retry_after_seconds;
     if (error.code === "internal") logger.error(error.message, fields);
-    else if (error.code === "unavailable") logger.warn(error.message, fields);
+    // A refusal by an admission bound is counted in /metrics; a line for each would flood the log in a storm.
+    else if (error.code === "unavailable" && retryAfter === undefined) logger.warn(error.message, fields);
     if (error.code === "internal") return errorResponse(requestId, "internal", INTERNAL_MESSAGE);
-    return errorResponse(requestId, error.code, error.message, error.details);
+    return errorResponse(
+      requestId,
+      error.code,
+      error.message,
+      error.details,
+      typeof retryAfter === "number" ? { "Retry-After": String(retryAfter) } : {},
+    );
   }
   if (error instanceof HTTPException && HTTP_EXCEPTION_STATUSES.has(error.status)) {
     const code = codeOfStatus(error.status);

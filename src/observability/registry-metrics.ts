@@ -53,6 +53,16 @@ export interface ObjectStoreFigures {
   presignedPuts: number;
 }
 
+/** One admission class's figures (registry/admission.ts's `figures()` satisfies it). */
+export interface AdmissionClassFigures {
+  inFlight: number;
+  queued: number;
+  rejections: number;
+}
+
+/** The admission bounds by class (search, write); null for a class left unbounded. */
+export type AdmissionFigures = Record<string, AdmissionClassFigures | null>;
+
 export type TransferDirection = "upload" | "download";
 
 /** The stats snapshots a tier hands the composition root for `/metrics` to read at scrape time. */
@@ -83,6 +93,8 @@ export class RegistryMetrics implements RegistryObserver {
   private cache: (() => CacheFigures | null) | null = null;
   private objectStore: (() => ObjectStoreFigures | null) | null = null;
   private process: (() => ProcessFigures | null) | null = null;
+  private admission: (() => AdmissionFigures | null) | null = null;
+  private admissionNow: AdmissionFigures | null = null;
   // One snapshot of each source per scrape, shared by the metrics that read it.
   private cacheNow: CacheFigures | null = null;
   private objectStoreNow: ObjectStoreFigures | null = null;
@@ -94,6 +106,7 @@ export class RegistryMetrics implements RegistryObserver {
       this.cacheNow = safely(this.cache);
       this.objectStoreNow = safely(this.objectStore);
       this.processNow = safely(this.process) ?? {};
+      this.admissionNow = safely(this.admission);
     });
     this.registeredTotal = r.counter(
       `${P}schemas_registered_total`,
@@ -225,6 +238,28 @@ export class RegistryMetrics implements RegistryObserver {
     // Counted twice per request: the series is resolved once.
     this.httpInFlight = r.gauge(`${P}http_requests_in_flight`, "HTTP requests being handled now.").bind([]);
 
+    const admission = (read: (figures: AdmissionClassFigures) => number) => (): Sample[] =>
+      Object.entries(this.admissionNow ?? {}).flatMap(([name, figures]) =>
+        figures ? [{ labels: { class: name }, value: read(figures) }] : [],
+      );
+    r.observe(
+      `${P}admission_queue_depth`,
+      "Requests waiting for a slot of their class's admission bound (search: searches, lists and stats; write: registers, state changes, deletes).",
+      "gauge",
+      admission((f) => f.queued),
+    );
+    r.observe(
+      `${P}admission_in_flight`,
+      "Requests of the class running against the database now.",
+      "gauge",
+      admission((f) => f.inFlight),
+    );
+    r.observe(
+      `${P}admission_rejections_total`,
+      "Requests refused with 503 because their class's queue was full or their wait too long.",
+      "counter",
+      admission((f) => f.rejections),
+    );
     r.observe(
       "process_start_time_seconds",
       "Start time of the process since the Unix epoch in seconds.",
@@ -319,6 +354,11 @@ export class RegistryMetrics implements RegistryObserver {
   /** The object store's `stats()`. */
   watchObjectStore(read: () => ObjectStoreFigures | null): void {
     this.objectStore = read;
+  }
+
+  /** The admission bounds' figures. */
+  watchAdmission(read: () => AdmissionFigures | null): void {
+    this.admission = read;
   }
 
   /** Memory figures from the runtime driver. */

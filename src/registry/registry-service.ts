@@ -60,6 +60,7 @@ import type {
 import { type Logger, silentLogger } from "../observability/logger.ts";
 import { ignoreRegistryEvents, type RegistryObserver } from "../observability/registry-observer.ts";
 import type { NewSchema, RegisterOutcome, Storage } from "../storage/storage.ts";
+import { type Admission, unbounded } from "./admission.ts";
 import {
   type ContentLink,
   type ContentStore,
@@ -132,8 +133,13 @@ export interface RegistryServiceOptions {
   logger?: Logger;
   /** Told of registers, single-schema reads and deletes (metrics); defaults to nobody. */
   observer?: RegistryObserver;
-  /** Pages of search and the lists, cached until the next schema change; defaults to none. */
+  /** Pages of search and the lists, cached until a change that can alter them; defaults to none. */
   queries?: QueryResults;
+  /**
+   * Bounds on the database work of searches and lists (what misses the query
+   * cache) and of writes; a request over a bound is refused with 503. Default: unbounded.
+   */
+  admission?: { search?: Admission | null; write?: Admission | null };
 }
 
 /** What a dry run of a register answers. */
@@ -188,6 +194,8 @@ export class RegistryService {
   private readonly logger: Logger;
   private readonly observer: RegistryObserver;
   private readonly queries: QueryResults;
+  private readonly searches: Admission;
+  private readonly writes: Admission;
 
   constructor(options: RegistryServiceOptions) {
     this.storage = options.storage;
@@ -199,6 +207,8 @@ export class RegistryService {
     this.logger = options.logger ?? silentLogger;
     this.observer = options.observer ?? ignoreRegistryEvents;
     this.queries = options.queries ?? passThroughQueries;
+    this.searches = options.admission?.search ?? unbounded;
+    this.writes = options.admission?.write ?? unbounded;
     this.engine = createCompatibilityEngine({ prepared: preparedFormsCache() });
     this.evolution = new SchemaEvolution({
       engine: this.engine,
@@ -214,7 +224,11 @@ export class RegistryService {
 
   // ---- write path ------------------------------------------------------
 
-  async register(input: RegisterInput): Promise<RegisterResult> {
+  register(input: RegisterInput): Promise<RegisterResult> {
+    return this.writes.run(() => this.registerAdmitted(input));
+  }
+
+  private async registerAdmitted(input: RegisterInput): Promise<RegisterResult> {
     if (input.uploadId !== undefined && input.content !== undefined) {
       throw RegistryError.invalidRequest("give either content or upload_id, not both", {
         field: "upload_id",
@@ -373,7 +387,7 @@ export class RegistryService {
 
   async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaView> {
     await this.checkWritableRef(ref);
-    const schema = await this.storage.schemas.updateState(ref, to, reason);
+    const schema = await this.writes.run(() => this.storage.schemas.updateState(ref, to, reason));
     await this.notify({ kind: "state_changed", schema });
     return this.present(schema, {});
   }
@@ -382,11 +396,11 @@ export class RegistryService {
   async delete(ref: SchemaRef, options: { permanent: boolean }): Promise<SchemaRecord> {
     await this.checkWritableRef(ref);
     if (options.permanent) {
-      const schema = await this.storage.schemas.permanentDelete(ref);
+      const schema = await this.writes.run(() => this.storage.schemas.permanentDelete(ref));
       await this.deleted(schema, true);
       return schema;
     }
-    const schema = await this.storage.schemas.softDelete(ref);
+    const schema = await this.writes.run(() => this.storage.schemas.softDelete(ref));
     await this.deleted(schema, false);
     return schema;
   }
@@ -399,7 +413,7 @@ export class RegistryService {
   async deleteSubject(subject: string, options: { permanent: boolean }): Promise<SchemaRecord[]> {
     validateSubject(subject, this.limits);
     await this.checkWritable(subject);
-    const rows = await this.storage.identity.deleteSubject(subject, options);
+    const rows = await this.writes.run(() => this.storage.identity.deleteSubject(subject, options));
     for (const schema of rows) await this.deleted(schema, options.permanent);
     return rows;
   }
@@ -758,18 +772,22 @@ export class RegistryService {
 
   async listVersions(subject: string, options: ListVersionsOptions): Promise<Page<SchemaRecord>> {
     const page = await this.queries.cached("versions", { ...options, subject }, () =>
-      this.storage.schemas.listVersions(subject, options),
+      this.searches.run(() => this.storage.schemas.listVersions(subject, options)),
     );
     if (!options.withContent) return page;
     return { ...page, items: await Promise.all(page.items.map((item) => this.withContent(item, true))) };
   }
 
   listSubjects(page: PageRequest): Promise<Page<SubjectSummary>> {
-    return this.queries.cached("subjects", page, () => this.storage.schemas.listSubjects(page));
+    return this.queries.cached("subjects", page, () =>
+      this.searches.run(() => this.storage.schemas.listSubjects(page)),
+    );
   }
 
   async search(query: SearchQuery): Promise<Page<SearchHit>> {
-    const page = await this.queries.cached("search", query, () => this.storage.search.search(query));
+    const page = await this.queries.cached("search", query, () =>
+      this.searches.run(() => this.storage.search.search(query)),
+    );
     if (!query.withContent) return page;
     const items = await Promise.all(
       page.items.map(async (hit) => ({ ...(await this.withContent(hit, true)), score: hit.score })),
@@ -785,7 +803,7 @@ export class RegistryService {
   }
 
   async stats(): Promise<RegistryStats> {
-    return { storage: await this.storage.schemas.stats(), cache: this.cacheStats() };
+    return { storage: await this.searches.run(() => this.storage.schemas.stats()), cache: this.cacheStats() };
   }
 
   // ---- helpers ---------------------------------------------------------

@@ -50,6 +50,8 @@ describe("defaults", () => {
     });
     expect(config.storage.s3).toBeNull();
     expect(config.limits).toEqual({});
+    // Absent bounds follow the pool's size (create-registry.ts); only the wait has a default of its own.
+    expect(config.admission).toEqual({ queueTimeoutMs: 1000 });
   });
 
   test("S3 settings take their defaults once a bucket is named", async () => {
@@ -83,6 +85,12 @@ describe("the settings table", () => {
     expect(ENV_BINDINGS).toEqual({
       PORT: "server.port",
       LOG_LEVEL: "server.log_level",
+      SEARCH_CONCURRENCY: "admission.search_concurrency",
+      SEARCH_QUEUE: "admission.search_queue",
+      WRITE_CONCURRENCY: "admission.write_concurrency",
+      WRITE_QUEUE: "admission.write_queue",
+      QUEUE_TIMEOUT_MS: "admission.queue_timeout_ms",
+      DATABASE_SEARCH_MAX_CONNECTIONS: "storage.pool.search_max_connections",
       DATABASE_URL: "storage.database_url",
       DATABASE_READ_URLS: "storage.read_urls",
       DATABASE_MIGRATE_ON_START: "storage.migrate_on_start",

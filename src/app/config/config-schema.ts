@@ -61,6 +61,12 @@ const poolSection = v.pipe(
     connect_timeout_seconds: v.optional(integer(1, 600), 3),
     /** Every statement is cancelled after this long. */
     statement_timeout_ms: v.optional(integer(1, 3_600_000), 3000),
+    /**
+     * A pool of its own for searches (on a server, without read replicas), so
+     * they can never hold the connections point reads and writes need;
+     * default: admission.search_concurrency; 0 shares the main pool.
+     */
+    search_max_connections: fromEnv("DATABASE_SEARCH_MAX_CONNECTIONS", v.optional(integer(0, 10_000))),
   }),
   relation(
     "min_connections",
@@ -277,13 +283,35 @@ const compatibilitySection = section({
   ),
 });
 
+/**
+ * Admission bounds per class of request (registry/admission.ts): how many
+ * searches and lists (those the query cache does not answer), and how many
+ * writes, run against the database at once, and how many wait. Absent
+ * concurrencies and queues follow the pool size (see defaultAdmission); a
+ * concurrency of 0 leaves the class unbounded.
+ */
+const admissionSection = section({
+  /** Searches, subject and version lists and stats running at once; default pool / 16, 1 to 4. */
+  search_concurrency: fromEnv("SEARCH_CONCURRENCY", v.optional(integer(0, 10_000))),
+  /** Searches waiting for a slot; beyond it 503 at once. Default 4 × search_concurrency. */
+  search_queue: fromEnv("SEARCH_QUEUE", v.optional(integer(0, 1_000_000))),
+  /** Registers, state changes and deletes running at once; default pool / 2. */
+  write_concurrency: fromEnv("WRITE_CONCURRENCY", v.optional(integer(0, 10_000))),
+  /** Writes waiting for a slot; default 4 × write_concurrency. */
+  write_queue: fromEnv("WRITE_QUEUE", v.optional(integer(0, 1_000_000))),
+  /** A request waiting longer than this for its slot is refused (503, Retry-After in whole seconds). */
+  queue_timeout_ms: fromEnv("QUEUE_TIMEOUT_MS", v.optional(integer(1, 600_000), 1000)),
+});
+
 /** What a TOML file (and the environment folded into it) may hold, and what the code reads of it. */
 export const ConfigSchema = v.strictObject({
   server: v.optional(serverSection, {}),
   storage: v.optional(storageSection, {}),
+  admission: v.optional(admissionSection, {}),
   compatibility: v.optional(compatibilitySection, {}),
   limits: v.optional(limitsSection, {}),
 });
 
 export type Config = v.InferOutput<typeof ConfigSchema>;
 export type CacheConfig = Config["storage"]["cache"];
+export type AdmissionConfig = Config["admission"];

@@ -30,6 +30,12 @@ export interface PostgresStorageOptions {
   viewRefreshIntervalMs?: number;
   /** See SearchOptions.similarityThreshold. Default 0.4. */
   searchSimilarityThreshold?: number;
+  /**
+   * A pool of its own for searches, closed with the storage, so a storm of
+   * them cannot take the connections point reads and writes wait for.
+   * Unused (but still closed) with replicas, which route reads themselves. Default: the primary.
+   */
+  searchPool?: Pool | null;
   /** Where background failures (access-log flushes, view refreshes) are reported. Default the console. */
   log?: StorageLog;
 }
@@ -67,6 +73,7 @@ export class PostgresStorage implements Storage {
     parts: Parts,
     private readonly primary: Pool,
     private readonly replicas: ReadReplicas | null,
+    private readonly searchPool: Pool | null = null,
   ) {
     this.schemas = parts.schemas;
     this.search = parts.search;
@@ -94,6 +101,7 @@ export class PostgresStorage implements Storage {
       (error: unknown) => ({ error }),
     );
     await this.reads.flush();
+    if (this.searchPool) await closePool(this.searchPool);
     await closePool(this.primary);
     if (replicaFailure) throw replicaFailure.error;
   }
@@ -105,6 +113,7 @@ export function createPostgresStorage(primary: Pool, options: PostgresStorageOpt
   const replicas = options.replicas ?? null;
   const handles: DbHandles = replicas ? { primary, reader: replicas } : primaryOnly(primary);
   const columns = columnsOf(primary);
+  const searchPool = options.searchPool ?? null;
   const views = createViewRefresher(primary, {
     debounceMs: options.viewRefreshDebounceMs ?? 5000,
     intervalMs: options.viewRefreshIntervalMs ?? 300_000,
@@ -119,7 +128,7 @@ export function createPostgresStorage(primary: Pool, options: PostgresStorageOpt
   views.start();
   const parts: Parts = {
     schemas: new PostgresSchemaRepository(handles, { columns, changed: () => views.markStale() }),
-    search: new PostgresSchemaSearch(handles, {
+    search: new PostgresSchemaSearch(searchPool && !replicas ? primaryOnly(searchPool) : handles, {
       columns,
       ...(options.searchSimilarityThreshold === undefined
         ? {}
@@ -131,5 +140,5 @@ export function createPostgresStorage(primary: Pool, options: PostgresStorageOpt
     identity: new PostgresIdentityStore(handles, { columns, changed: () => views.markStale() }),
     views,
   };
-  return new PostgresStorage(parts, primary, replicas);
+  return new PostgresStorage(parts, primary, replicas, searchPool);
 }
