@@ -15,10 +15,14 @@
  *   moves a subject's version count and latest version.
  * - `search`: a change of a row the query could match, judged from the row
  *   and the query's filters (type, subject pattern, owner, tags, state) and,
- *   for `q`, conservatively from the text PostgreSQL searches (subject,
- *   description, tags: the `search_text` of migration 001): a row that
- *   shares no trigram with `q` and does not contain it cannot match. Any
- *   doubt (non-ASCII text, metadata filters) counts as a match.
+ *   for `q`, conservatively from the text PostgreSQL searches (the subject
+ *   and its words, tags, description, owner: the document of migration 005).
+ *   A row matches a word of `q` when it holds that word (full text) or a
+ *   word that stands in for a typo of it (trigram similarity in the
+ *   vocabulary), and either needs a trigram in common; so a row that shares
+ *   no trigram with `q` and does not contain it cannot match, nor can its
+ *   new words change what a typo of `q` stands for. Any doubt (non-ASCII
+ *   text, a `-` that may negate a word) counts as a match.
  *
  * This instance's writes are applied before the write is answered (the
  * change listener), so the writer never reads a page from before its own
@@ -247,11 +251,14 @@ function subjectsOf(keys: readonly string[]): Set<string> | null {
 
 // ---- whether a changed row can be among a search's results ---------------
 
-/** `q` as PostgreSQL compares it: lower-cased, with its trigrams; null for no `q`. */
+/** `q` lower-cased, with its trigrams; null for no `q`. */
 interface TextMatcher {
   lower: string;
   trigrams: Set<string>;
-  /** Outside ASCII, case folding and word boundaries may differ from PostgreSQL's: always a match. */
+  /**
+   * Outside ASCII case folding and word boundaries may differ from
+   * PostgreSQL's, and `-word` matches rows without the word: always a match.
+   */
   unsure: boolean;
 }
 
@@ -262,14 +269,22 @@ function textMatcher(q: string | undefined): TextMatcher | null {
   const trimmed = q?.trim() ?? "";
   if (trimmed === "") return null;
   const lower = trimmed.toLowerCase();
-  return { lower, trigrams: trigramsOf(lower), unsure: !ASCII.test(trimmed) };
+  return { lower, trigrams: trigramsOf(lower), unsure: !ASCII.test(trimmed) || trimmed.includes("-") };
 }
 
-/** The row's `search_text` (subject, description, tags), lower-cased, and its trigrams. */
+/**
+ * The text search reads of a row (subject, its segments split at `._/:` and
+ * camelCase as registry_subject_words does, tags, description, owner),
+ * lower-cased, and its trigrams.
+ */
 function rowText(schema: SchemaRecord): { lower: string; trigrams: Set<string>; unsure: boolean } {
   const metadata = (schema.metadata ?? {}) as Record<string, unknown>;
   const parts = [schema.subject];
+  for (const segment of schema.subject.split(/[._/:]+/)) {
+    parts.push(segment.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2"));
+  }
   if (typeof metadata.description === "string") parts.push(metadata.description);
+  if (typeof metadata.owner === "string") parts.push(metadata.owner);
   if (Array.isArray(metadata.tags)) parts.push(...metadata.tags.filter((tag) => typeof tag === "string"));
   const text = parts.join(" ");
   const lower = text.toLowerCase();

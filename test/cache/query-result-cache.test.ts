@@ -219,6 +219,23 @@ describe("what a change ends", () => {
     }
   });
 
+  test("the subject's camelCase words, the owner and a negated word count as text", async () => {
+    const queries: [string, object][] = [
+      ["search", search("cd")],
+      ["search", search("team")],
+      ["search", search("-order")],
+      ["search", search("zebra")],
+    ];
+    const again = await reloaded(queries, (cache) =>
+      cache.changed(change("registered", "shop.AbCdEf", { owner: "team-a" })),
+    );
+    expect(again).toEqual([
+      `search ${normaliseQuery(search("cd"))}`,
+      `search ${normaliseQuery(search("team"))}`,
+      `search ${normaliseQuery(search("-order"))}`,
+    ]);
+  });
+
   test("text outside ASCII always counts as a possible match", async () => {
     const queries: [string, object][] = [["search", search("straße")]];
     expect(
