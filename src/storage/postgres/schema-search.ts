@@ -26,11 +26,16 @@ export interface SearchOptions {
    */
   similarityThreshold?: number;
   /**
-   * Searches without `q` count their matches up to this many; past it,
-   * `total` is this bound and `totalExact` false. Text searches rank every
-   * match and always count them exactly. Default 10,000.
+   * Searches count their matches up to this many; past it, `total` is this
+   * bound and `totalExact` false. Default 10,000.
    */
   exactTotalUpTo?: number;
+  /**
+   * A text search ranks at most this many matches (the first the index
+   * yields, and the schema whose subject is `q`); a word that thousands of
+   * schemas contain then costs what this many do. Default 1,000.
+   */
+  rankLimit?: number;
 }
 
 /** Close words tried for each unknown word of `q`. */
@@ -42,6 +47,7 @@ export class PostgresSchemaSearch implements SchemaSearch {
   private readonly columns: Columns;
   private readonly threshold: number;
   private readonly countBound: number;
+  private readonly rankLimit: number;
 
   constructor(
     private readonly db: DbHandles,
@@ -50,6 +56,7 @@ export class PostgresSchemaSearch implements SchemaSearch {
     this.columns = options.columns;
     this.threshold = options.similarityThreshold ?? 0.4;
     this.countBound = options.exactTotalUpTo ?? 10_000;
+    this.rankLimit = options.rankLimit ?? 1000;
   }
 
   async search(query: SearchQuery): Promise<Page<SearchHit>> {
@@ -106,8 +113,13 @@ export class PostgresSchemaSearch implements SchemaSearch {
     q: string,
     tsquery: postgres.PendingQuery<postgres.Row[]>,
   ): Promise<Page<SearchHit>> {
-    const conditions: postgres.PendingQuery<postgres.Row[]>[] = [db`d.document @@ tsq.query`];
-    if (!query.includeDeleted) conditions.push(db`d.live`);
+    // Live and deleted rows have partial indexes of their own (see migration
+    // 005); with deleted ones, each arm of the OR names its index's condition.
+    const conditions: postgres.PendingQuery<postgres.Row[]>[] = [
+      query.includeDeleted
+        ? db`((d.live AND d.document @@ ${tsquery}) OR (NOT d.live AND d.document @@ ${tsquery}))`
+        : db`d.live AND d.document @@ ${tsquery}`,
+    ];
     if (query.subject) {
       conditions.push(
         query.subject.includes("*")
@@ -126,35 +138,43 @@ export class PostgresSchemaSearch implements SchemaSearch {
     }
     const where = conditions.reduce((all, condition) => db`${all} AND ${condition}`);
     const cols = query.withContent ? this.columns.record : this.columns.listing;
+    const match = db`
+      SELECT d.schema_id, d.subject, d.version_sort, d.global_id, d.created_at,
+             CASE WHEN d.subject = ${q} THEN 1::real ELSE ts_rank_cd(d.document, ${tsquery}, 32) END AS score
+      FROM schema_search AS d
+      WHERE ${where}`;
+    const bound = this.countBound + 1;
+    // Ranking reads each match's document from the heap; past `rankLimit`
+    // matches only the first ones the index yields are ranked (the schema
+    // whose subject is `q` always among them), so a common word costs a
+    // bounded amount. Counting needs the index alone, up to its own bound.
     const rows = await db<Row[]>`
-      WITH tsq AS (SELECT ${tsquery} AS query),
-      matches AS MATERIALIZED (
-        SELECT d.schema_id, d.subject, d.version_sort, d.global_id, d.created_at,
-               CASE WHEN d.subject = ${q} THEN 1::real ELSE ts_rank_cd(d.document, tsq.query, 32) END AS score
-        FROM schema_search AS d, tsq
-        WHERE ${where}
+      WITH matches AS MATERIALIZED (
+        (${match} LIMIT ${this.rankLimit})
+        UNION
+        (${match} AND d.subject = ${q})
       ),
       page AS (
         SELECT * FROM matches
         ORDER BY ${orderBy(db, query.sort, true)}
         LIMIT ${query.limit} OFFSET ${query.offset}
       )
-      SELECT s.*, page.score, (SELECT count(*) FROM matches)::integer AS total
+      SELECT s.*, page.score,
+             (SELECT count(*) FROM (SELECT 1 FROM schema_search AS d WHERE ${where} LIMIT ${bound}) AS c)::integer
+               AS total
       FROM page CROSS JOIN LATERAL (SELECT ${cols} FROM schemas WHERE schemas.id = page.schema_id) AS s
       ORDER BY ${orderBy(db, query.sort, true, "page.")}`;
-    let total = rows[0]?.total;
-    if (total === undefined) {
+    const total =
+      rows[0]?.total ??
       // A page past the end carries no row to read the count from.
-      total =
-        query.offset === 0
-          ? 0
-          : ((
-              await db<{ total: number }[]>`
-                WITH tsq AS (SELECT ${tsquery} AS query)
-                SELECT count(*)::integer AS total FROM schema_search AS d, tsq WHERE ${where}`
-            )[0]?.total ?? 0);
-    }
-    return toPage(query, rows, total, true);
+      (query.offset === 0
+        ? 0
+        : ((
+            await db<{ total: number }[]>`
+              SELECT count(*)::integer AS total
+              FROM (SELECT 1 FROM schema_search AS d WHERE ${where} LIMIT ${bound}) AS c`
+          )[0]?.total ?? 0));
+    return toPage(query, rows, Math.min(total, this.countBound), total <= this.countBound);
   }
 
   /** No text, or text too short for words: the filters on `schemas`, sorted through its indexes. */
