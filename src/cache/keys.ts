@@ -30,4 +30,6 @@ export const cacheKeys = {
   schemaByGlobalId: (globalId: number) => `schema:gid:${globalId}`,
   subjectVersion: (subject: string, version: string) => `subject:${subject}:version:${version}`,
   subjectLatest: (subject: string) => `subject:${subject}:latest`,
+  /** A schema as the Confluent API serves it by its id (the content id). */
+  schemaByContentId: (contentId: number) => `content-id:${contentId}`,
 };

@@ -82,6 +82,8 @@ export function keysOf(schema: SchemaRecord): string[] {
   ];
   const version = subjectVersionKey(schema.subject, schema.version);
   if (version !== null) keys.push(version);
+  // Rows written before content ids existed have none.
+  if (typeof schema.contentId === "number") keys.push(cacheKeys.schemaByContentId(schema.contentId));
   return keys;
 }
 

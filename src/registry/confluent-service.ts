@@ -20,13 +20,15 @@
  *   referenced (42206); invalid_request/version: not a version (42202);
  *   read_only with resource "mode": the mode refuses (42205).
  */
+import * as v from "valibot";
+import { cacheKeys } from "../cache/keys.ts";
 import type { CompatibilityLevel } from "../domain/compatibility/index.ts";
 import { prepareContent } from "../domain/content.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { validateSubject } from "../domain/limits.ts";
 import { isMode, type Mode } from "../domain/modes.ts";
 import { validateReferences } from "../domain/references.ts";
-import type { SchemaType } from "../domain/types.ts";
+import { SCHEMA_TYPES, type SchemaType } from "../domain/types.ts";
 import type { IdentifiedRecord, Storage } from "../storage/storage.ts";
 import type {
   ConfluentCandidate,
@@ -56,7 +58,32 @@ export interface ConfluentRegistryOptions {
   protobufSource?: ProtobufSourceOf;
   /** For reads with `format: "serialized"`; without it Protobuf schemas are answered as source whatever the format. */
   protobufDescriptor?: ProtobufDescriptorOf;
+  /**
+   * The tiered cache, for `GET /schemas/ids/{id}`: what every deserializer
+   * asks, for each schema id it meets. Without it every read goes to the
+   * database.
+   */
+  cache?: SchemaByIdCache;
 }
+
+/** The part of the tiered cache the by-id read uses; an L1 hit is answered without an await. */
+export interface SchemaByIdCache {
+  get<T>(
+    key: string,
+    loader: () => Promise<T | null | undefined>,
+    options?: { schema?: v.GenericSchema<unknown, T> },
+  ): Promise<T | null>;
+  peek<T>(key: string): { value: T | null } | undefined;
+}
+
+/** A schema by id as it comes back from L2: checked field by field, or a miss. */
+const cachedConfluentSchema = v.object({
+  id: v.number(),
+  guid: v.string(),
+  schemaType: v.picklist(SCHEMA_TYPES),
+  schema: v.string(),
+  references: v.array(v.object({ name: v.string(), subject: v.string(), version: v.number() })),
+}) as v.GenericSchema<unknown, ConfluentSchema>;
 
 /** Rows a list answers at most when the caller sets no limit. */
 const UNLIMITED = 1_000_000;
@@ -70,17 +97,39 @@ class ConfluentService implements ConfluentRegistry {
   private readonly storage: Pick<Storage, "identity" | "settings">;
   private readonly protobufSource: ProtobufSourceOf;
   private readonly protobufDescriptor: ProtobufDescriptorOf | null;
+  private readonly cache: SchemaByIdCache | null;
 
   constructor(options: ConfluentRegistryOptions) {
     this.service = options.service;
     this.storage = options.storage;
     this.protobufSource = options.protobufSource ?? ((text) => text);
     this.protobufDescriptor = options.protobufDescriptor ?? null;
+    this.cache = options.cache ?? null;
   }
 
   // ---- schemas by id ---------------------------------------------------
 
-  async schemaById(
+  schemaById(id: number, options: { subject?: string; format?: string } = {}): Promise<ConfluentSchema> {
+    if (this.cache === null || options.subject !== undefined || options.format !== undefined) {
+      return this.readSchemaById(id, options);
+    }
+    // The content under an id never changes; an entry goes only when a row with the id changes
+    // (the cache's keys of a schema include its content id), here and through the bus elsewhere.
+    const key = cacheKeys.schemaByContentId(id);
+    const hit = this.cache.peek<ConfluentSchema>(key);
+    if (hit !== undefined)
+      return hit.value === null ? Promise.reject(schemaNotFound(id)) : Promise.resolve(hit.value);
+    return this.cache
+      .get<ConfluentSchema>(
+        key,
+        () =>
+          this.readSchemaById(id).catch((error) => (isSchemaNotFound(error) ? null : Promise.reject(error))),
+        { schema: cachedConfluentSchema },
+      )
+      .then((schema) => (schema === null ? Promise.reject(schemaNotFound(id)) : schema));
+  }
+
+  private async readSchemaById(
     id: number,
     options: { subject?: string; format?: string } = {},
   ): Promise<ConfluentSchema> {
@@ -498,4 +547,8 @@ function subjectNotFound(subject: string): RegistryError {
 
 function schemaNotFound(id: number): RegistryError {
   return RegistryError.notFound(`schema ${id} does not exist`, { resource: "schema", id });
+}
+
+function isSchemaNotFound(error: unknown): boolean {
+  return error instanceof RegistryError && error.code === "not_found" && error.details.resource === "schema";
 }

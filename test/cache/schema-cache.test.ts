@@ -113,6 +113,7 @@ describe("cached reader", () => {
     expect(await cached.getById({ globalId: 7 })).toBe(row);
     expect(await cached.getLatest(row.subject)).toBe(row);
     expect(keysOf(row).sort()).toEqual([
+      "content-id:3",
       `schema:gid:7`,
       `schema:id:${row.id}`,
       "subject:com.acme.Prompt:latest",
