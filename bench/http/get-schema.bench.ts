@@ -9,8 +9,9 @@
  *   redis     a Hono route answering with one raw ioredis GET of those bytes
  *   l1        the registry, answered from L1
  *   l2        the registry with L1 off (CACHE_L1_MAX_ENTRIES=0), answered from L2
+ *   confluent the l1 registry process asked the Confluent way, `GET /schemas/ids/{id}`
  *
- * Targets: l1 ≥ 0.85x bare; l2 ≥ 1.0x redis.
+ * Targets: l1 ≥ 0.85x bare; l2 ≥ 1.0x redis; confluent ≥ 0.95x l1.
  *
  *   ./node_modules/.bin/bun bench/http/get-schema.bench.ts
  *   DURATION=5 ROUNDS=3 CONNECTIONS=64 ./node_modules/.bin/bun bench/http/get-schema.bench.ts
@@ -27,13 +28,14 @@ import { createTestDatabase } from "../../test/support/database.ts";
 import { deleteByPrefix, REDIS_TEST_URL } from "../../test/support/redis.ts";
 import { drive, WRK } from "./load-driver.ts";
 
-type Kind = "bare" | "redis" | "l1" | "l2";
-const KINDS: Kind[] = ["bare", "redis", "l1", "l2"];
+type Kind = "bare" | "redis" | "l1" | "l2" | "confluent";
+const KINDS: Kind[] = ["bare", "redis", "l1", "l2", "confluent"];
 const LABELS: Record<Kind, string> = {
   bare: "bare Bun.serve, same bytes",
   redis: "Hono + one raw ioredis GET",
   l1: "registry, L1 hit",
   l2: "registry, L1 off, L2 hit",
+  confluent: "registry, /schemas/ids/{id}, L1",
 };
 
 // ---------------------------------------------------------------- servers
@@ -141,8 +143,10 @@ async function main(): Promise<void> {
         metadata: { description: "HTTP bench", tags: ["bench"], owner: "bench" },
       }),
     });
-    const { id } = (await created.json()) as { id: string };
+    const { id, content_id: contentId } = (await created.json()) as { id: string; content_id: number };
     const path = `/api/v1/schemas/${id}`;
+    // The same schema as Confluent's deserializers ask for it, from the same L1 registry process.
+    const confluentPath = `/schemas/ids/${contentId}`;
     const sample = await fetch(`http://127.0.0.1:${l1.port}${path}`);
     const bytes = await sample.text();
     const contentType = sample.headers.get("Content-Type") ?? "application/json";
@@ -162,7 +166,10 @@ async function main(): Promise<void> {
       }),
     );
     const byKind = new Map(children.map((child) => [child.kind, child]));
-    const urlOf = (kind: Kind) => `http://127.0.0.1:${byKind.get(kind)!.port}${path}`;
+    const urlOf = (kind: Kind) =>
+      kind === "confluent"
+        ? `http://127.0.0.1:${l1.port}${confluentPath}`
+        : `http://127.0.0.1:${byKind.get(kind)!.port}${path}`;
 
     console.log(
       `GET ${path}: ${bytes.length} bytes (${contentType}); ${WRK ? `wrk -t1 -c${connections}` : `autocannon -c ${connections}`}, ${rounds} rounds of ${seconds} s each, interleaved`,
@@ -170,7 +177,7 @@ async function main(): Promise<void> {
     // Warm-up: fills the caches (l2's first read loads from PostgreSQL) and the JIT of every process.
     for (const kind of KINDS) await drive(urlOf(kind), 1, connections);
 
-    const rates: Record<Kind, number[]> = { bare: [], redis: [], l1: [], l2: [] };
+    const rates: Record<Kind, number[]> = { bare: [], redis: [], l1: [], l2: [], confluent: [] };
     for (let round = 0; round < rounds; round++) {
       for (const kind of KINDS) rates[kind].push(await drive(urlOf(kind), seconds, connections));
     }
@@ -193,6 +200,7 @@ async function main(): Promise<void> {
     console.log("");
     show("l1", "bare", 0.85);
     show("l2", "redis", 1.0);
+    show("confluent", "l1", 0.95);
   } finally {
     for (const child of children) child.process.kill("SIGTERM");
     await Promise.all(children.map((child) => child.process.exited));
