@@ -18,11 +18,12 @@
  *   for `q`, conservatively from the text PostgreSQL searches (the subject
  *   and its words, tags, description, owner: the document of migration 005).
  *   A row matches a word of `q` when it holds that word (full text) or a
- *   word that stands in for a typo of it (trigram similarity in the
- *   vocabulary), and either needs a trigram in common; so a row that shares
- *   no trigram with `q` and does not contain it cannot match, nor can its
- *   new words change what a typo of `q` stands for. Any doubt (non-ASCII
- *   text, a `-` that may negate a word) counts as a match.
+ *   word that stands in for a typo of it (trigram similarity of 0.4 or more
+ *   in the vocabulary); so a row that does not contain `q` and has no word
+ *   within a similarity of 0.25 of a word of `q` (a margin below the
+ *   search's threshold) cannot match, nor can its new words change what a
+ *   typo of `q` stands for. Any doubt (non-ASCII text, a `-` that may negate
+ *   a word) counts as a match.
  *
  * This instance's writes are applied before the write is answered (the
  * change listener), so the writer never reads a page from before its own
@@ -251,10 +252,10 @@ function subjectsOf(keys: readonly string[]): Set<string> | null {
 
 // ---- whether a changed row can be among a search's results ---------------
 
-/** `q` lower-cased, with its trigrams; null for no `q`. */
+/** `q` lower-cased, with the trigrams of each of its words; null for no `q`. */
 interface TextMatcher {
   lower: string;
-  trigrams: Set<string>;
+  words: Set<string>[];
   /**
    * Outside ASCII case folding and word boundaries may differ from
    * PostgreSQL's, and `-word` matches rows without the word: always a match.
@@ -269,7 +270,7 @@ function textMatcher(q: string | undefined): TextMatcher | null {
   const trimmed = q?.trim() ?? "";
   if (trimmed === "") return null;
   const lower = trimmed.toLowerCase();
-  return { lower, trigrams: trigramsOf(lower), unsure: !ASCII.test(trimmed) || trimmed.includes("-") };
+  return { lower, words: wordTrigrams(lower), unsure: !ASCII.test(trimmed) || trimmed.includes("-") };
 }
 
 /**
@@ -277,7 +278,7 @@ function textMatcher(q: string | undefined): TextMatcher | null {
  * camelCase as registry_subject_words does, tags, description, owner),
  * lower-cased, and its trigrams.
  */
-function rowText(schema: SchemaRecord): { lower: string; trigrams: Set<string>; unsure: boolean } {
+function rowText(schema: SchemaRecord): RowText {
   const metadata = (schema.metadata ?? {}) as Record<string, unknown>;
   const parts = [schema.subject];
   for (const segment of schema.subject.split(/[._/:]+/)) {
@@ -288,18 +289,34 @@ function rowText(schema: SchemaRecord): { lower: string; trigrams: Set<string>; 
   if (Array.isArray(metadata.tags)) parts.push(...metadata.tags.filter((tag) => typeof tag === "string"));
   const text = parts.join(" ");
   const lower = text.toLowerCase();
-  return { lower, trigrams: trigramsOf(lower), unsure: !ASCII.test(text) };
+  return { lower, words: wordTrigrams(lower), unsure: !ASCII.test(text) };
 }
 
-/** pg_trgm's trigrams of ASCII text: words of letters and digits, each padded with two spaces before and one after. */
-function trigramsOf(lower: string): Set<string> {
-  const trigrams = new Set<string>();
-  for (const word of lower.split(/[^a-z0-9]+/)) {
-    if (word === "") continue;
+interface RowText {
+  lower: string;
+  words: Set<string>[];
+  unsure: boolean;
+}
+
+/** Below the search's similarity threshold (0.4) by a margin: where two words could stand for each other. */
+const SIMILAR = 0.25;
+
+/** pg_trgm's trigrams of each word of ASCII text (letters and digits, padded with two spaces before and one after). */
+function wordTrigrams(lower: string): Set<string>[] {
+  const words = new Set(lower.split(/[^a-z0-9]+/).filter((word) => word !== ""));
+  return [...words].map((word) => {
     const padded = `  ${word} `;
+    const trigrams = new Set<string>();
     for (let i = 0; i + 3 <= padded.length; i++) trigrams.add(padded.slice(i, i + 3));
-  }
-  return trigrams;
+    return trigrams;
+  });
+}
+
+/** pg_trgm's similarity: shared trigrams over all trigrams of the two. */
+function similarity(a: Set<string>, b: Set<string>): number {
+  let shared = 0;
+  for (const trigram of a) if (b.has(trigram)) shared++;
+  return shared / (a.size + b.size - shared);
 }
 
 /**
@@ -307,11 +324,7 @@ function trigramsOf(lower: string): Set<string> {
  * have been) among the query's results. False only when a filter rules it
  * out for certain; a register adds a live row, so its state counts too.
  */
-function searchMayMatch(
-  issued: Issued,
-  change: SchemaChange,
-  row: { lower: string; trigrams: Set<string>; unsure: boolean },
-): boolean {
+function searchMayMatch(issued: Issued, change: SchemaChange, row: RowText): boolean {
   const query = issued.query as unknown as SearchQuery;
   const schema = change.schema;
   if (query.schemaType && query.schemaType !== schema.schemaType) return false;
@@ -328,9 +341,7 @@ function searchMayMatch(
   const text = issued.text;
   if (!text || text.unsure || row.unsure) return true;
   if (row.lower.includes(text.lower)) return true;
-  // Word similarity above any threshold needs a trigram in common.
-  for (const trigram of text.trigrams) if (row.trigrams.has(trigram)) return true;
-  return false;
+  return text.words.some((word) => row.words.some((other) => similarity(word, other) >= SIMILAR));
 }
 
 /** The search's subject filter: exact, or `*` for any run of characters (SQL LIKE, case-sensitive). */
