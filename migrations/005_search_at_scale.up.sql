@@ -123,6 +123,14 @@ SELECT DISTINCT w.lexeme FROM schema_search AS d, unnest(d.document) AS w;
 -- matches reads the index alone (on pages the visibility map marks all-visible).
 CREATE INDEX schema_search_live_document_idx ON schema_search USING gin (document) WHERE live;
 CREATE INDEX schema_search_deleted_document_idx ON schema_search USING gin (document) WHERE NOT live;
--- The schema whose subject is `q` joins the ranked matches by this.
-CREATE INDEX schema_search_subject_idx ON schema_search (subject);
+-- Filters without text, in the order of the default sort: a page walks this
+-- index (the schema whose subject is `q` is found by it too), and the columns
+-- it carries let a subject pattern be checked and counted without the heap.
+CREATE INDEX schema_search_subject_idx ON schema_search (subject, version_sort DESC, global_id)
+  INCLUDE (schema_id, created_at);
+-- Tag and owner filters, for counting their matches.
+CREATE INDEX schema_search_live_tags_idx ON schema_search USING gin (tags) WHERE live;
+CREATE INDEX schema_search_live_owner_idx ON schema_search (owner) WHERE live;
+-- Sorted by creation time.
+CREATE INDEX schema_search_live_created_idx ON schema_search (created_at DESC, global_id DESC) WHERE live;
 CREATE INDEX search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops);

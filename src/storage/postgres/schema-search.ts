@@ -6,8 +6,9 @@
  * `q` itself ranks first. A word of `q` that no schema contains is taken for a
  * typo when the text finds less than the page: it is replaced by its closest
  * words in the `search_words` vocabulary (trigram similarity) and the search
- * runs again. Without `q`, search filters and sorts `schemas` through its
- * indexes, and the total is counted exactly up to a bound (see SearchOptions).
+ * runs again. Without `q`, the filters walk the narrow table's indexes in the
+ * order of the sort. Either way only the page is read from `schemas`, and
+ * the total is exact up to a bound (see SearchOptions).
  */
 import type postgres from "postgres";
 import type { Page, SearchHit, SearchQuery } from "../../domain/types.ts";
@@ -27,7 +28,9 @@ export interface SearchOptions {
   similarityThreshold?: number;
   /**
    * Searches count their matches up to this many; past it, `total` is this
-   * bound and `totalExact` false. Default 10,000.
+   * bound and `totalExact` false. Default 1,000: counting costs what reading
+   * the matches does, and a page of a search past a thousand matches is read
+   * by nobody.
    */
   exactTotalUpTo?: number;
   /**
@@ -55,7 +58,7 @@ export class PostgresSchemaSearch implements SchemaSearch {
   ) {
     this.columns = options.columns;
     this.threshold = options.similarityThreshold ?? 0.4;
-    this.countBound = options.exactTotalUpTo ?? 10_000;
+    this.countBound = options.exactTotalUpTo ?? 1000;
     this.rankLimit = options.rankLimit ?? 1000;
   }
 
@@ -63,8 +66,9 @@ export class PostgresSchemaSearch implements SchemaSearch {
     const q = query.q?.trim() ?? "";
     try {
       return await this.db.reader.run(async (db) => {
+        if (q === "") return this.filterSearch(db, query);
         // Words need three characters to say anything; a shorter query is a plain substring match.
-        if (q.length < 3) return this.filterSearch(db, query, q);
+        if (q.length < 3) return this.substringSearch(db, query, q);
         const text = searchText(q);
         const exact = await this.textSearch(db, query, q, db`websearch_to_tsquery('simple', ${text})`);
         if (exact.total >= query.offset + query.limit) return exact;
@@ -115,28 +119,13 @@ export class PostgresSchemaSearch implements SchemaSearch {
   ): Promise<Page<SearchHit>> {
     // Live and deleted rows have partial indexes of their own (see migration
     // 005); with deleted ones, each arm of the OR names its index's condition.
-    const conditions: postgres.PendingQuery<postgres.Row[]>[] = [
+    const where = filters(
+      db,
+      query,
       query.includeDeleted
         ? db`((d.live AND d.document @@ ${tsquery}) OR (NOT d.live AND d.document @@ ${tsquery}))`
         : db`d.live AND d.document @@ ${tsquery}`,
-    ];
-    if (query.subject) {
-      conditions.push(
-        query.subject.includes("*")
-          ? db`d.subject LIKE ${escapeLike(query.subject).replaceAll("*", "%")}`
-          : db`d.subject = ${query.subject}`,
-      );
-    }
-    if (query.schemaType) conditions.push(db`d.schema_type = ${query.schemaType}`);
-    if (query.states && query.states.length > 0) conditions.push(db`d.state = ANY(${query.states}::text[])`);
-    if (query.owner) conditions.push(db`d.owner = ${query.owner}`);
-    if (query.tags && query.tags.length > 0) conditions.push(db`d.tags @> ${query.tags}::text[]`);
-    if (query.metadata && Object.keys(query.metadata).length > 0) {
-      // Arbitrary containment needs the document itself: read per match, only when asked for.
-      conditions.push(db`EXISTS (SELECT 1 FROM schemas AS m WHERE m.id = d.schema_id
-                           AND m.metadata @> ${db.json(query.metadata as postgres.JSONValue)}::jsonb)`);
-    }
-    const where = conditions.reduce((all, condition) => db`${all} AND ${condition}`);
+    );
     const cols = query.withContent ? this.columns.record : this.columns.listing;
     const match = db`
       SELECT d.schema_id, d.subject, d.version_sort, d.global_id, d.created_at,
@@ -177,11 +166,33 @@ export class PostgresSchemaSearch implements SchemaSearch {
     return toPage(query, rows, Math.min(total, this.countBound), total <= this.countBound);
   }
 
-  /** No text, or text too short for words: the filters on `schemas`, sorted through its indexes. */
-  private async filterSearch(db: Db, query: SearchQuery, q: string): Promise<Page<SearchHit>> {
+  /** Filters alone: a page in the narrow table's index order, then its rows from `schemas`. */
+  private async filterSearch(db: Db, query: SearchQuery): Promise<Page<SearchHit>> {
+    const where = filters(db, query, query.includeDeleted ? db`TRUE` : db`d.live`);
+    const cols = query.withContent ? this.columns.record : this.columns.listing;
+    const bound = this.countBound + 1;
+    const count = db`
+      (SELECT count(*) FROM (SELECT 1 FROM schema_search AS d WHERE ${where} LIMIT ${bound}) AS c)::integer`;
+    const rows = await db<Row[]>`
+      WITH page AS (
+        SELECT d.schema_id, d.subject, d.version_sort, d.global_id, d.created_at, NULL::real AS score
+        FROM schema_search AS d
+        WHERE ${where}
+        ORDER BY ${orderBy(db, query.sort, false)}
+        LIMIT ${query.limit} OFFSET ${query.offset}
+      )
+      SELECT s.*, page.score, ${count} AS total
+      FROM page CROSS JOIN LATERAL (SELECT ${cols} FROM schemas WHERE schemas.id = page.schema_id) AS s
+      ORDER BY ${orderBy(db, query.sort, false, "page.")}`;
+    const total = rows[0]?.total ?? (await db<{ total: number }[]>`SELECT ${count} AS total`)[0]?.total ?? 0;
+    return toPage(query, rows, Math.min(total, this.countBound), total <= this.countBound);
+  }
+
+  /** Text too short for words: a substring of `schemas.search_text`, with the filters on `schemas`. */
+  private async substringSearch(db: Db, query: SearchQuery, q: string): Promise<Page<SearchHit>> {
     const conditions: postgres.PendingQuery<postgres.Row[]>[] = [];
     if (!query.includeDeleted) conditions.push(db`deleted_at IS NULL`);
-    if (q !== "") conditions.push(db`search_text ILIKE ${`%${escapeLike(q)}%`}`);
+    conditions.push(db`search_text ILIKE ${`%${escapeLike(q)}%`}`);
     if (query.subject) {
       conditions.push(
         query.subject.includes("*")
@@ -199,7 +210,7 @@ export class PostgresSchemaSearch implements SchemaSearch {
       conditions.push(db`metadata @> ${db.json(query.metadata as postgres.JSONValue)}::jsonb`);
     }
     const where = conditions.reduce((all, condition) => db`${all} AND ${condition}`, db`TRUE`);
-    const score = q !== "" ? db`word_similarity(${q}, search_text)` : db`NULL::real`;
+    const score = db`word_similarity(${q}, search_text)`;
     const cols = query.withContent ? this.columns.record : this.columns.listing;
     // The count stops at the bound: past it, a count costs as much as the
     // matches, and nobody pages through ten thousand schemas.
@@ -209,11 +220,37 @@ export class PostgresSchemaSearch implements SchemaSearch {
       SELECT ${cols}, ${score} AS score, ${count} AS total
       FROM schemas
       WHERE ${where}
-      ORDER BY ${orderBy(db, query.sort, q !== "")}
+      ORDER BY ${orderBy(db, query.sort, true)}
       LIMIT ${query.limit} OFFSET ${query.offset}`;
     const total = rows[0]?.total ?? (await db<{ total: number }[]>`SELECT ${count} AS total`)[0]?.total ?? 0;
     return toPage(query, rows, Math.min(total, this.countBound), total <= this.countBound);
   }
+}
+
+/** The conditions on `schema_search AS d` that every search shares, after `first`. */
+function filters(
+  db: Db,
+  query: SearchQuery,
+  first: postgres.PendingQuery<postgres.Row[]>,
+): postgres.PendingQuery<postgres.Row[]> {
+  const conditions = [first];
+  if (query.subject) {
+    conditions.push(
+      query.subject.includes("*")
+        ? db`d.subject LIKE ${escapeLike(query.subject).replaceAll("*", "%")}`
+        : db`d.subject = ${query.subject}`,
+    );
+  }
+  if (query.schemaType) conditions.push(db`d.schema_type = ${query.schemaType}`);
+  if (query.states && query.states.length > 0) conditions.push(db`d.state = ANY(${query.states}::text[])`);
+  if (query.owner) conditions.push(db`d.owner = ${query.owner}`);
+  if (query.tags && query.tags.length > 0) conditions.push(db`d.tags @> ${query.tags}::text[]`);
+  if (query.metadata && Object.keys(query.metadata).length > 0) {
+    // Arbitrary containment needs the document itself: read per candidate, only when asked for.
+    conditions.push(db`EXISTS (SELECT 1 FROM schemas AS m WHERE m.id = d.schema_id
+                         AND m.metadata @> ${db.json(query.metadata as postgres.JSONValue)}::jsonb)`);
+  }
+  return conditions.reduce((all, condition) => db`${all} AND ${condition}`);
 }
 
 function toPage(query: SearchQuery, rows: Row[], total: number, totalExact: boolean): Page<SearchHit> {
