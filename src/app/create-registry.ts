@@ -222,7 +222,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   let closing: Promise<void> | null = null;
   return {
     app,
-    fetch: withSchemaFastPath(app, { service, metrics, logger }).fetch,
+    fetch: withSchemaFastPath(app, { service, metrics, logger, confluent }).fetch,
     bodyLimit: bodyLimitFor(limits),
     service,
     confluent,

@@ -69,8 +69,16 @@ export interface ListOptions {
 }
 
 export interface ConfluentRegistry {
-  /** The schema of an id; with `subject`, as that subject's version when it holds the id. 40403 when none. */
-  schemaById(id: number, options?: { subject?: string; format?: string }): Promise<ConfluentSchema>;
+  /**
+   * The schema of an id; with `subject`, as that subject's version when it
+   * holds the id. 40403 when none. Without options it may answer at once
+   * (an in-process cache hit) rather than with a promise, which the HTTP
+   * layer's fast path uses; failures always come as a rejected promise.
+   */
+  schemaById(
+    id: number,
+    options?: { subject?: string; format?: string },
+  ): ConfluentSchema | Promise<ConfluentSchema>;
   schemaByGuid(guid: string): Promise<ConfluentSchema>;
   /** Subjects holding the id. */
   subjectsOfSchema(id: number, options?: ListOptions): Promise<string[]>;

@@ -109,7 +109,10 @@ class ConfluentService implements ConfluentRegistry {
 
   // ---- schemas by id ---------------------------------------------------
 
-  schemaById(id: number, options: { subject?: string; format?: string } = {}): Promise<ConfluentSchema> {
+  schemaById(
+    id: number,
+    options: { subject?: string; format?: string } = {},
+  ): ConfluentSchema | Promise<ConfluentSchema> {
     if (this.cache === null || options.subject !== undefined || options.format !== undefined) {
       return this.readSchemaById(id, options);
     }
@@ -117,8 +120,7 @@ class ConfluentService implements ConfluentRegistry {
     // (the cache's keys of a schema include its content id), here and through the bus elsewhere.
     const key = cacheKeys.schemaByContentId(id);
     const hit = this.cache.peek<ConfluentSchema>(key);
-    if (hit !== undefined)
-      return hit.value === null ? Promise.reject(schemaNotFound(id)) : Promise.resolve(hit.value);
+    if (hit !== undefined) return hit.value === null ? Promise.reject(schemaNotFound(id)) : hit.value;
     return this.cache
       .get<ConfluentSchema>(
         key,

@@ -69,4 +69,31 @@ describe.skipIf(!available)("GET /schemas/ids/{id} from the cache", () => {
     expect(gone.status).toBe(404);
     expect(gone.body.error_code).toBe(40403);
   });
+
+  test("the server's fast path answers as the route does: body, media type, request id, 40403", async () => {
+    const schema = JSON.stringify({
+      type: "record",
+      name: "Line",
+      fields: [{ name: "sku", type: "string" }],
+    });
+    const { id } = (await confluent("POST", "/subjects/fast.lines-value/versions", { schema })).body as {
+      id: number;
+    };
+    const viaServer = (path: string, headers: Record<string, string> = {}) =>
+      api.registry.fetch(new Request(`http://localhost${path}`, { headers }));
+    for (const path of [`/schemas/ids/${id}`, `/schemas/ids/${id + 1000}`]) {
+      const routed = await confluent("GET", path);
+      // Twice: the first may load, the second is an L1 hit answered without a promise.
+      for (let i = 0; i < 2; i++) {
+        const fast = await viaServer(path, { "X-Request-Id": `fast-${i}` });
+        expect(fast.status).toBe(routed.status);
+        expect(await fast.text()).toBe(routed.text);
+        expect(fast.headers.get("Content-Type")).toBe(MEDIA);
+        expect(fast.headers.get("X-Request-Id")).toBe(`fast-${i}`);
+      }
+    }
+    // Anything else still reaches the app: a query string, an id that is not one.
+    expect((await viaServer(`/schemas/ids/${id}?subject=fast.lines-value`)).status).toBe(200);
+    expect((await (await viaServer("/schemas/ids/0")).json()).error_code).toBe(40403);
+  });
 });
