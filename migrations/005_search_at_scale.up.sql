@@ -64,7 +64,10 @@ $$;
 CREATE TABLE schema_search (
   schema_id uuid PRIMARY KEY REFERENCES schemas (id) ON DELETE CASCADE,
   global_id bigint NOT NULL,
-  subject text NOT NULL,
+  -- Byte order, as version_sort: a subject pattern's literal prefix is then a
+  -- range of the subject index (LIKE 'com.acme.billing.%'), whatever the
+  -- database's collation.
+  subject text COLLATE "C" NOT NULL,
   version_sort text COLLATE "C" NOT NULL,
   created_at timestamptz NOT NULL,
   schema_type text NOT NULL,
@@ -127,7 +130,7 @@ CREATE INDEX schema_search_deleted_document_idx ON schema_search USING gin (docu
 -- index (the schema whose subject is `q` is found by it too), and the columns
 -- it carries let a subject pattern be checked and counted without the heap.
 CREATE INDEX schema_search_subject_idx ON schema_search (subject, version_sort DESC, global_id)
-  INCLUDE (schema_id, created_at);
+  INCLUDE (schema_id, created_at, live);
 -- Tag and owner filters, for counting their matches.
 CREATE INDEX schema_search_live_tags_idx ON schema_search USING gin (tags) WHERE live;
 CREATE INDEX schema_search_live_owner_idx ON schema_search (owner) WHERE live;
