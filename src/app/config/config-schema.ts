@@ -291,7 +291,7 @@ const compatibilitySection = section({
  * concurrency of 0 leaves the class unbounded.
  */
 const admissionSection = section({
-  /** Searches, subject and version lists and stats running at once; default pool / 16, 1 to 4. */
+  /** Searches, subject and version lists and stats running at once; default pool / 6, 1 to 8. */
   search_concurrency: fromEnv("SEARCH_CONCURRENCY", v.optional(integer(0, 10_000))),
   /** Searches waiting for a slot; beyond it 503 at once. Default 4 × search_concurrency. */
   search_queue: fromEnv("SEARCH_QUEUE", v.optional(integer(0, 1_000_000))),
