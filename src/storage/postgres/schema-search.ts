@@ -119,12 +119,20 @@ export class PostgresSchemaSearch implements SchemaSearch {
   ): Promise<Page<SearchHit>> {
     // Live and deleted rows have partial indexes of their own (see migration
     // 005); with deleted ones, each arm of the OR names its index's condition.
+    // Tags and owner are in the document too (see migration 005): the index
+    // finds text and those filters together; filters() checks them again.
+    const lexemes = [
+      ...(query.tags ?? []).map((tag) => `tag=${tag}`),
+      ...(query.owner ? [`owner=${query.owner}`] : []),
+    ];
+    const indexed =
+      lexemes.length === 0 ? tsquery : db`(${tsquery} && ${lexemes.map(tsqueryLexeme).join(" & ")}::tsquery)`;
     const where = filters(
       db,
       query,
       query.includeDeleted
-        ? db`((d.live AND d.document @@ ${tsquery}) OR (NOT d.live AND d.document @@ ${tsquery}))`
-        : db`d.live AND d.document @@ ${tsquery}`,
+        ? db`((d.live AND d.document @@ ${indexed}) OR (NOT d.live AND d.document @@ ${indexed}))`
+        : db`d.live AND d.document @@ ${indexed}`,
     );
     const cols = query.withContent ? this.columns.record : this.columns.listing;
     const match = db`
@@ -225,6 +233,11 @@ export class PostgresSchemaSearch implements SchemaSearch {
     const total = rows[0]?.total ?? (await db<{ total: number }[]>`SELECT ${count} AS total`)[0]?.total ?? 0;
     return toPage(query, rows, Math.min(total, this.countBound), total <= this.countBound);
   }
+}
+
+/** A lexeme as tsquery text: quoted, so that no character of it is an operator. */
+function tsqueryLexeme(lexeme: string): string {
+  return `'${lexeme.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
 }
 
 /** The conditions on `schema_search AS d` that every search shares, after `first`. */
