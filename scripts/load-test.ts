@@ -2,7 +2,7 @@
  * Load test of the registry's HTTP API:
  *
  *   bun run scripts/load-test.ts --duration 60s --concurrency 100
- *       [--url http://127.0.0.1:8080] [--mix read=90,write=5,search=5] [--json] [--seed N]
+ *       [--url http://127.0.0.1:8080] [--mix read=90,write=5,search=5 | 90/5/5] [--json] [--seed N]
  *       [--runtime bun|deno|in-process] [--embedded] [--warmup 2s] [--subjects 200] [--versions 3]
  *       [--rate N] [--max-requests N] [--allow-remote]
  *
@@ -73,7 +73,7 @@ export interface LoadTestOptions {
 }
 
 const USAGE = `usage: bun run scripts/load-test.ts [--duration 60s] [--concurrency 100] [--url URL]
-       [--mix read=90,write=5,search=5] [--json] [--seed N] [--warmup 2s]
+       [--mix read=90,write=5,search=5 | 90/5/5] [--json] [--seed N] [--warmup 2s]
        [--runtime bun|deno|in-process] [--embedded] [--subjects 200] [--versions 3]
        [--rate N] [--max-requests N] [--allow-remote]`;
 
@@ -90,10 +90,20 @@ export function parseDuration(text: string): number {
 
 export function parseMix(text: string): Record<Operation, number> {
   const mix: Record<Operation, number> = { read: 0, write: 0, search: 0 };
+  // The short form names the weights in the order read/write/search: `50/5/45` is a search storm.
+  const short = /^\s*(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)\s*$/.exec(text);
+  if (short) {
+    mix.read = Number(short[1]);
+    mix.write = Number(short[2]);
+    mix.search = Number(short[3]);
+    if (OPERATIONS.every((op) => mix[op] === 0))
+      throw new UsageError("the mix gives every operation weight 0");
+    return mix;
+  }
   for (const part of text.split(",")) {
     const [name, weight] = part.split("=").map((s) => s.trim());
     if (!OPERATIONS.includes(name as Operation) || !/^\d+(\.\d+)?$/.test(weight ?? "")) {
-      throw new UsageError(`not an operation mix: ${text} (write read=90,write=5,search=5)`);
+      throw new UsageError(`not an operation mix: ${text} (write read=90,write=5,search=5 or 90/5/5)`);
     }
     mix[name as Operation] = Number(weight);
   }

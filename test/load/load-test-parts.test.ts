@@ -87,6 +87,9 @@ describe("options", () => {
     expect(() => parseDuration("soon")).toThrow("not a duration");
     expect(parseMix("read=90,write=5,search=5")).toEqual({ read: 90, write: 5, search: 5 });
     expect(parseMix("read=1")).toEqual({ read: 1, write: 0, search: 0 });
+    expect(parseMix("50/5/45")).toEqual({ read: 50, write: 5, search: 45 });
+    expect(() => parseMix("50/5")).toThrow("not an operation mix");
+    expect(() => parseMix("0/0/0")).toThrow("weight 0");
     expect(() => parseMix("read=90,delete=10")).toThrow("not an operation mix");
     expect(() => parseMix("read=0")).toThrow("weight 0");
 
