@@ -94,20 +94,45 @@ CREATE TABLE search_words (
 
 COMMENT ON TABLE search_words IS 'Every word of schema_search documents, for the typo fallback; only grows.';
 
-CREATE FUNCTION registry_schemas_search() RETURNS trigger
+-- Inserts, one statement at a time: a bulk insert (an import, a seed) fills
+-- the search table and the vocabulary in one set-based statement each,
+-- rather than row by row.
+CREATE FUNCTION registry_schemas_search_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO schema_search (schema_id, global_id, subject, version_sort, created_at, schema_type, state, live,
+                             owner, tags, document)
+  SELECT n.id, n.global_id, n.subject, n.version_sort, n.created_at, n.schema_type, n.state,
+         n.deleted_at IS NULL, n.metadata ->> 'owner', registry_metadata_tags(n.metadata),
+         registry_search_document(n.subject, n.metadata)
+  FROM inserted AS n;
+  -- Most words are known already: look before inserting, so a register does
+  -- not take locks on the vocabulary's index for nothing.
+  INSERT INTO search_words (word)
+  SELECT DISTINCT w.lexeme
+  FROM inserted AS n, unnest(registry_search_document(n.subject, n.metadata)) AS w
+  WHERE w.positions IS NOT NULL AND NOT EXISTS (SELECT 1 FROM search_words AS s WHERE s.word = w.lexeme)
+  ON CONFLICT (word) DO NOTHING;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER schemas_search_insert
+  AFTER INSERT ON schemas
+  REFERENCING NEW TABLE AS inserted
+  FOR EACH STATEMENT EXECUTE FUNCTION registry_schemas_search_insert();
+
+-- Updates of what search reads (a transition table cannot go with a column list).
+CREATE FUNCTION registry_schemas_search_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
   doc tsvector := registry_search_document(NEW.subject, NEW.metadata);
 BEGIN
-  INSERT INTO schema_search AS d (schema_id, global_id, subject, version_sort, created_at, schema_type, state,
-                                   live, owner, tags, document)
-  VALUES (NEW.id, NEW.global_id, NEW.subject, NEW.version_sort, NEW.created_at, NEW.schema_type, NEW.state,
-          NEW.deleted_at IS NULL, NEW.metadata ->> 'owner', registry_metadata_tags(NEW.metadata), doc)
-  ON CONFLICT (schema_id) DO UPDATE SET
-    subject = EXCLUDED.subject, version_sort = EXCLUDED.version_sort, schema_type = EXCLUDED.schema_type, state = EXCLUDED.state,
-    live = EXCLUDED.live, owner = EXCLUDED.owner, tags = EXCLUDED.tags, document = EXCLUDED.document;
-  -- Most words are known already: look before inserting, so a register does
-  -- not take row locks on the vocabulary's index for nothing.
+  UPDATE schema_search SET
+    subject = NEW.subject, version_sort = NEW.version_sort, schema_type = NEW.schema_type, state = NEW.state,
+    live = NEW.deleted_at IS NULL, owner = NEW.metadata ->> 'owner', tags = registry_metadata_tags(NEW.metadata),
+    document = doc
+  WHERE schema_id = NEW.id;
   INSERT INTO search_words (word)
   SELECT w.lexeme FROM unnest(doc) AS w
   WHERE w.positions IS NOT NULL AND NOT EXISTS (SELECT 1 FROM search_words AS s WHERE s.word = w.lexeme)
@@ -116,9 +141,9 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER schemas_search
-  AFTER INSERT OR UPDATE OF subject, metadata, schema_type, state, deleted_at ON schemas
-  FOR EACH ROW EXECUTE FUNCTION registry_schemas_search();
+CREATE TRIGGER schemas_search_update
+  AFTER UPDATE OF subject, metadata, schema_type, state, deleted_at ON schemas
+  FOR EACH ROW EXECUTE FUNCTION registry_schemas_search_update();
 
 INSERT INTO schema_search (schema_id, global_id, subject, version_sort, created_at, schema_type, state, live,
                            owner, tags, document)
