@@ -103,7 +103,9 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   const database = await resolveDatabase(storage.databaseUrl ?? undefined, storage.dataDir);
   const metrics = new RegistryMetrics();
   const pool = poolSettings(config, database);
-  const admissionBounds = admissionFrom(config.admission, pool.maxConnections ?? 1);
+  // From the configured pool, not the embedded database's single connection: its statements queue in
+  // the driver anyway, and bounds sized for one would refuse what it can still serve in turn.
+  const admissionBounds = admissionFrom(config.admission, config.storage.pool.maxConnections);
   const admission = createAdmissionGates(admissionBounds);
   metrics.watchAdmission(() => ({
     search: admission.search?.figures() ?? null,
