@@ -426,6 +426,9 @@ describe.skipIf(!available)("HTTP API on PostgreSQL", () => {
       expect(res.status).toBe(200);
       expect(subjects(res)[0]).toBe("search.billing.Invoice");
       expect(res.body.items[0].score).toBeGreaterThan(0);
+      // Counted to the end: the total is exact.
+      expect(res.body.total_exact).toBe(true);
+      expect(res.body.total).toBe(res.body.items.length);
     });
 
     test("subject wildcards, tags, owner, schema_type and metadata filter", async () => {

@@ -36,9 +36,24 @@ const searchHit = schemaResource
     score: z
       .number()
       .nullable()
-      .openapi({ description: "Trigram similarity to q (0 to 1); null without q." }),
+      .openapi({
+        description:
+          "Relevance to q (0 to 1; 1 for the schema whose subject is q); null without q. " +
+          "Comparable within one search only.",
+      }),
   })
   .openapi("SearchHit");
+
+const searchResults = pageOf(searchHit, "SearchResults")
+  .extend({
+    total_exact: z.boolean().openapi({
+      description:
+        "False when the matches were counted only up to `total` (1,000 by default) and there are more: " +
+        'show "at least total". Text searches rank the first 1,000 matches the index yields (and the ' +
+        "schema whose subject is q): add words or filters to narrow a common word.",
+    }),
+  })
+  .openapi("SearchResults");
 
 function searchQuery({ tag }: ReturnType<typeof limitedSchemas>, maxSubjectLength: number) {
   return z.object({
@@ -49,7 +64,10 @@ function searchQuery({ tag }: ReturnType<typeof limitedSchemas>, maxSubjectLengt
       // An empty search box means no text filter, not an error.
       .transform((text) => (text?.trim() ? text.trim() : undefined))
       .openapi({
-        description: "Fuzzy text over subject, description and tags.",
+        description:
+          "Words of the subject (split at . _ / : and camelCase), tags, description and owner; " +
+          'websearch syntax ("quoted phrase", or, -word). A word no schema contains is read as a typo ' +
+          "of the closest known words when fewer matches than the page are found.",
         type: "string",
         maxLength: MAX_QUERY_LENGTH,
       }),
@@ -151,7 +169,7 @@ export function searchSchemas(app: RegistryApp, { service }: AppDeps): void {
       200: {
         description: "A page of matches.",
         headers: requestIdHeader,
-        content: { "application/json": { schema: pageOf(searchHit, "SearchResults") } },
+        content: { "application/json": { schema: searchResults } },
       },
       ...errorResponses(),
     },
@@ -174,6 +192,15 @@ export function searchSchemas(app: RegistryApp, { service }: AppDeps): void {
       limit: query.limit,
       offset: query.offset,
     });
-    return c.json({ ...found, items: found.items.map((hit) => toSearchHitResource(hit, withContent)) }, 200);
+    return c.json(
+      {
+        items: found.items.map((hit) => toSearchHitResource(hit, withContent)),
+        limit: found.limit,
+        offset: found.offset,
+        total: found.total,
+        total_exact: found.totalExact !== false,
+      },
+      200,
+    );
   });
 }
