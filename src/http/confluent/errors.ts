@@ -135,6 +135,13 @@ export function confluentErrorResponse(
       return errorResponseOf(status, errorCode, INTERNAL_MESSAGE, request.requestId);
     }
     if (error.code === "unavailable") logger.warn(error.message, fields);
+    const retryAfter = error.details.retry_after_seconds;
+    if (typeof retryAfter === "number") {
+      // Refused by an admission bound: busy, not broken. 503 with Retry-After tells a client when to come back.
+      const response = errorResponseOf(503, errorCode, error.message, request.requestId);
+      response.headers.set("Retry-After", String(retryAfter));
+      return response;
+    }
     return errorResponseOf(status, errorCode, error.message, request.requestId);
   }
   logger.error("unhandled error", {
