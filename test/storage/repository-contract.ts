@@ -914,6 +914,27 @@ export function storageContract(
         expect((await storage.search.search({ ...base(), q: "zzzzqqqq" })).total).toBe(0);
       });
 
+      test("q finds a subject by its words (split at dots and camelCase); the subject itself ranks first", async () => {
+        const words = await storage.search.search({ ...base(), q: "completion request" });
+        expect(found(words.items).sort()).toEqual(["chat", "chat2"]);
+        const typedAsOne = await storage.search.search({ ...base(), q: "CompletionRequest" });
+        expect(found(typedAsOne.items).sort()).toEqual(["chat", "chat2"]);
+        const whole = await storage.search.search({ ...base(), q: `${prefix}.embeddings.Request` });
+        expect(found(whole.items)[0]).toBe("embed");
+        expect(whole.items[0]?.score).toBe(1);
+        expect(whole.totalExact).toBeUndefined();
+      });
+
+      test("a word no schema contains is read as the closest known words", async () => {
+        // "embedings" is in no document; "embeddings" and "embedding" are.
+        const typo = await storage.search.search({ ...base(), q: "embedings" });
+        expect(found(typo.items)).toEqual(["embed"]);
+        // A known word is taken as it is, even when it finds little.
+        expect((await storage.search.search({ ...base(), q: "joined" })).total).toBe(1);
+        // Text that matches nothing, close to nothing, stays empty.
+        expect((await storage.search.search({ ...base(), q: "qqqqzzzz wwwwxxxx" })).total).toBe(0);
+      });
+
       test("subject patterns: * matches any run, everything else literally", async () => {
         const chat = await storage.search.search({ ...base(), subject: `${prefix}.chat.*` });
         expect(found(chat.items).sort()).toEqual(["chat", "chat2"]);
