@@ -3,7 +3,7 @@
 -- `schema_search` holds, per schema, a weighted tsvector (subject split into
 -- words, tags, description, owner) with a GIN index, and copies of the
 -- columns search filters and sorts on. A text search reads only this table's
--- rows (about 250 bytes each, against kilobytes of content in `schemas`) for
+-- rows (about 500 bytes each, against 2 KB and more in `schemas`) for
 -- every match it ranks and counts, and joins `schemas` for the page alone.
 -- `search_words` is the vocabulary of those documents' words with a trigram index:
 -- a word of `q` that no schema contains is taken for a typo and replaced by
@@ -20,11 +20,13 @@
 -- reads `schemas` under ACCESS SHARE, and CREATE TRIGGER takes SHARE ROW
 -- EXCLUSIVE until commit: reads go on through the whole migration, writes
 -- (registers, state changes, deletes) wait for it. Measured at 100,000
--- schemas on the development machine: the whole migration takes about
--- 6–10 s (the backfill and the GIN build are most of it), so writes stall for
--- that long once. lock_timeout makes the migration give up (and the
--- instance retry at its next start) rather than queue every statement
--- behind a long-running one while it waits for its lock.
+-- schemas on the 2-core development machine, busy with other work: the
+-- backfill of `schema_search` about 15 s (the document function costs about
+-- 150 µs a row), the vocabulary under 1 s, the indexes under 1 s together;
+-- so writes stall for about 15–20 s once (about ten times that at a million
+-- rows: apply it at a quiet hour). lock_timeout makes the migration give up
+-- (and the instance retry at its next start) rather than queue every
+-- statement behind a long-running one while it waits for its lock.
 SET LOCAL lock_timeout = '5s';
 
 -- The subject as words: `.`, `_`, `/` and `:` separate (the parser splits
