@@ -1251,11 +1251,12 @@ export function storageContract(
           ...(await schema(user, { title: "refs-user" })),
           references: [{ name: "base.json", subject: base, version: 1 }],
         });
+        // One after the other: both at once would leave the second's refusal unawaited for a while.
         for (const attempt of [
-          schemas.softDelete({ id: target.schema.id }),
-          storage.identity.deleteSubject(base, { permanent: false }),
+          () => schemas.softDelete({ id: target.schema.id }),
+          () => storage.identity.deleteSubject(base, { permanent: false }),
         ]) {
-          const error = await failure(attempt);
+          const error = await failure(attempt());
           expect(error.code).toBe("conflict");
           expect(error.details).toMatchObject({ resource: "reference", subject: base });
         }
