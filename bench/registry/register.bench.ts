@@ -10,6 +10,9 @@
  *              latest version, derives the version, then commits
  *   NONE       this tree with compatibility NONE (the version still derived
  *              from the change), to show what the check itself costs
+ *   Confluent  this tree at BACKWARD, registering through the Confluent API's
+ *              port (`POST /subjects/{s}/versions`'s path): the same rate is
+ *              the target
  *
  * Each registry gets a fresh database on the machine's PostgreSQL and the
  * same workload: SUBJECTS subjects with 5 prior versions each (registered
@@ -67,7 +70,12 @@ async function freshDatabase(label: string): Promise<string> {
   return Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
 }
 
-async function start(name: string, tree: string, env: Record<string, string>): Promise<Instance> {
+async function start(
+  name: string,
+  tree: string,
+  env: Record<string, string>,
+  through: "native" | "confluent" = "native",
+): Promise<Instance> {
   const { loadConfig } = await import(join(tree, "src/app/config/load-config.ts"));
   const { createRegistry } = await import(join(tree, "src/app/create-registry.ts"));
   const config = await loadConfig({
@@ -79,6 +87,18 @@ async function start(name: string, tree: string, env: Record<string, string>): P
     },
   });
   const registry = await createRegistry(config);
+  if (through === "confluent") {
+    // Confluent's register takes the schema as text; the rest of the path is the same service.
+    const service: Service = {
+      register: (input) =>
+        registry.confluent.register(input.subject, {
+          schema: JSON.stringify(input.content),
+          schemaType: "json",
+          references: [],
+        }),
+    };
+    return { name, service, close: () => registry.close() };
+  }
   return { name, service: registry.service, close: () => registry.close() };
 }
 
@@ -126,6 +146,7 @@ const instances = [
   await start("baseline", baselineTree(), {}),
   await start("BACKWARD", ROOT, { COMPATIBILITY_LEVEL: "BACKWARD" }),
   await start("NONE", ROOT, { COMPATIBILITY_LEVEL: "NONE" }),
+  await start("Confluent", ROOT, { COMPATIBILITY_LEVEL: "BACKWARD" }, "confluent"),
 ];
 try {
   const rates = new Map<string, number[]>(instances.map((i) => [i.name, []]));
@@ -147,6 +168,9 @@ try {
     `  BACKWARD / baseline: ${(median(rates.get("BACKWARD")!) / base).toFixed(2)}x (target ≥ 0.70x)`,
   );
   console.log(`  NONE / baseline:     ${(median(rates.get("NONE")!) / base).toFixed(2)}x`);
+  console.log(
+    `  Confluent / BACKWARD: ${(median(rates.get("Confluent")!) / median(rates.get("BACKWARD")!)).toFixed(2)}x (target: the same rate)`,
+  );
 } finally {
   for (const instance of instances) await instance.close();
   for (const name of databases) await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
