@@ -102,17 +102,21 @@ COMMENT ON TABLE search_words IS 'Every word of schema_search documents, for the
 CREATE FUNCTION registry_schemas_search_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO schema_search (schema_id, global_id, subject, version_sort, created_at, schema_type, state, live,
-                             owner, tags, document)
-  SELECT n.id, n.global_id, n.subject, n.version_sort, n.created_at, n.schema_type, n.state,
-         n.deleted_at IS NULL, n.metadata ->> 'owner', registry_metadata_tags(n.metadata),
-         registry_search_document(n.subject, n.metadata)
-  FROM inserted AS n;
+  -- The document is computed once per row: the vocabulary reads it back from the rows just added.
+  WITH added AS (
+    INSERT INTO schema_search (schema_id, global_id, subject, version_sort, created_at, schema_type, state, live,
+                               owner, tags, document)
+    SELECT n.id, n.global_id, n.subject, n.version_sort, n.created_at, n.schema_type, n.state,
+           n.deleted_at IS NULL, n.metadata ->> 'owner', registry_metadata_tags(n.metadata),
+           registry_search_document(n.subject, n.metadata)
+    FROM inserted AS n
+    RETURNING document
+  )
   -- Most words are known already: look before inserting, so a register does
   -- not take locks on the vocabulary's index for nothing.
   INSERT INTO search_words (word)
   SELECT DISTINCT w.lexeme
-  FROM inserted AS n, unnest(registry_search_document(n.subject, n.metadata)) AS w
+  FROM added AS a, unnest(a.document) AS w
   WHERE w.positions IS NOT NULL AND NOT EXISTS (SELECT 1 FROM search_words AS s WHERE s.word = w.lexeme)
   ON CONFLICT (word) DO NOTHING;
   RETURN NULL;
@@ -128,8 +132,17 @@ CREATE TRIGGER schemas_search_insert
 CREATE FUNCTION registry_schemas_search_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-  doc tsvector := registry_search_document(NEW.subject, NEW.metadata);
+  doc tsvector;
 BEGIN
+  -- A state change or a delete (the common updates) leaves the words as they were: no document to redo.
+  IF NEW.subject IS NOT DISTINCT FROM OLD.subject AND NEW.metadata IS NOT DISTINCT FROM OLD.metadata THEN
+    UPDATE schema_search SET
+      version_sort = NEW.version_sort, schema_type = NEW.schema_type, state = NEW.state,
+      live = NEW.deleted_at IS NULL
+    WHERE schema_id = NEW.id;
+    RETURN NULL;
+  END IF;
+  doc := registry_search_document(NEW.subject, NEW.metadata);
   UPDATE schema_search SET
     subject = NEW.subject, version_sort = NEW.version_sort, schema_type = NEW.schema_type, state = NEW.state,
     live = NEW.deleted_at IS NULL, owner = NEW.metadata ->> 'owner', tags = registry_metadata_tags(NEW.metadata),
