@@ -3,7 +3,7 @@
  * registry process: `POST /api/v1/schemas/{id}/validate` with a 2 KB LLM
  * response (a chat completion with tool calls) against its JSON Schema, and
  * `GET /api/v1/schemas/{id}` answered from L1 (the document and schema of
- * bench/validation/chat-completion.ts), driven by the same load
+ * test/support/chat-completion.ts), driven by the same load
  * generator (wrk when installed, autocannon otherwise) with the same
  * connections, in interleaved rounds. Prints validations/s, reads/s and
  * their ratio.
@@ -15,8 +15,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { freePort } from "../../scripts/lib/free-port.ts";
+import { completion, completionSchema } from "../../test/support/chat-completion.ts";
 import { createTestDatabase } from "../../test/support/database.ts";
-import { completion, completionSchema } from "../validation/chat-completion.ts";
 import { drive, WRK } from "./load-driver.ts";
 
 const schema = completionSchema("native");

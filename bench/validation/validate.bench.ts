@@ -25,7 +25,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { bench, do_not_optimize, run, summary } from "mitata";
 import { compileDataValidator } from "../../src/domain/data-validation/index.ts";
-import { completion, completionSchema } from "./chat-completion.ts";
+import { completion, completionSchema } from "../../test/support/chat-completion.ts";
 
 function bareAjv(schema: Record<string, unknown>) {
   // Default options; the logger only silences strict mode's notes on union types.

@@ -1,7 +1,7 @@
 /**
  * A 2 KB LLM response (a chat completion with tool calls and usage) and the
  * JSON Schema it is checked against, shared by the validation benches (the
- * in-process one and the one over HTTP). `patterns` chooses the schema's
+ * in-process one and the one over HTTP) and the validation tests. `patterns` chooses the schema's
  * string patterns: none, the usual ones (which the linear-time engine lets
  * the native engine run), or the same wrapped so every one runs on RE2.
  */
