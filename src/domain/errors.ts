@@ -20,9 +20,15 @@ export const ERROR_STATUS = {
   // A write refused by the mode in force (READONLY or READONLY_OVERRIDE, or a register IMPORT mode does not
   // accept): the request may be right, the registry's state refuses it, as with the other 409s.
   read_only: 409,
+  // No credentials, or credentials the registry does not accept (answers carry WWW-Authenticate).
+  unauthorized: 401,
+  // A known caller whose role or subject prefixes do not allow the operation.
+  forbidden: 403,
   payload_too_large: 413,
   unsupported_media_type: 415,
   invalid_schema: 422,
+  // The caller's rate limit is spent; Retry-After says when to come back.
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
   // Only the HTTP layer answers it (a known path asked with another method); the service never throws it.

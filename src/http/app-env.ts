@@ -4,6 +4,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { RequestIdVariables } from "hono/request-id";
+import type { Principal } from "../domain/principal.ts";
 import type { HealthProbe } from "../observability/health.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RegistryMetrics } from "../observability/registry-metrics.ts";
@@ -20,7 +21,8 @@ export interface AppDeps {
   confluent?: ConfluentRegistry;
 }
 
-export type AppEnv = { Variables: RequestIdVariables };
+/** `principal`: who is asking, set by the authentication middleware before any route runs. */
+export type AppEnv = { Variables: RequestIdVariables & { principal: Principal } };
 
 export type RegistryApp = OpenAPIHono<AppEnv>;
 

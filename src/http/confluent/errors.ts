@@ -61,6 +61,9 @@ export const CONFLUENT_ERRORS: Readonly<Record<string, ConfluentStatus>> = {
   "payload_too_large/*": { status: 422, errorCode: 42209 },
   "unsupported_media_type/*": { status: 415, errorCode: 415 },
   "method_not_allowed/*": { status: 405, errorCode: 405 },
+  "unauthorized/*": { status: 401, errorCode: 40101 },
+  "forbidden/*": { status: 403, errorCode: 40301 },
+  "rate_limited/*": { status: 429, errorCode: 42901 },
   "not_found/*": { status: 404, errorCode: 404 },
   // The backend did not answer: Confluent's store error, or its timeout when the port says so.
   "unavailable/timeout": { status: 500, errorCode: 50002 },
