@@ -120,9 +120,21 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   }
   const { replicas } = opened;
   // Timed in front of everything that uses it: the service and the cache's loader alike.
-  const metadataStore = instrumentStorage(opened.storage, (operation, seconds) =>
-    metrics.observeQuery(operation, seconds),
+  const metadataStore = instrumentStorage(
+    opened.storage,
+    (operation, seconds) => metrics.observeQuery(operation, seconds),
+    { started: () => metrics.queryStarted(), finished: () => metrics.queryFinished() },
   );
+  metrics.watchPool(pool.maxConnections ?? config.storage.pool.maxConnections);
+  if (replicas) {
+    metrics.watchReplicas(() =>
+      replicas.readRouting().replicas.map((replica) => ({
+        name: replica.name,
+        up: replica.status === "up",
+        lagBytes: replica.lagBytes,
+      })),
+    );
+  }
 
   const extensions = options.extend ? await options.extend(metadataStore, limits) : {};
   const { health: extraProbes = [], metrics: sources = {}, ...seams } = extensions;
@@ -217,6 +229,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     ...(objectContent ? [objectContent.healthProbe] : []),
     ...replicaProbes(replicas),
   ];
+  metrics.watchHealth(health);
   const app = createApp({ service, confluent, health, logger, metrics });
   cacheTier?.startWarming();
   objectContent?.startSweeping();

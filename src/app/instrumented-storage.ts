@@ -17,14 +17,24 @@ import type { Storage } from "../storage/storage.ts";
 
 export type QueryObserver = (operation: string, seconds: number) => void;
 
+/** Told when a timed operation starts and settles: the operations in flight, for the pool-use gauge. */
+export interface InFlightCounter {
+  started(): void;
+  finished(): void;
+}
+
 /** Not operations of the metadata store: closing the pools is no query. */
 const UNTIMED = new Set<PropertyKey>(["close", "constructor"]);
 
-export function instrumentStorage<S extends Storage>(storage: S, observe: QueryObserver): S {
-  return instrument(storage, observe);
+export function instrumentStorage<S extends Storage>(
+  storage: S,
+  observe: QueryObserver,
+  inFlight?: InFlightCounter,
+): S {
+  return instrument(storage, observe, inFlight);
 }
 
-function instrument<T extends object>(target: T, observe: QueryObserver): T {
+function instrument<T extends object>(target: T, observe: QueryObserver, inFlight?: InFlightCounter): T {
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(object, property) {
@@ -39,12 +49,12 @@ function instrument<T extends object>(target: T, observe: QueryObserver): T {
           property === "transaction"
             ? (work: (tx: object) => Promise<unknown>) =>
                 (value as (work: (tx: object) => Promise<unknown>) => Promise<unknown>).call(object, (tx) =>
-                  work(instrument(tx, observe)),
+                  work(instrument(tx, observe, inFlight)),
                 )
-            : timed(property, value as (...args: unknown[]) => unknown, object, observe);
+            : timed(property, value as (...args: unknown[]) => unknown, object, observe, inFlight);
       } else if (isPart(value)) {
         // A part (schemas, search, reads, contentLocks, settings): its methods are the operations.
-        result = instrument(value, observe);
+        result = instrument(value, observe, inFlight);
       } else {
         return value;
       }
@@ -64,12 +74,17 @@ function timed(
   method: (...args: unknown[]) => unknown,
   target: object,
   observe: QueryObserver,
+  inFlight?: InFlightCounter,
 ): (...args: unknown[]) => unknown {
   return (...args) => {
     const started = performance.now();
     const result = method.apply(target, args);
     if (!isThenable(result)) return result;
-    const done = () => observe(operation, (performance.now() - started) / 1000);
+    inFlight?.started();
+    const done = () => {
+      inFlight?.finished();
+      observe(operation, (performance.now() - started) / 1000);
+    };
     return result.then(
       (value) => {
         done();

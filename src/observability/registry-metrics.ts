@@ -14,6 +14,7 @@
  */
 import { SCHEMA_TYPES, type SchemaType } from "../domain/types.ts";
 import type { ProcessFigures } from "../runtime/runtime.ts";
+import type { HealthProbe } from "./health.ts";
 import {
   type Counter,
   DURATION_BUCKETS,
@@ -65,6 +66,19 @@ export type AdmissionFigures = Record<string, AdmissionClassFigures | null>;
 
 export type TransferDirection = "upload" | "download";
 
+/** One read replica as `/metrics` sees it (the read router's statistics satisfy it after a map). */
+export interface ReplicaFigures {
+  /** `host:port/database`, never a password: one series per configured replica. */
+  name: string;
+  /** Answering as a standby, so reads may go to it. */
+  up: boolean;
+  /** WAL bytes the replica has yet to replay behind the primary's last known position; null before the first reading. */
+  lagBytes: number | null;
+}
+
+/** A health probe that does not answer within this long counts as down in `/metrics` too. */
+export const HEALTH_SCRAPE_TIMEOUT_MS = 2000;
+
 /** The stats snapshots a tier hands the composition root for `/metrics` to read at scrape time. */
 export interface MetricsSources {
   /** The tiered cache's `stats()`. */
@@ -95,6 +109,12 @@ export class RegistryMetrics implements RegistryObserver {
   private process: (() => ProcessFigures | null) | null = null;
   private admission: (() => AdmissionFigures | null) | null = null;
   private admissionNow: AdmissionFigures | null = null;
+  private replicas: (() => readonly ReplicaFigures[] | null) | null = null;
+  private replicasNow: readonly ReplicaFigures[] = [];
+  private healthProbes: readonly HealthProbe[] = [];
+  private healthNow: { name: string; critical: boolean; up: boolean }[] = [];
+  private readonly dbInFlight: { value: number };
+  private readonly poolMax: { value: number };
   // One snapshot of each source per scrape, shared by the metrics that read it.
   private cacheNow: CacheFigures | null = null;
   private objectStoreNow: ObjectStoreFigures | null = null;
@@ -107,6 +127,11 @@ export class RegistryMetrics implements RegistryObserver {
       this.objectStoreNow = safely(this.objectStore);
       this.processNow = safely(this.process) ?? {};
       this.admissionNow = safely(this.admission);
+      this.replicasNow = safely(this.replicas) ?? [];
+    });
+    // Probed at scrape time, so a scrape says whether the instance is ready whoever else asks /health/ready.
+    r.onScrape(async () => {
+      this.healthNow = await probeAll(this.healthProbes);
     });
     this.registeredTotal = r.counter(
       `${P}schemas_registered_total`,
@@ -229,6 +254,53 @@ export class RegistryMetrics implements RegistryObserver {
       ["operation"],
       DURATION_BUCKETS,
     );
+    this.dbInFlight = r
+      .gauge(
+        `${P}db_operations_in_flight`,
+        "Metadata-store operations running now; each holds a pool connection or waits for one, so this over db_pool_max_connections is the primary pool's use.",
+      )
+      .bind([]);
+    this.poolMax = r
+      .gauge(
+        `${P}db_pool_max_connections`,
+        "Connections the primary's pool may open (DATABASE_MAX_CONNECTIONS; 1 for the embedded database).",
+      )
+      .bind([]);
+    r.observe(
+      `${P}db_replica_up`,
+      "Each read replica of DATABASE_READ_URLS: 1 while it answers as a standby and may serve reads, 0 while reads go elsewhere.",
+      "gauge",
+      () =>
+        this.replicasNow.map((replica) => ({ labels: { replica: replica.name }, value: replica.up ? 1 : 0 })),
+    );
+    r.observe(
+      `${P}db_replica_lag_bytes`,
+      "WAL a read replica has yet to replay, in bytes behind the primary's last sampled position (sampled every few seconds, so a small lag may read as 0).",
+      "gauge",
+      () =>
+        this.replicasNow.flatMap((replica) =>
+          replica.lagBytes === null ? [] : [{ labels: { replica: replica.name }, value: replica.lagBytes }],
+        ),
+    );
+    r.observe(
+      `${P}health_check_up`,
+      'Each health probe at scrape time (postgres, redis, object_store, replicas): 1 answers, 0 down or no answer within 2 s; critical="true" ones down make /health/ready answer 503.',
+      "gauge",
+      () =>
+        this.healthNow.map((check) => ({
+          labels: { component: check.name, critical: String(check.critical) },
+          value: check.up ? 1 : 0,
+        })),
+    );
+    r.observe(
+      `${P}ready`,
+      "1 when every critical health probe answers (what /health/ready reports as 200), 0 when it would answer 503.",
+      "gauge",
+      () =>
+        this.healthProbes.length === 0
+          ? []
+          : [{ labels: {}, value: this.healthNow.every((check) => check.up || !check.critical) ? 1 : 0 }],
+    );
     this.httpDuration = r.histogram(
       `${P}http_request_duration_seconds`,
       "HTTP requests until the response headers, by method, route template and status.",
@@ -323,6 +395,15 @@ export class RegistryMetrics implements RegistryObserver {
     this.queryDuration.observe([operation], seconds);
   }
 
+  /** A metadata-store operation began; `queryFinished` when it settles (instrumented-storage.ts calls both). */
+  queryStarted(): void {
+    this.dbInFlight.value++;
+  }
+
+  queryFinished(): void {
+    this.dbInFlight.value--;
+  }
+
   observeTransfer(direction: TransferDirection, bytes: number): void {
     this.transferSize[direction].observe([], bytes);
   }
@@ -361,6 +442,21 @@ export class RegistryMetrics implements RegistryObserver {
     this.admission = read;
   }
 
+  /** The primary pool's size, for the pool-use ratio. */
+  watchPool(maxConnections: number): void {
+    this.poolMax.value = maxConnections;
+  }
+
+  /** The read replicas' state and lag, read at scrape time. */
+  watchReplicas(read: () => readonly ReplicaFigures[] | null): void {
+    this.replicas = read;
+  }
+
+  /** The probes `/health/ready` runs; each scrape runs them too (schema_registry_ready, …_health_check_up). */
+  watchHealth(probes: readonly HealthProbe[]): void {
+    this.healthProbes = probes;
+  }
+
   /** Memory figures from the runtime driver. */
   watchProcess(read: () => ProcessFigures | null): void {
     this.process = read;
@@ -391,6 +487,32 @@ export class RegistryMetrics implements RegistryObserver {
     const value = cache === null ? undefined : read(cache);
     return value === undefined ? [] : [{ labels: {}, value }];
   }
+}
+
+/** Runs every probe with the same bound as the health routes; a probe that throws or hangs is down. */
+async function probeAll(
+  probes: readonly HealthProbe[],
+): Promise<{ name: string; critical: boolean; up: boolean }[]> {
+  return Promise.all(
+    probes.map(async (probe) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), HEALTH_SCRAPE_TIMEOUT_MS);
+      });
+      try {
+        const up = await Promise.race([
+          probe.check().then(
+            () => true,
+            () => false,
+          ),
+          timeout,
+        ]);
+        return { name: probe.name, critical: probe.critical, up };
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
 }
 
 /** A source that throws is left out of this scrape rather than failing it. */

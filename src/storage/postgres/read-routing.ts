@@ -91,6 +91,8 @@ export interface ReplicaRoutingStats {
   status: ReplicaStatus;
   /** Last replay position reported, `null` before the first. */
   replayLsn: string | null;
+  /** WAL bytes behind the primary's last sampled position (0 at or past it); null before both are known. */
+  lagBytes: number | null;
   reads: number;
   failures: number;
 }
@@ -138,6 +140,8 @@ export class ReadRouter {
   private readonly now: () => number;
 
   private highWater = 0n;
+  /** The newest primary position read (writes, catch-ups, the staleness samples), for the lag figure. */
+  private primaryLsn: bigint | null = null;
   /** Writes (and catch-up requests) seen, and how many of them the high-water mark covers. */
   private writes = 0;
   private covered = 0;
@@ -273,6 +277,10 @@ export class ReadRouter {
         name: replica.name,
         status: replica.status,
         replayLsn: replica.replayLsn === null ? null : formatLsn(replica.replayLsn),
+        lagBytes:
+          replica.replayLsn === null || this.primaryLsn === null
+            ? null
+            : Number(later(this.primaryLsn - replica.replayLsn, 0n)),
         reads: replica.reads,
         failures: replica.failures,
       })),
@@ -392,6 +400,7 @@ export class ReadRouter {
   }
 
   private sample(lsn: bigint): void {
+    if (this.primaryLsn === null || lsn > this.primaryLsn) this.primaryLsn = lsn;
     if (this.maxLagMs <= 0) return;
     const now = this.now();
     // Samples closer together than an eighth of the bound add nothing; the list stays a dozen long.
