@@ -21,6 +21,10 @@ const DASHBOARD = join(ROOT, "deploy/grafana/dashboards/schema-registry.json");
 
 const promtoolPath = findPromtool();
 
+/** Grafana's reference to the dashboard's data source variable (its syntax, not a template string). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax
+const GRAFANA_DATASOURCE = "${datasource}";
+
 interface Rule {
   alert?: string;
   record?: string;
@@ -235,7 +239,7 @@ describe("the dashboard covers what the issue asks for", () => {
     expect(variable.query).toBe("prometheus");
     expect(datasource.datasources.map((entry) => entry.uid)).toContain(variable.current.value);
     for (const panel of dashboardPanels().filter((entry) => entry.type !== "row")) {
-      expect((panel as unknown as { datasource: { uid: string } }).datasource.uid).toBe("${datasource}");
+      expect((panel as unknown as { datasource: { uid: string } }).datasource.uid).toBe(GRAFANA_DATASOURCE);
     }
   });
 });
