@@ -7,7 +7,11 @@
  * defaults declared next to them (tiered-cache.ts, l2/guarded-remote.ts,
  * l2/circuit-breaker.ts) unless given here.
  */
-import { createRemoteCacheDriver } from "./l2/remote-driver.ts";
+import {
+  type ClusterDriverConfig,
+  createRemoteCacheDriver,
+  type SentinelDriverConfig,
+} from "./l2/remote-driver.ts";
 import { TieredCache, type TieredCacheOptions } from "./tiered-cache.ts";
 
 export type {
@@ -30,10 +34,13 @@ export type { MemoryCacheOptions, MemoryCacheStats } from "./l1/memory-cache.ts"
 export type { BreakerState, BreakerStats } from "./l2/circuit-breaker.ts";
 export type { GuardOptions, GuardStats } from "./l2/guarded-remote.ts";
 export {
+  type ClusterDriverConfig,
   createRemoteCacheDriver,
+  type RedisEndpoint,
   type RemoteCacheDriver,
   type RemoteDriverConfig,
   type RemoteEntry,
+  type SentinelDriverConfig,
 } from "./l2/remote-driver.ts";
 export type { ValueSchema } from "./serializers/entry-codec.ts";
 export { jsonSerializer } from "./serializers/json-serializer.ts";
@@ -54,7 +61,12 @@ export interface CacheSettings {
   l1TtlSeconds: number;
   l1IdleSeconds: number;
   /** null: no L2. */
-  redis: { kind: "tcp"; url: string } | { kind: "upstash"; url: string; token: string } | null;
+  redis:
+    | { kind: "tcp"; url: string }
+    | SentinelDriverConfig
+    | ClusterDriverConfig
+    | { kind: "upstash"; url: string; token: string }
+    | null;
   redisTtlSeconds: number;
 }
 
@@ -73,9 +85,7 @@ export async function createTieredCache(
     config.redis === null
       ? null
       : await createRemoteCacheDriver(
-          config.redis.kind === "tcp"
-            ? { kind: "ioredis", url: config.redis.url }
-            : { kind: "upstash", url: config.redis.url, token: config.redis.token },
+          config.redis.kind === "tcp" ? { kind: "ioredis", url: config.redis.url } : config.redis,
         );
   return new TieredCache({
     ...extras,

@@ -1,38 +1,73 @@
 /**
- * One contract for every L2 driver, run against the machine's Redis: ioredis
- * over TCP, and @upstash/redis over HTTP through the REST bridge. Both must
- * store and read the same bytes, so each also reads what the other wrote.
+ * One contract for every L2 driver: ioredis over TCP on the machine's Redis,
+ * ioredis on the primary of a Sentinel group and on a three-node Redis
+ * Cluster (both started by this file from the machine's redis-server, with
+ * passwords), and @upstash/redis over HTTP through the REST bridge. All must
+ * store and read the same bytes, so ioredis and Upstash each also read what
+ * the other wrote.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Redis } from "ioredis";
+import { type Cluster, Redis } from "ioredis";
 import { createRemoteCacheDriver, type RemoteCacheDriver } from "../../src/cache/l2/remote-driver.ts";
 import { deleteByPrefix, REDIS_TEST_URL, requireRedis, uniquePrefix } from "../support/redis.ts";
+import {
+  type ClusterTopology,
+  requireRedisServer,
+  type SentinelTopology,
+  startClusterTopology,
+  startSentinelTopology,
+} from "../support/redis-topologies.ts";
 import { startUpstashBridge, type UpstashBridge } from "../support/upstash-bridge.ts";
 
 const available = await requireRedis("L2 driver contract suite");
+const topologies = available && requireRedisServer("L2 driver contract suite on Sentinel and Cluster");
 const prefix = uniquePrefix("driver");
 
 let bridge: UpstashBridge;
-let raw: Redis;
+let sentinel: SentinelTopology | undefined;
+let cluster: ClusterTopology | undefined;
+/** Plain clients of each driver's Redis, to look behind the driver (TTLs). */
+const raw: Record<string, Redis | Cluster> = {};
 const drivers: Record<string, RemoteCacheDriver> = {};
 
 /** The TTL Redis holds for `key`, in seconds (rounded up). */
-const ttlOf = async (key: string) => Math.ceil((await raw.pttl(key)) / 1000);
+const ttlOf = async (name: string, key: string) => Math.ceil((await raw[name]!.pttl(key)) / 1000);
 
 beforeAll(async () => {
   if (!available) return;
   bridge = await startUpstashBridge(REDIS_TEST_URL);
-  raw = new Redis(REDIS_TEST_URL);
+  raw.ioredis = raw.upstash = new Redis(REDIS_TEST_URL);
   drivers.ioredis = await createRemoteCacheDriver({ kind: "ioredis", url: REDIS_TEST_URL });
   drivers.upstash = await createRemoteCacheDriver({ kind: "upstash", url: bridge.url, token: bridge.token });
+  if (!topologies) return;
+  [sentinel, cluster] = await Promise.all([
+    startSentinelTopology({ password: "data-secret", sentinelPassword: "sentinel-secret" }),
+    startClusterTopology({ password: "cluster-secret" }),
+  ]);
+  const group = {
+    sentinels: sentinel.sentinels,
+    master: sentinel.master,
+    password: "data-secret",
+    sentinelPassword: "sentinel-secret",
+  };
+  drivers.sentinel = await createRemoteCacheDriver({ kind: "sentinel", ...group });
+  raw.sentinel = new Redis({ ...group, name: group.master });
+  drivers.cluster = await createRemoteCacheDriver({
+    kind: "cluster",
+    nodes: cluster.nodes,
+    password: "cluster-secret",
+  });
+  raw.cluster = cluster.client();
 });
 
 afterAll(async () => {
   if (!available) return;
   for (const driver of Object.values(drivers)) await driver.close();
+  for (const client of new Set(Object.values(raw))) client.disconnect();
   await bridge.stop();
   await deleteByPrefix(prefix);
-  raw.disconnect();
+  await sentinel?.stop();
+  await cluster?.stop();
 });
 
 // Text a byte-for-byte store must keep: multi-byte UTF-8, escapes, JSON-looking and base64-looking strings.
@@ -46,70 +81,80 @@ const AWKWARD = [
   "x".repeat(200_000),
 ];
 
-describe.skipIf(!available).each(["ioredis", "upstash"])("%s driver", (name) => {
-  const key = (k: string) => `${prefix}:${name}:${k}`;
-  const driver = () => drivers[name]!;
+const NAMES: Record<string, string> = {
+  ioredis: "ioredis",
+  upstash: "upstash",
+  sentinel: "ioredis-sentinel",
+  cluster: "ioredis-cluster",
+};
 
-  test("reports its name", () => {
-    expect(driver().name).toBe(name);
-  });
+describe.skipIf(!available).each(["ioredis", "upstash", ...(topologies ? ["sentinel", "cluster"] : [])])(
+  "%s driver",
+  (name) => {
+    const key = (k: string) => `${prefix}:${name}:${k}`;
+    const driver = () => drivers[name]!;
 
-  test("get of a missing key is null", async () => {
-    expect(await driver().get(key("missing"))).toBeNull();
-  });
+    test("reports its name", () => {
+      expect(driver().name).toBe(NAMES[name]!);
+    });
 
-  test("set then get returns the exact text", async () => {
-    for (const [i, value] of AWKWARD.entries()) {
-      await driver().set(key(`v${i}`), value, 60);
-      expect(await driver().get(key(`v${i}`))).toBe(value);
-    }
-  });
+    test("get of a missing key is null", async () => {
+      expect(await driver().get(key("missing"))).toBeNull();
+    });
 
-  test("set applies the TTL, in whole seconds of at least 1", async () => {
-    await driver().set(key("ttl"), "short", 42);
-    expect(await ttlOf(key("ttl"))).toBe(42);
-    await driver().set(key("ttl0"), "tiny", 0.2);
-    expect(await ttlOf(key("ttl0"))).toBe(1);
-  });
+    test("set then get returns the exact text", async () => {
+      for (const [i, value] of AWKWARD.entries()) {
+        await driver().set(key(`v${i}`), value, 60);
+        expect(await driver().get(key(`v${i}`))).toBe(value);
+      }
+    });
 
-  test("getMany answers in key order with null for absent keys", async () => {
-    await driver().set(key("m1"), "one", 60);
-    await driver().set(key("m3"), "three", 60);
-    expect(await driver().getMany([key("m1"), key("m2"), key("m3")])).toEqual(["one", null, "three"]);
-    expect(await driver().getMany([])).toEqual([]);
-  });
+    test("set applies the TTL, in whole seconds of at least 1", async () => {
+      await driver().set(key("ttl"), "short", 42);
+      expect(await ttlOf(name, key("ttl"))).toBe(42);
+      await driver().set(key("ttl0"), "tiny", 0.2);
+      expect(await ttlOf(name, key("ttl0"))).toBe(1);
+    });
 
-  test("getMany of more keys than one batch keeps the order", async () => {
-    const keys = Array.from({ length: 1_203 }, (_, i) => key(`big${i}`));
-    await driver().setMany(
-      keys.filter((_, i) => i % 2 === 0).map((k) => ({ key: k, value: k, ttlSeconds: 60 })),
-    );
-    const values = await driver().getMany(keys);
-    expect(values).toHaveLength(keys.length);
-    for (const [i, value] of values.entries()) expect(value).toBe(i % 2 === 0 ? keys[i]! : null);
-  });
+    test("getMany answers in key order with null for absent keys", async () => {
+      await driver().set(key("m1"), "one", 60);
+      await driver().set(key("m3"), "three", 60);
+      expect(await driver().getMany([key("m1"), key("m2"), key("m3")])).toEqual(["one", null, "three"]);
+      expect(await driver().getMany([])).toEqual([]);
+    });
 
-  test("setMany stores every entry with its TTL", async () => {
-    await driver().setMany([
-      { key: key("s1"), value: "a", ttlSeconds: 60 },
-      { key: key("s2"), value: AWKWARD[1]!, ttlSeconds: 7 },
-    ]);
-    expect(await driver().getMany([key("s1"), key("s2")])).toEqual(["a", AWKWARD[1]!]);
-    expect([await ttlOf(key("s1")), await ttlOf(key("s2"))]).toEqual([60, 7]);
-  });
+    test("getMany of more keys than one batch keeps the order", async () => {
+      const keys = Array.from({ length: 1_203 }, (_, i) => key(`big${i}`));
+      await driver().setMany(
+        keys.filter((_, i) => i % 2 === 0).map((k) => ({ key: k, value: k, ttlSeconds: 60 })),
+      );
+      const values = await driver().getMany(keys);
+      expect(values).toHaveLength(keys.length);
+      for (const [i, value] of values.entries()) expect(value).toBe(i % 2 === 0 ? keys[i]! : null);
+    });
 
-  test("delete and deleteMany remove keys and ignore absent ones", async () => {
-    await driver().setMany(["d1", "d2", "d3"].map((k) => ({ key: key(k), value: k, ttlSeconds: 60 })));
-    await driver().delete(key("d1"));
-    await driver().deleteMany([key("d2"), key("never-there")]);
-    await driver().deleteMany([]);
-    expect(await driver().getMany([key("d1"), key("d2"), key("d3")])).toEqual([null, null, "d3"]);
-  });
+    test("setMany stores every entry with its TTL", async () => {
+      await driver().setMany([
+        { key: key("s1"), value: "a", ttlSeconds: 60 },
+        { key: key("s2"), value: AWKWARD[1]!, ttlSeconds: 7 },
+      ]);
+      expect(await driver().getMany([key("s1"), key("s2")])).toEqual(["a", AWKWARD[1]!]);
+      expect([await ttlOf(name, key("s1")), await ttlOf(name, key("s2"))]).toEqual([60, 7]);
+    });
 
-  test("ping succeeds", async () => {
-    await driver().ping();
-  });
-});
+    test("delete and deleteMany remove keys and ignore absent ones", async () => {
+      await driver().setMany(["d1", "d2", "d3"].map((k) => ({ key: key(k), value: k, ttlSeconds: 60 })));
+      await driver().delete(key("d1"));
+      await driver().deleteMany([key("d2"), key("never-there")]);
+      await driver().deleteMany([]);
+      expect(await driver().getMany([key("d1"), key("d2"), key("d3")])).toEqual([null, null, "d3"]);
+    });
+
+    test("ping succeeds", async () => {
+      await driver().ping();
+    });
+  },
+);
 
 describe.skipIf(!available)("both drivers", () => {
   test("each reads exactly what the other wrote", async () => {

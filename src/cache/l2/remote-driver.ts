@@ -8,7 +8,9 @@
  * drivers add nothing to them.
  *
  * Each driver lives in its own module and is loaded with `await import()`, so
- * an Upstash deployment never loads ioredis and vice versa.
+ * an Upstash deployment never loads ioredis and vice versa. ioredis serves
+ * the three ways Redis is deployed over TCP: one server by URL, a primary
+ * found through Sentinel, and a Redis Cluster.
  */
 
 export interface RemoteEntry {
@@ -18,7 +20,7 @@ export interface RemoteEntry {
 }
 
 export interface RemoteCacheDriver {
-  /** `ioredis` or `upstash`: for stats and health output. */
+  /** `ioredis`, `ioredis-sentinel`, `ioredis-cluster` or `upstash`: for stats and health output. */
   readonly name: string;
   get(key: string): Promise<string | null>;
   /** One round trip; answers in the order of `keys`, `null` where absent. */
@@ -33,16 +35,48 @@ export interface RemoteCacheDriver {
   close(): Promise<void>;
 }
 
-export interface IoredisDriverConfig {
-  kind: "ioredis";
-  /** `redis://` or `rediss://` URL (`REDIS_URL`). */
-  url: string;
+/** Connection settings every ioredis topology shares. */
+export interface IoredisTimeouts {
   /** Per-command timeout inside ioredis; the cache's own budget is shorter. Default 1,000 ms. */
   commandTimeoutMs?: number;
   /** Default 2,000 ms. */
   connectTimeoutMs?: number;
   /** How long the factory waits for the first connection; it returns either way. Default 1,000 ms. */
   readyTimeoutMs?: number;
+}
+
+export interface IoredisDriverConfig extends IoredisTimeouts {
+  kind: "ioredis";
+  /** `redis://` or `rediss://` URL (`REDIS_URL`); credentials, database and TLS go in the URL. */
+  url: string;
+}
+
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+}
+
+/** Credentials of the data nodes (`REDIS_USERNAME`, `REDIS_PASSWORD`); ACL user `default` when no username. */
+export interface RedisCredentials {
+  username?: string;
+  password?: string;
+}
+
+/** The primary of a Sentinel-monitored group, found by asking the sentinels, and found again after a failover. */
+export interface SentinelDriverConfig extends IoredisTimeouts, RedisCredentials {
+  kind: "sentinel";
+  /** `REDIS_SENTINELS`: any of them answering is enough. */
+  sentinels: RedisEndpoint[];
+  /** `REDIS_SENTINEL_MASTER`: the name the sentinels monitor the primary under. */
+  master: string;
+  /** `REDIS_SENTINEL_PASSWORD`: the sentinels' own requirepass, when they have one. */
+  sentinelPassword?: string;
+}
+
+/** A Redis Cluster, discovered from any of its nodes (`REDIS_CLUSTER_NODES`). */
+export interface ClusterDriverConfig extends IoredisTimeouts, RedisCredentials {
+  kind: "cluster";
+  nodes: RedisEndpoint[];
 }
 
 export interface UpstashDriverConfig {
@@ -53,11 +87,16 @@ export interface UpstashDriverConfig {
   token: string;
 }
 
-export type RemoteDriverConfig = IoredisDriverConfig | UpstashDriverConfig;
+/** The configurations the ioredis driver serves. */
+export type TcpDriverConfig = IoredisDriverConfig | SentinelDriverConfig | ClusterDriverConfig;
+
+export type RemoteDriverConfig = TcpDriverConfig | UpstashDriverConfig;
 
 export async function createRemoteCacheDriver(config: RemoteDriverConfig): Promise<RemoteCacheDriver> {
   switch (config.kind) {
-    case "ioredis": {
+    case "ioredis":
+    case "sentinel":
+    case "cluster": {
       const { createIoredisDriver } = await import("./ioredis-driver.ts");
       return createIoredisDriver(config);
     }
