@@ -105,6 +105,12 @@ describe("the settings table", () => {
       CACHE_L1_TTL_SECONDS: "storage.cache.l1_ttl_seconds",
       CACHE_L1_IDLE_SECONDS: "storage.cache.l1_idle_seconds",
       REDIS_URL: "storage.cache.redis_url",
+      REDIS_SENTINELS: "storage.cache.redis_sentinels",
+      REDIS_SENTINEL_MASTER: "storage.cache.redis_sentinel_master",
+      REDIS_SENTINEL_PASSWORD: "storage.cache.redis_sentinel_password",
+      REDIS_CLUSTER_NODES: "storage.cache.redis_cluster_nodes",
+      REDIS_USERNAME: "storage.cache.redis_username",
+      REDIS_PASSWORD: "storage.cache.redis_password",
       UPSTASH_REDIS_REST_URL: "storage.cache.upstash_url",
       UPSTASH_REDIS_REST_TOKEN: "storage.cache.upstash_token",
       REDIS_TTL_SECONDS: "storage.cache.redis_ttl_seconds",
@@ -258,6 +264,72 @@ max_tags = 10
       url: "https://eu1.upstash.io",
       token: "secret",
     });
+  });
+
+  test("Sentinel and Cluster are chosen by their node lists, from the file or the environment", async () => {
+    const sentinel = await loadConfig({
+      env: { CONFIG_FILE: "r.toml", REDIS_PASSWORD: " data secret ", REDIS_SENTINEL_PASSWORD: "s" },
+      readFile: files({
+        "r.toml": `[storage.cache]
+redis_sentinels = ["10.0.0.11:26379", " [fd00::5]:26380 "]
+redis_sentinel_master = "registry"
+redis_username = "cache"`,
+      }),
+    });
+    expect(sentinel.storage.cache.redis).toEqual({
+      kind: "sentinel",
+      sentinels: [
+        { host: "10.0.0.11", port: 26379 },
+        { host: "fd00::5", port: 26380 },
+      ],
+      master: "registry",
+      sentinelPassword: "s",
+      username: "cache",
+      // Passwords are kept exactly as given.
+      password: " data secret ",
+    });
+    const cluster = await loadConfig({ env: { REDIS_CLUSTER_NODES: "redis-0:6379, redis-1:6379" } });
+    expect(cluster.storage.cache.redis).toEqual({
+      kind: "cluster",
+      nodes: [
+        { host: "redis-0", port: 6379 },
+        { host: "redis-1", port: 6379 },
+      ],
+    });
+  });
+
+  test("Sentinel and Cluster settings that are missing, malformed or contradict each other", async () => {
+    const message = async (env: Record<string, string>) => (await configError(loadConfig({ env }))).message;
+    expect(await message({ REDIS_SENTINELS: "a:26379" })).toBe(
+      "REDIS_SENTINEL_MASTER: required when redis_sentinels is set (not set; TOML key storage.cache.redis_sentinel_master)",
+    );
+    expect(await message({ REDIS_SENTINEL_MASTER: "m" })).toContain(
+      "REDIS_SENTINELS: required when redis_sentinel_master is set",
+    );
+    expect(await message({ REDIS_CLUSTER_NODES: "a:6379,b" })).toContain(
+      'REDIS_CLUSTER_NODES: expected host:port entries, e.g. 10.0.0.5:26379 or [fd00::5]:26379, got "b"',
+    );
+    expect(await message({ REDIS_CLUSTER_NODES: "a:65536" })).toContain("expected host:port entries");
+    const oneOf = "set only one of redis_url (one server), redis_sentinels (Sentinel), redis_cluster_nodes";
+    expect(
+      await message({ REDIS_SENTINELS: "a:1", REDIS_SENTINEL_MASTER: "m", REDIS_URL: "redis://h" }),
+    ).toContain(`REDIS_SENTINELS: ${oneOf}`);
+    expect(
+      await message({ REDIS_CLUSTER_NODES: "a:1", REDIS_SENTINELS: "a:1", REDIS_SENTINEL_MASTER: "m" }),
+    ).toContain(`REDIS_SENTINELS: ${oneOf}`);
+    expect(
+      await message({
+        REDIS_CLUSTER_NODES: "a:1",
+        UPSTASH_REDIS_REST_URL: "https://x.io",
+        UPSTASH_REDIS_REST_TOKEN: "t",
+      }),
+    ).toContain(`REDIS_CLUSTER_NODES: ${oneOf}`);
+    expect(await message({ REDIS_URL: "redis://h", REDIS_PASSWORD: "x" })).toContain(
+      "REDIS_PASSWORD: applies only with redis_sentinels or redis_cluster_nodes; with redis_url, put it in the URL",
+    );
+    expect(await message({ REDIS_CLUSTER_NODES: "a:1", REDIS_SENTINEL_PASSWORD: "x" })).toContain(
+      "REDIS_SENTINEL_PASSWORD: applies only with redis_sentinels",
+    );
   });
 });
 

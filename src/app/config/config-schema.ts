@@ -77,12 +77,60 @@ const poolSection = v.pipe(
   v.transform(camelKeys),
 );
 
-/** L2's driver, chosen by which URL is set; null: no L2. */
-function remoteCache(redisUrl?: string, upstashUrl?: string, upstashToken?: string) {
-  if (redisUrl) return { kind: "tcp" as const, url: redisUrl };
-  if (upstashUrl && upstashToken) return { kind: "upstash" as const, url: upstashUrl, token: upstashToken };
+/** `host:port` (`[v6 address]:port` for IPv6), as redis_sentinels and redis_cluster_nodes list them. */
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]/]+)):(\d{1,5})$/;
+const hostPort = v.pipe(
+  v.string(),
+  v.trim(),
+  v.check((entry) => {
+    const port = Number(HOST_PORT.exec(entry)?.[3]);
+    return port >= 1 && port <= 65535;
+  }, "expected host:port entries, e.g. 10.0.0.5:26379 or [fd00::5]:26379"),
+);
+const redisEndpoints = (entries: string[]) =>
+  entries.map((entry) => {
+    const [, v6, host, port] = HOST_PORT.exec(entry)!;
+    return { host: (v6 ?? host)!, port: Number(port) };
+  });
+/** Passwords are taken exactly as given: no trimming. */
+const secret = v.pipe(v.string("expected a password"), v.minLength(1, "expected a non-empty password"));
+
+interface RemoteCacheSettings {
+  redisUrl?: string | undefined;
+  redisSentinels?: string[] | undefined;
+  redisSentinelMaster?: string | undefined;
+  redisSentinelPassword?: string | undefined;
+  redisClusterNodes?: string[] | undefined;
+  redisUsername?: string | undefined;
+  redisPassword?: string | undefined;
+  upstashUrl?: string | undefined;
+  upstashToken?: string | undefined;
+}
+
+/** L2's driver, chosen by which of the four ways to reach Redis is set (the schema allows one); null: no L2. */
+function remoteCache(cache: RemoteCacheSettings) {
+  const credentials = {
+    ...(cache.redisUsername !== undefined ? { username: cache.redisUsername } : {}),
+    ...(cache.redisPassword !== undefined ? { password: cache.redisPassword } : {}),
+  };
+  if (cache.redisUrl) return { kind: "tcp" as const, url: cache.redisUrl };
+  if (cache.redisSentinels?.length && cache.redisSentinelMaster)
+    return {
+      kind: "sentinel" as const,
+      sentinels: redisEndpoints(cache.redisSentinels),
+      master: cache.redisSentinelMaster,
+      ...(cache.redisSentinelPassword !== undefined ? { sentinelPassword: cache.redisSentinelPassword } : {}),
+      ...credentials,
+    };
+  if (cache.redisClusterNodes?.length)
+    return { kind: "cluster" as const, nodes: redisEndpoints(cache.redisClusterNodes), ...credentials };
+  if (cache.upstashUrl && cache.upstashToken)
+    return { kind: "upstash" as const, url: cache.upstashUrl, token: cache.upstashToken };
   return null;
 }
+
+const L2_CHOICE =
+  "set only one of redis_url (one server), redis_sentinels (Sentinel), redis_cluster_nodes (Cluster) and upstash_url (HTTP)";
 
 const cacheSection = v.pipe(
   v.strictObject({
@@ -94,8 +142,20 @@ const cacheSection = v.pipe(
     l1_ttl_seconds: fromEnv("CACHE_L1_TTL_SECONDS", v.optional(integer(1, 604_800), 3600)),
     /** An L1 entry not read for this long expires; default half of l1_ttl_seconds. */
     l1_idle_seconds: fromEnv("CACHE_L1_IDLE_SECONDS", v.optional(integer(1, 604_800))),
-    /** L2 over TCP (ioredis). */
+    /** L2 over TCP (ioredis), one server; credentials go in the URL. */
     redis_url: fromEnv("REDIS_URL", v.optional(url(["redis:", "rediss:"]))),
+    /** L2 on the primary a Sentinel group names (host:port of the sentinels); needs redis_sentinel_master. */
+    redis_sentinels: fromEnv("REDIS_SENTINELS", v.optional(list(hostPort))),
+    /** The name the sentinels monitor the primary under. */
+    redis_sentinel_master: fromEnv("REDIS_SENTINEL_MASTER", v.optional(text("a master name"))),
+    /** The sentinels' own password (their requirepass), when they have one. */
+    redis_sentinel_password: fromEnv("REDIS_SENTINEL_PASSWORD", v.optional(secret)),
+    /** L2 on a Redis Cluster: host:port of some of its nodes (the rest are discovered). */
+    redis_cluster_nodes: fromEnv("REDIS_CLUSTER_NODES", v.optional(list(hostPort))),
+    /** ACL user of the data nodes, with redis_sentinels or redis_cluster_nodes. */
+    redis_username: fromEnv("REDIS_USERNAME", v.optional(text("a user name"))),
+    /** Password of the data nodes, with redis_sentinels or redis_cluster_nodes. */
+    redis_password: fromEnv("REDIS_PASSWORD", v.optional(secret)),
     /** L2 over HTTP (@upstash/redis); needs upstash_token. */
     upstash_url: fromEnv("UPSTASH_REDIS_REST_URL", v.optional(url(HTTP_SCHEMES))),
     upstash_token: fromEnv("UPSTASH_REDIS_REST_TOKEN", v.optional(text("a token"))),
@@ -124,12 +184,83 @@ const cacheSection = v.pipe(
     (cache) => !(cache.redis_url && cache.upstash_url),
     "set either redis_url (TCP) or upstash_url (HTTP), not both",
   ),
+  relation(
+    "redis_sentinels",
+    "redis_url",
+    (cache) =>
+      !cache.redis_sentinels?.length ||
+      !(cache.redis_url || cache.upstash_url || cache.redis_cluster_nodes?.length),
+    L2_CHOICE,
+  ),
+  relation(
+    "redis_cluster_nodes",
+    "redis_url",
+    (cache) => !cache.redis_cluster_nodes?.length || !(cache.redis_url || cache.upstash_url),
+    L2_CHOICE,
+  ),
+  relation(
+    "redis_sentinel_master",
+    "redis_sentinels",
+    (cache) => !cache.redis_sentinels?.length || cache.redis_sentinel_master !== undefined,
+    "required when redis_sentinels is set",
+  ),
+  relation(
+    "redis_sentinels",
+    "redis_sentinel_master",
+    (cache) => cache.redis_sentinel_master === undefined || (cache.redis_sentinels?.length ?? 0) > 0,
+    "required when redis_sentinel_master is set",
+  ),
+  relation(
+    "redis_sentinel_password",
+    "redis_sentinels",
+    (cache) => cache.redis_sentinel_password === undefined || (cache.redis_sentinels?.length ?? 0) > 0,
+    "applies only with redis_sentinels",
+  ),
+  relation(
+    "redis_password",
+    "redis_url",
+    (cache) =>
+      cache.redis_password === undefined ||
+      !!(cache.redis_sentinels?.length || cache.redis_cluster_nodes?.length),
+    "applies only with redis_sentinels or redis_cluster_nodes; with redis_url, put it in the URL (redis://:password@host:6379)",
+  ),
+  relation(
+    "redis_username",
+    "redis_url",
+    (cache) =>
+      cache.redis_username === undefined ||
+      !!(cache.redis_sentinels?.length || cache.redis_cluster_nodes?.length),
+    "applies only with redis_sentinels or redis_cluster_nodes; with redis_url, put it in the URL (redis://user:password@host:6379)",
+  ),
   v.transform(camelKeys),
-  v.transform(({ redisUrl, upstashUrl, upstashToken, ...cache }) => ({
-    ...cache,
-    l1IdleSeconds: cache.l1IdleSeconds ?? Math.max(1, Math.floor(cache.l1TtlSeconds / 2)),
-    redis: remoteCache(redisUrl, upstashUrl, upstashToken),
-  })),
+  v.transform(
+    ({
+      redisUrl,
+      redisSentinels,
+      redisSentinelMaster,
+      redisSentinelPassword,
+      redisClusterNodes,
+      redisUsername,
+      redisPassword,
+      upstashUrl,
+      upstashToken,
+      ...cache
+    }) => ({
+      ...cache,
+      l1IdleSeconds: cache.l1IdleSeconds ?? Math.max(1, Math.floor(cache.l1TtlSeconds / 2)),
+      redis: remoteCache({
+        redisUrl,
+        redisSentinels,
+        redisSentinelMaster,
+        redisSentinelPassword,
+        redisClusterNodes,
+        redisUsername,
+        redisPassword,
+        upstashUrl,
+        upstashToken,
+      }),
+    }),
+  ),
 );
 
 /**
