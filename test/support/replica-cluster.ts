@@ -24,7 +24,7 @@ import { freePort } from "../../scripts/lib/free-port.ts";
 
 const TOOLS = ["initdb", "pg_ctl", "pg_basebackup", "postgres"] as const;
 
-interface Tooling {
+export interface Tooling {
   bin: string;
   /** Prefix of every command: `runuser -u postgres --` when we are root. */
   asPostgres: string[];
@@ -96,13 +96,15 @@ export function replicaClusterAvailable(): boolean {
   return false;
 }
 
-function tooling(): Tooling {
+/** The binaries and the user to run them as; throws when they are missing (see replicaClusterAvailable). */
+export function tooling(): Tooling {
   found ??= findTooling();
   if (!("tooling" in found)) throw new Error(found.missing);
   return found.tooling;
 }
 
-function run(command: string[], options: { allowFailure?: boolean } = {}): Promise<string> {
+/** Runs a command to its end; rejects with its output when it fails, unless told to allow that. */
+export function run(command: string[], options: { allowFailure?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -137,7 +139,8 @@ export interface ReplicaCluster {
   stop(): Promise<void>;
 }
 
-const clusters = new Set<string>();
+/** Data directories of running clusters, stopped when the process exits (private-postgres.ts adds its own). */
+export const clusters = new Set<string>();
 
 // A test run that dies must not leave servers running: stop whatever is still up.
 process.once("exit", () => {
@@ -156,6 +159,52 @@ process.once("exit", () => {
     spawnSync(command[0]!, command.slice(1), { stdio: "ignore" });
   }
 });
+
+/**
+ * `initdb` of a throwaway cluster in `dataDir` (trust authentication, UTF8, C
+ * locale), listening on 127.0.0.1:`port` with its socket in `socketDir`,
+ * tuned for speed over durability; `settings` are added to postgresql.conf.
+ */
+export async function initDataDir(
+  dataDir: string,
+  port: number,
+  socketDir: string,
+  settings: readonly string[] = [],
+): Promise<void> {
+  const tools = tooling();
+  await run([
+    ...tools.asPostgres,
+    join(tools.bin, "initdb"),
+    "-D",
+    dataDir,
+    "-U",
+    "postgres",
+    "-A",
+    "trust",
+    "-E",
+    "UTF8",
+    "--locale=C",
+    "--no-sync",
+    "--no-instructions",
+  ]);
+  // initdb's pg_hba.conf with -A trust already trusts replication connections from 127.0.0.1.
+  await appendFile(
+    join(dataDir, "postgresql.conf"),
+    [
+      "",
+      "# throwaway test cluster: speed over durability",
+      "listen_addresses = '127.0.0.1'",
+      `port = ${port}`,
+      `unix_socket_directories = '${socketDir}'`,
+      "fsync = off",
+      "full_page_writes = off",
+      "shared_buffers = 16MB",
+      "max_connections = 100",
+      ...settings,
+      "",
+    ].join("\n"),
+  );
+}
 
 export async function startReplicaCluster(): Promise<ReplicaCluster> {
   const tools = tooling();
@@ -177,41 +226,13 @@ export async function startReplicaCluster(): Promise<ReplicaCluster> {
   let primary: postgres.Sql | null = null;
   let replica: postgres.Sql | null = null;
   try {
-    await run([
-      ...bin("initdb"),
-      "-D",
-      primaryDir,
-      "-U",
-      "postgres",
-      "-A",
-      "trust",
-      "-E",
-      "UTF8",
-      "--locale=C",
-      "--no-sync",
-      "--no-instructions",
+    await initDataDir(primaryDir, primaryPort, dir, [
+      "wal_level = replica",
+      "max_wal_senders = 4",
+      "wal_keep_size = 128MB",
+      "hot_standby = on",
+      "hot_standby_feedback = on",
     ]);
-    // initdb's pg_hba.conf with -A trust already trusts replication connections from 127.0.0.1.
-    await appendFile(
-      join(primaryDir, "postgresql.conf"),
-      [
-        "",
-        "# throwaway test cluster: speed over durability",
-        "listen_addresses = '127.0.0.1'",
-        `port = ${primaryPort}`,
-        `unix_socket_directories = '${dir}'`,
-        "wal_level = replica",
-        "max_wal_senders = 4",
-        "wal_keep_size = 128MB",
-        "hot_standby = on",
-        "hot_standby_feedback = on",
-        "fsync = off",
-        "full_page_writes = off",
-        "shared_buffers = 16MB",
-        "max_connections = 100",
-        "",
-      ].join("\n"),
-    );
     await pgCtl(primaryDir, "start");
     started.push(primaryDir);
     clusters.add(primaryDir);

@@ -5,8 +5,34 @@
  * invalidation bus, the scripts), so each has the same connect, idle,
  * lifetime and statement timeouts: a database that hangs can hold no caller
  * longer than the configuration says.
+ *
+ * Two things postgres.js does not bound by itself, found when PostgreSQL was
+ * restarted under load (registers hung 6 to 35 s, past every timeout):
+ *
+ * - After a failed connection attempt it waits `backoff(n)` seconds before a
+ *   connection tries again, `3^n / 100` capped at 20 s, with `n` counting the
+ *   failures of the whole pool and reset only by a success. A statement handed
+ *   to such a connection waits out that delay, even once the server is back;
+ *   a restart of a few seconds left connections 10 to 20 s away from their
+ *   next try. Here the delay is at most RECONNECT_DELAY_MAX_S.
+ * - A statement that finds every connection busy or connecting waits in the
+ *   driver's queue with no limit. Here a gate in front of the driver lets at
+ *   most `maxConnections` statements (a transaction counts as one, for its
+ *   whole length) reach it; the others wait at most the connect timeout, and
+ *   never past the deadline of the request they serve, then fail `unavailable`
+ *   with `reason: "timeout"` without having been sent.
+ *
+ * The deadline (runtime/deadline-scope.ts): a statement of a request whose
+ * time is up is refused before it is sent; when the time runs out, a
+ * statement already running on the server is cancelled there; a transaction
+ * whose connection came only after the deadline runs nothing and rolls back.
+ * So a write refused for its deadline was not applied, unless its last
+ * statement had already reached the server and committed before the cancel
+ * arrived (see http/deadline.ts for how the answer accounts for that).
  */
 import postgres from "postgres";
+import { RegistryError } from "../../domain/errors.ts";
+import { currentScope, type DeadlineScope } from "../../runtime/deadline-scope.ts";
 
 export type Pool = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -26,6 +52,13 @@ export interface PoolSettings {
   statementTimeoutMs?: number;
   /** Shown in pg_stat_activity, so an operator can tell the registry's connections apart. */
   applicationName?: string;
+  /**
+   * Statements beyond the pool's size wait in front of the driver for at
+   * most the connect timeout (true, the default). False leaves them to the
+   * driver's own queue, which pipelines them on busy connections: for the
+   * embedded PGlite, whose single connection serves every statement in turn.
+   */
+  boundedWait?: boolean;
 }
 
 export const DEFAULT_POOL_SETTINGS: Required<PoolSettings> = {
@@ -35,16 +68,31 @@ export const DEFAULT_POOL_SETTINGS: Required<PoolSettings> = {
   connectTimeoutSeconds: 3,
   statementTimeoutMs: 3000,
   applicationName: "schema-registry",
+  boundedWait: true,
 };
+
+/** The longest a connection waits before trying again after a failed attempt, seconds. */
+export const RECONNECT_DELAY_MAX_S = 0.5;
+
+/**
+ * Seconds before the next connection attempt after `failures` failed ones:
+ * 20 ms doubling up to RECONNECT_DELAY_MAX_S, with jitter so that the
+ * connections of a pool (and of every instance) do not knock at once.
+ */
+export function reconnectDelaySeconds(failures: number): number {
+  const base = Math.min(0.02 * 2 ** Math.max(0, failures - 1), RECONNECT_DELAY_MAX_S);
+  return base * (0.5 + Math.random() / 2);
+}
 
 /** Connections open lazily: a server that is down delays nothing until a statement needs it. */
 export function createPool(url: string, settings: PoolSettings = {}): Pool {
   const s = { ...DEFAULT_POOL_SETTINGS, ...definedOnly(settings) };
-  return postgres(url, {
+  const sql = postgres(url, {
     max: s.maxConnections,
     idle_timeout: s.idleTimeoutSeconds,
     max_lifetime: s.maxLifetimeSeconds,
     connect_timeout: s.connectTimeoutSeconds,
+    backoff: reconnectDelaySeconds,
     prepare: true,
     onnotice: () => {},
     connection: {
@@ -52,6 +100,11 @@ export function createPool(url: string, settings: PoolSettings = {}): Pool {
       ...(s.statementTimeoutMs > 0 ? { statement_timeout: s.statementTimeoutMs } : {}),
     },
   });
+  const gate = new ConnectionGate(
+    s.boundedWait ? s.maxConnections : Number.POSITIVE_INFINITY,
+    s.connectTimeoutSeconds * 1000,
+  );
+  return guardPool(sql, gate);
 }
 
 /** Lets statements in flight finish for up to `timeoutSeconds`, then closes the connections. */
@@ -67,6 +120,217 @@ export function isTransaction(db: Db): db is Tx {
 export async function atomic<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
   if (isTransaction(db)) return work(db);
   return (await db.begin(work)) as T;
+}
+
+// ------------------------------------------------------------ the guard
+
+/** What postgres.js's Query is underneath (a Promise subclass run lazily by its pool's handler). */
+interface DriverQuery extends Promise<unknown> {
+  handler: (query: DriverQuery) => void;
+  canceller: ((query: DriverQuery) => Promise<void>) | null;
+  /** Set once the statement is written to a connection. */
+  state: unknown;
+  reject(error: unknown): void;
+}
+
+function isQuery(value: unknown): value is DriverQuery {
+  return value instanceof Promise && typeof (value as Partial<DriverQuery>).handler === "function";
+}
+
+/** The answer for work refused because the request's time is up. */
+export function deadlineExceeded(): RegistryError {
+  return new RegistryError(
+    "unavailable",
+    "the request ran out of time waiting for the metadata database; try again",
+    { reason: "timeout", retry_after_seconds: 1 },
+  );
+}
+
+function connectionWaitExceeded(waitedMs: number): RegistryError {
+  return new RegistryError(
+    "unavailable",
+    `no connection to the metadata database came free within ${Math.round(waitedMs)} ms; try again`,
+    { reason: "timeout", retry_after_seconds: 1 },
+  );
+}
+
+/** Asks the server to cancel a statement it is running; one not yet written is left alone. */
+function cancelOnServer(query: DriverQuery): void {
+  // A statement not yet written may be the one a connecting connection runs first: cancelling it in the
+  // driver would leave that connection stuck in its connecting state, so it is left to run or fail.
+  if (query.state === null || query.state === undefined || !query.canceller) return;
+  const canceller = query.canceller;
+  query.canceller = null;
+  // The cancel request needs a connection of its own; a server that does not answer it changes nothing.
+  canceller(query).catch(() => {});
+}
+
+interface Waiter {
+  grant(): void;
+  refuse(error: unknown): void;
+}
+
+/**
+ * At most `capacity` statements (or transactions) in the driver at once; the
+ * others wait here, first come first served, for at most `waitMs` and never
+ * past their request's deadline.
+ */
+class ConnectionGate {
+  #inUse = 0;
+  readonly #waiting: Waiter[] = [];
+
+  constructor(
+    readonly capacity: number,
+    readonly waitMs: number,
+  ) {}
+
+  /** Calls `granted` once a slot is held (at once when one is free), or `refused` with why not. */
+  acquire(scope: DeadlineScope | undefined, granted: () => void, refused: (error: unknown) => void): void {
+    if (scope?.expired) {
+      refused(deadlineExceeded());
+      return;
+    }
+    if (this.#inUse < this.capacity) {
+      this.#inUse++;
+      granted();
+      return;
+    }
+    const started = performance.now();
+    const limit = scope ? Math.min(this.waitMs, scope.remainingMs()) : this.waitMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let unlisten = () => {};
+    const leave = () => {
+      clearTimeout(timer);
+      unlisten();
+      const index = this.#waiting.indexOf(waiter);
+      if (index >= 0) this.#waiting.splice(index, 1);
+    };
+    const waiter: Waiter = {
+      grant() {
+        leave();
+        granted();
+      },
+      refuse(error) {
+        leave();
+        refused(error);
+      },
+    };
+    this.#waiting.push(waiter);
+    timer = setTimeout(
+      () =>
+        waiter.refuse(
+          scope?.expired || (scope && scope.remainingMs() <= 0)
+            ? deadlineExceeded()
+            : connectionWaitExceeded(performance.now() - started),
+        ),
+      limit,
+    );
+    if (scope) unlisten = scope.onExpire(() => waiter.refuse(deadlineExceeded()));
+  }
+
+  release(): void {
+    const next = this.#waiting[0];
+    // The slot passes straight to the next waiter: in use stays put, and no newcomer jumps the queue.
+    if (next) next.grant();
+    else this.#inUse--;
+  }
+}
+
+/**
+ * `sql` with every statement through the gate and under the request's
+ * deadline. Fragments (a query embedded in another) are never run, so only
+ * what is run passes the gate; `json`, `array`, `listen`, `reserve` and
+ * `end` are the driver's own.
+ */
+function guardPool(sql: postgres.Sql, gate: ConnectionGate): Pool {
+  const guardQuery = (query: DriverQuery): DriverQuery => {
+    const driver = query.handler;
+    query.handler = (q) => {
+      const scope = currentScope();
+      gate.acquire(
+        scope,
+        () => {
+          if (scope?.expired) {
+            gate.release();
+            return q.reject(deadlineExceeded());
+          }
+          const untrack = scope?.track({ cancel: () => cancelOnServer(q) });
+          const done = () => {
+            untrack?.();
+            gate.release();
+          };
+          Promise.prototype.then.call(q, done, done);
+          driver(q);
+        },
+        (error) => q.reject(error),
+      );
+    };
+    return query;
+  };
+
+  const begin = (...args: unknown[]): Promise<unknown> => {
+    const work = args.at(-1) as (tx: Tx) => unknown;
+    const mode = args.length > 1 ? [args[0]] : [];
+    const scope = currentScope();
+    return new Promise<void>((resolve, reject) => gate.acquire(scope, resolve, reject)).then(() => {
+      const run = (sql.begin as (...a: unknown[]) => Promise<unknown>)(...mode, (tx: Tx) => {
+        // The connection may have come after the deadline: then nothing runs, and the transaction rolls back.
+        if (scope?.expired) throw deadlineExceeded();
+        return work(scope ? guardTransaction(tx, scope) : tx);
+      });
+      return run.finally(() => gate.release());
+    });
+  };
+
+  return new Proxy(sql, {
+    apply(target, thisArg, args) {
+      const result = Reflect.apply(target, thisArg, args);
+      return isQuery(result) ? guardQuery(result) : result;
+    },
+    get(target, property, receiver) {
+      if (property === "begin") return begin;
+      if (property === "unsafe") {
+        return (...args: unknown[]) => {
+          const result = (target.unsafe as (...a: unknown[]) => unknown)(...args);
+          return isQuery(result) ? guardQuery(result) : result;
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  }) as Pool;
+}
+
+/**
+ * A transaction's statements go straight to its connection (its slot is
+ * held); under a deadline each is refused once the time is up and cancelled
+ * on the server when it runs out meanwhile, which rolls the transaction back.
+ */
+function guardTransaction(tx: Tx, scope: DeadlineScope): Tx {
+  const guardQuery = (query: DriverQuery): DriverQuery => {
+    const driver = query.handler;
+    query.handler = (q) => {
+      if (scope.expired) return q.reject(deadlineExceeded());
+      const untrack = scope.track({ cancel: () => cancelOnServer(q) });
+      Promise.prototype.then.call(q, untrack, untrack);
+      driver(q);
+    };
+    return query;
+  };
+  return new Proxy(tx, {
+    apply(target, thisArg, args) {
+      const result = Reflect.apply(target, thisArg, args);
+      return isQuery(result) ? guardQuery(result) : result;
+    },
+    get(target, property, receiver) {
+      if (property === "unsafe") {
+        return (...args: unknown[]) => {
+          const result = (target.unsafe as (...a: unknown[]) => unknown)(...args);
+          return isQuery(result) ? guardQuery(result) : result;
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  }) as Tx;
 }
 
 /** An explicit `undefined` (an unset option passed along) means the default, not "none". */
