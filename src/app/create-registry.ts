@@ -340,6 +340,8 @@ function poolSettings(config: Config, database: ResolvedDatabase): PoolSettings 
     maxLifetimeSeconds: pool.maxLifetimeSeconds,
     connectTimeoutSeconds: pool.connectTimeoutSeconds,
     statementTimeoutMs: pool.statementTimeoutMs,
+    // The embedded PGlite's one connection serves every statement in turn: they queue in the driver.
+    boundedWait: !database.embedded,
   };
 }
 

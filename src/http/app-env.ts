@@ -17,6 +17,8 @@ export interface AppDeps {
   logger: Logger;
   /** What `/metrics` exposes; the HTTP middleware records requests into it. */
   metrics: RegistryMetrics;
+  /** Every request is answered within this long (http/deadline.ts); default DEFAULT_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
   /** Confluent's REST API at the root of the server (src/http/confluent/), served when set. */
   confluent?: ConfluentRegistry;
 }

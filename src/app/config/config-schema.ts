@@ -40,6 +40,13 @@ const endpointUrl = v.pipe(url(HTTP_SCHEMES), v.url("expected a URL starting wit
 const serverSection = section({
   /** The HTTP port. */
   port: fromEnv("PORT", v.optional(integer(1, 65535), 8080)),
+  /**
+   * Every request is answered within this long, whatever PostgreSQL, Redis or
+   * S3 do: past it, 503 `unavailable` (reason `timeout`, Retry-After). A write
+   * answered so was not applied, unless its last statement had already
+   * committed (retrying a register of the same content is then harmless).
+   */
+  request_timeout_ms: fromEnv("REQUEST_TIMEOUT_MS", v.optional(integer(100, 600_000), 10_000)),
   /** The least severe level that is logged. */
   log_level: fromEnv(
     "LOG_LEVEL",
