@@ -2,6 +2,7 @@
 -- and the two materialized views. Index predicates hold only immutable
 -- expressions (no NOW()), and each view has a UNIQUE index so that
 -- REFRESH MATERIALIZED VIEW CONCURRENTLY can run beside readers.
+-- locks: schemas (SHARE while six indexes are built without CONCURRENTLY: registers, state changes and deletes wait, reads go on; grows with the rows)
 
 -- listVersions / listSubjects: live versions of a subject, newest first.
 CREATE INDEX schemas_live_subject_idx ON schemas (subject, version_sort DESC)

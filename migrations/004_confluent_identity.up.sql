@@ -10,6 +10,7 @@
 -- lock the first ALTER takes: it is one UPDATE of `schemas`, proportional to
 -- its rows. lock_timeout makes the migration fail (and the instance retry at
 -- its next start) rather than queue every statement behind a long query.
+-- locks: schemas (ACCESS EXCLUSIVE from the first ALTER to commit: the backfill UPDATE of every row, two SET NOT NULL scans, a UNIQUE constraint and two indexes built; reads and writes wait, growing with the rows)
 SET LOCAL lock_timeout = '5s';
 
 -- The Confluent schema id. BY DEFAULT, not ALWAYS: IMPORT mode registers

@@ -27,6 +27,7 @@
 -- rows: apply it at a quiet hour). lock_timeout makes the migration give up
 -- (and the instance retry at its next start) rather than queue every
 -- statement behind a long-running one while it waits for its lock.
+-- locks: schemas (SHARE ROW EXCLUSIVE from CREATE TRIGGER to commit while schema_search is backfilled: writes wait, reads go on; about 15-20 s at 100,000 schemas)
 SET LOCAL lock_timeout = '5s';
 
 -- The subject as words: `.`, `_`, `/` and `:` separate (the parser splits

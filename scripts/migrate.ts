@@ -4,7 +4,10 @@
  *   bun scripts/migrate.ts run           apply every pending migration
  *   bun scripts/migrate.ts revert        revert the last applied migration
  *   bun scripts/migrate.ts revert <N>    revert every applied migration above version N (0: all of them)
- *   bun scripts/migrate.ts info          list the migrations and their state
+ *   bun scripts/migrate.ts info          list the migrations and their state; a pending one
+ *                                        that keeps a table locked for a time growing with its
+ *                                        rows says which and why (its `-- locks:` notes, and what
+ *                                        a reading of its statements finds)
  *
  * The database is chosen as the server chooses it (DATABASE_URL, DATA_DIR,
  * CONFIG_FILE or --config <file>): with no DATABASE_URL, the embedded PGlite
@@ -13,7 +16,8 @@
  */
 import { ConfigError } from "../src/app/config/load-config.ts";
 import { resolveDatabase } from "../src/storage/embedded/resolve-database.ts";
-import { migrationId } from "../src/storage/postgres/migrations.ts";
+import { lockReport } from "../src/storage/postgres/migration-locks.ts";
+import { MIGRATION_SOURCES, migrationId } from "../src/storage/postgres/migrations.ts";
 import { createMigrator, type MigrationStatus } from "../src/storage/postgres/migrator.ts";
 import { closePool, createPool } from "../src/storage/postgres/pool.ts";
 import { loadScriptConfig } from "./lib/script-config.ts";
@@ -71,7 +75,20 @@ async function main(): Promise<number> {
       const reverted = await migrator.revert(targetVersion);
       if (reverted.length === 0) console.log("nothing to revert");
     } else {
-      for (const status of await migrator.info()) console.log(describe(status));
+      let locking = 0;
+      for (const status of await migrator.info()) {
+        console.log(describe(status));
+        const source = MIGRATION_SOURCES.find((m) => m.version === status.version);
+        if (status.applied || !source) continue;
+        const lines = lockReport(source.up).map((line) => `    ${line}`);
+        if (lines.length > 0) locking++;
+        for (const line of lines) console.log(line);
+      }
+      if (locking > 0) {
+        console.log(
+          `${locking} pending migration(s) lock a table for a time that grows with its rows: apply them at a quiet hour`,
+        );
+      }
     }
     return 0;
   } finally {

@@ -18,6 +18,7 @@ import confluentIdentityUp from "../../../migrations/004_confluent_identity.up.s
 import searchAtScaleDown from "../../../migrations/005_search_at_scale.down.sql" with { type: "text" };
 import searchAtScaleUp from "../../../migrations/005_search_at_scale.up.sql" with { type: "text" };
 import { sha256Hex } from "../../domain/canonical.ts";
+import { withoutLockNotes } from "./migration-locks.ts";
 
 export interface MigrationSource {
   version: number;
@@ -27,7 +28,10 @@ export interface MigrationSource {
 }
 
 export interface Migration extends MigrationSource {
-  /** Hex SHA-256 of the up file, recorded when the migration is applied. */
+  /**
+   * Hex SHA-256 of the up file without its `-- locks:` notes (migration-locks.ts),
+   * recorded when the migration is applied: a note added later changes no checksum.
+   */
   checksum: string;
 }
 
@@ -49,5 +53,5 @@ export async function loadMigrations(
   sources: readonly MigrationSource[] = MIGRATION_SOURCES,
 ): Promise<Migration[]> {
   const sorted = [...sources].sort((a, b) => a.version - b.version);
-  return Promise.all(sorted.map(async (m) => ({ ...m, checksum: await sha256Hex(m.up) })));
+  return Promise.all(sorted.map(async (m) => ({ ...m, checksum: await sha256Hex(withoutLockNotes(m.up)) })));
 }
