@@ -38,6 +38,7 @@ import { closePool, createPool, type Pool, type PoolSettings } from "../storage/
 import { createPostgresStorage, type PostgresStorage } from "../storage/postgres/postgres-storage.ts";
 import { createReadReplicas, type ReadReplicas } from "../storage/postgres/read-replicas.ts";
 import type { SchemaRepository, Storage } from "../storage/storage.ts";
+import { type AuthTier, createAuthTier } from "./auth-tier.ts";
 import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-tier.ts";
 import type { AdmissionConfig, Config } from "./config/config-schema.ts";
 import { type S3ConfigInput, s3ConfigFromApp } from "./config/s3-config.ts";
@@ -230,14 +231,33 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     ...replicaProbes(replicas),
   ];
   metrics.watchHealth(health);
-  const app = createApp({ service, confluent, health, logger, metrics });
+  let authTier: AuthTier;
+  try {
+    authTier = await createAuthTier(config, {
+      primary: opened.primary,
+      database,
+      pool,
+      bus: cacheTier?.bus ?? null,
+      reader: seams.reader ?? metadataStore.schemas,
+      confluent,
+      logger,
+    });
+  } catch (error) {
+    await cacheTier?.close();
+    await objectContent?.close();
+    await metadataStore.close();
+    await database.stop();
+    throw error;
+  }
+  const auth = authTier.http;
+  const app = createApp({ service, confluent, health, logger, metrics, auth });
   cacheTier?.startWarming();
   objectContent?.startSweeping();
 
   let closing: Promise<void> | null = null;
   return {
     app,
-    fetch: withSchemaFastPath(app, { service, metrics, logger, confluent }).fetch,
+    fetch: withSchemaFastPath(app, { service, metrics, logger, confluent, auth }).fetch,
     bodyLimit: bodyLimitFor(limits),
     service,
     confluent,
@@ -252,6 +272,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     close() {
       closing ??= (async () => {
         try {
+          await authTier.close();
           await cacheTier?.close();
           // Before the storage: a sweep in progress asks it about references.
           await objectContent?.close();
@@ -268,6 +289,8 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
 interface OpenedStorage {
   storage: PostgresStorage;
   replicas: ReadReplicas | null;
+  /** The primary's pool (the storage closes it): the API key store reads and writes there. */
+  primary: Pool;
 }
 
 /**
@@ -305,7 +328,7 @@ async function openStorage(
     searchPool,
     log: { error: (message, error) => logger.error(message, { error }) },
   });
-  return { storage, replicas };
+  return { storage, replicas, primary };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { RegistryMetrics } from "../observability/registry-metrics.ts";
 import type { ConfluentRegistry } from "../registry/confluent-registry.ts";
 import type { RegistryService } from "../registry/registry-service.ts";
+import type { HttpAuth } from "./auth/middleware.ts";
 
 export interface AppDeps {
   service: RegistryService;
@@ -21,6 +22,8 @@ export interface AppDeps {
   requestTimeoutMs?: number;
   /** Confluent's REST API at the root of the server (src/http/confluent/), served when set. */
   confluent?: ConfluentRegistry;
+  /** Who may call what (src/http/auth/); absent: every request is OPEN_ACCESS and the key routes answer 503. */
+  auth?: HttpAuth;
 }
 
 /** `principal`: who is asking, set by the authentication middleware before any route runs. */

@@ -4,7 +4,7 @@
  * docs page. Web-standard only, so it serves on Bun and Deno alike and tests
  * call `app.request()`.
  *
- * Order of the pipeline: request id → telemetry → body limit → route (zod
+ * Order of the pipeline: request id → telemetry → authentication → body limit → route (zod
  * validation → handler) → onError / notFound. The telemetry middleware
  * (metrics and the access log) comes right after the request id, so it times
  * everything after it and every log line carries the id. The composition
@@ -20,6 +20,8 @@ import { MAX_REQUEST_ID_LENGTH, REQUEST_ID_HEADER, requestIdFrom } from "../doma
 import { requestTelemetry } from "../observability/request-telemetry.ts";
 import { MAX_VALIDATION_DOCUMENTS } from "../registry/registry-service.ts";
 import type { AddRoute, AppDeps, AppEnv, RegistryApp } from "./app-env.ts";
+import { apiKeyRoutes } from "./auth/key-routes.ts";
+import { authentication } from "./auth/middleware.ts";
 import { addConfluentRoutes } from "./confluent/confluent-api.ts";
 import { API_PREFIX, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./contract.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
@@ -87,6 +89,7 @@ const ROUTES: AddRoute[] = [
   getStats,
   health,
   metrics,
+  apiKeyRoutes,
 ];
 
 export function createApp(deps: AppDeps): RegistryApp {
@@ -103,6 +106,8 @@ export function createApp(deps: AppDeps): RegistryApp {
     }),
   );
   app.use("*", requestTelemetry({ metrics: deps.metrics, logger: deps.logger }));
+  // Sets `principal` on every request, or answers 401 / 403 (src/http/auth/permissions.ts says who may do what).
+  app.use("*", authentication(deps.auth, deps.logger));
   app.use(
     `${API_PREFIX}/*`,
     bodyLimit({
@@ -146,6 +151,7 @@ export function createApp(deps: AppDeps): RegistryApp {
         },
         { name: "validation", description: "Check JSON documents against a stored schema." },
         { name: "operations", description: "Health probes, Prometheus metrics and statistics." },
+        { name: "keys", description: "API keys: who may call the registry (admin)." },
       ],
     });
     return c.json(document);

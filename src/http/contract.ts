@@ -145,6 +145,8 @@ export const errorEnvelope = z
 /** What a status means beyond its codes, for the statuses routes document (405 is the app's, not a route's). */
 const STATUS_NOTES = {
   400: "malformed JSON, a field of the wrong type, an unknown query value",
+  401: "no credentials, or credentials the registry does not accept (WWW-Authenticate names the schemes)",
+  403: "the caller's role or subject prefixes do not allow the operation",
   404: "no such schema, subject or version",
   409: null,
   413: "body or content over the configured limit",

@@ -20,13 +20,24 @@
  * Confluent deserializer asks for each schema id it meets, takes the same
  * path when the Confluent API is served: the port's read (an L1 hit without
  * a promise), the route's memoised body, Confluent's error answers.
+ *
+ * With auth on, both authenticate and authorize as the app's middleware
+ * does (src/http/auth/): a remembered key is a Map lookup, not a promise, so
+ * an L1 hit stays free of awaits. A caller limited to subject prefixes is
+ * held to them: the native read is checked against the schema it read, the
+ * Confluent id against the subjects holding it (one lookup, for such
+ * callers only).
  */
+import { RegistryError } from "../domain/errors.ts";
+import { type Principal, roleAtLeast } from "../domain/principal.ts";
 import { REQUEST_ID_HEADER, requestIdFrom } from "../domain/request-id.ts";
 import type { SchemaRef } from "../domain/types.ts";
 import { createRequestRecorder } from "../observability/request-telemetry.ts";
 import { parseSchemaRef } from "../registry/schema-ref.ts";
 import type { AppDeps, RegistryApp } from "./app-env.ts";
-import { confluentErrorResponse } from "./confluent/errors.ts";
+import { authorize, refusal } from "./auth/middleware.ts";
+import { CONFLUENT_PERMISSIONS, NATIVE_PERMISSIONS } from "./auth/permissions.ts";
+import { allowsSubject, outsidePrefixes } from "./auth/scope.ts";
 import { CONFLUENT_MEDIA_TYPE } from "./confluent/media.ts";
 import { schemaStringBody } from "./confluent/representation.ts";
 import { API_PREFIX } from "./contract.ts";
@@ -68,9 +79,22 @@ export function confluentPathId(url: string): number | null {
 /** `app` behind the fast path; the app itself is left as it is. */
 export function withSchemaFastPath(
   app: RegistryApp,
-  { service, metrics, logger, confluent }: Pick<AppDeps, "service" | "metrics" | "logger" | "confluent">,
+  {
+    service,
+    metrics,
+    logger,
+    confluent,
+    auth,
+  }: Pick<AppDeps, "service" | "metrics" | "logger" | "confluent" | "auth">,
 ): FetchHandler {
   const record = createRequestRecorder({ metrics, logger });
+  // null when auth is off: nothing to check, every caller is OPEN_ACCESS.
+  const authenticator = auth?.authenticator.required ? auth.authenticator : null;
+  const nativeRole = NATIVE_PERMISSIONS[`GET ${SCHEMA_ROUTE}`]!.access;
+  const confluentOperation = {
+    key: `GET ${CONFLUENT_ROUTE}`,
+    permission: CONFLUENT_PERMISSIONS[`GET ${CONFLUENT_ROUTE}`]!,
+  };
 
   const finish = (
     response: Response,
@@ -82,6 +106,20 @@ export function withSchemaFastPath(
     metrics.requestFinished();
     record("GET", route, path, response.status, performance.now() - started, requestId);
     return response;
+  };
+
+  /** The caller of a fast-path request, or its refusal; null when auth is off. */
+  const callerOf = (
+    request: Request,
+    refuse: (error: unknown) => Response,
+  ): Principal | Promise<Principal | Response> | Response | null => {
+    if (!authenticator) return null;
+    try {
+      const known = authenticator.authenticate(request.headers.get("Authorization"));
+      return known instanceof Promise ? known.catch(refuse) : known;
+    } catch (error) {
+      return refuse(error);
+    }
   };
 
   const confluentById = (request: Request, id: number): Response | Promise<Response> => {
@@ -100,17 +138,31 @@ export function withSchemaFastPath(
         started,
         CONFLUENT_ROUTE,
       );
-    const read = confluent!.schemaById(id);
-    if (!(read instanceof Promise)) return respond(read);
-    return read.then(respond, (error: unknown) =>
+    const refuse = (error: unknown) =>
       finish(
-        confluentErrorResponse(error, { requestId, method: "GET", path }, logger),
+        refusal(error, "confluent", { requestId, method: "GET", path }, logger),
         path,
         requestId,
         started,
         CONFLUENT_ROUTE,
-      ),
-    );
+      );
+    const serve = (): Response | Promise<Response> => {
+      const read = confluent!.schemaById(id);
+      if (!(read instanceof Promise)) return respond(read);
+      return read.then(respond, refuse);
+    };
+    const admit = (caller: Principal | Response | null): Response | Promise<Response> => {
+      if (caller === null) return serve();
+      if (caller instanceof Response) return caller;
+      // The common case answers without a promise: any role reads, and no prefixes to hold it to.
+      if (caller.subjectPrefixes === null && roleAtLeast(caller.role, "reader")) return serve();
+      return authorize(caller, { ...confluentOperation, params: { id: String(id) } }, auth!.lookups).then(
+        serve,
+        refuse,
+      );
+    };
+    const caller = callerOf(request, refuse);
+    return caller instanceof Promise ? caller.then(admit) : admit(caller);
   };
 
   const fetch: RegistryApp["fetch"] = (request, env, executionContext) => {
@@ -131,15 +183,27 @@ export function withSchemaFastPath(
     const path = PATH_PREFIX + idText;
     const requestId = requestIdFrom(request.headers.get(REQUEST_ID_HEADER));
     const ifNoneMatch = request.headers.get("If-None-Match");
-    const read = service.getSchema(ref);
-    if (!(read instanceof Promise)) {
-      return finish(schemaResponse(read, ifNoneMatch, requestId), path, requestId, started);
-    }
-    return read.then(
-      (view) => finish(schemaResponse(view, ifNoneMatch, requestId), path, requestId, started),
-      (error: unknown) =>
-        finish(responseForError(error, { requestId, method: "GET", path }, logger), path, requestId, started),
-    );
+    const failed = { requestId, method: "GET", path };
+    const refuse = (error: unknown) =>
+      finish(refusal(error, "native", failed, logger), path, requestId, started);
+    const serve = (caller: Principal | Response | null): Response | Promise<Response> => {
+      if (caller instanceof Response) return caller;
+      if (caller !== null && !roleAtLeast(caller.role, nativeRole as Principal["role"])) {
+        return refuse(new RegistryError("forbidden", `this operation needs the ${nativeRole} role`));
+      }
+      // Held to its prefixes by the schema it read: no lookup of its own.
+      const answer = (view: Parameters<typeof schemaResponse>[0]) =>
+        caller !== null && !allowsSubject(caller, view.schema.subject)
+          ? refuse(outsidePrefixes(caller, view.schema.subject))
+          : finish(schemaResponse(view, ifNoneMatch, requestId), path, requestId, started);
+      const read = service.getSchema(ref);
+      if (!(read instanceof Promise)) return answer(read);
+      return read.then(answer, (error: unknown) =>
+        finish(responseForError(error, failed, logger), path, requestId, started),
+      );
+    };
+    const caller = callerOf(request, refuse);
+    return caller instanceof Promise ? caller.then(serve) : serve(caller);
   };
 
   return { fetch };

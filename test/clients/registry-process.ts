@@ -33,6 +33,8 @@ export async function startRegistryProcess(env: Record<string, string> = {}): Pr
       DATABASE_MAX_CONNECTIONS: "5",
       LOG_LEVEL: "warn",
       CACHE_WARM_ON_STARTUP: "false",
+      // Auth off unless a test turns it on (a PostgreSQL DATABASE_URL would turn it on by default).
+      AUTH_REQUIRED: "false",
       ...env,
     },
     stdout: "pipe",

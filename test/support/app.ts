@@ -64,7 +64,14 @@ export async function startTestRegistry(options: TestRegistryOptions): Promise<T
     url = testDatabase.url;
   }
   const config = await loadConfig({
-    env: { LOG_LEVEL: "silent", DATABASE_URL: url, DATABASE_MAX_CONNECTIONS: "10", ...options.env },
+    // Auth off unless a test turns it on (a PostgreSQL DATABASE_URL would turn it on by default).
+    env: {
+      LOG_LEVEL: "silent",
+      DATABASE_URL: url,
+      DATABASE_MAX_CONNECTIONS: "10",
+      AUTH_REQUIRED: "false",
+      ...options.env,
+    },
   });
   let registry: Registry;
   try {
@@ -171,6 +178,7 @@ export async function startRegistryInstance(
       DATABASE_URL: databaseUrl,
       DATABASE_MAX_CONNECTIONS: "10",
       CACHE_WARM_ON_STARTUP: "false",
+      AUTH_REQUIRED: "false",
       ...env,
     },
   });

@@ -441,6 +441,56 @@ const admissionSection = section({
   queue_timeout_ms: fromEnv("QUEUE_TIMEOUT_MS", v.optional(integer(1, 600_000), 1000)),
 });
 
+/**
+ * Who may call the registry (src/http/auth/). `required` unset follows the
+ * database: on for a PostgreSQL server (DATABASE_URL), off for the embedded
+ * database, which then warns loudly at start-up that the registry is open
+ * (resolved by `authRequired` below).
+ */
+const authSection = v.pipe(
+  v.strictObject({
+    /** Refuse callers without credentials; default: true with a PostgreSQL server, false embedded. */
+    required: fromEnv("AUTH_REQUIRED", v.optional(boolean)),
+    /**
+     * An admin key accepted only while no API key exists, to create the first
+     * one; at least 32 characters, and best random (`openssl rand -base64 32`).
+     */
+    bootstrap_admin_key: fromEnv(
+      "AUTH_BOOTSTRAP_ADMIN_KEY",
+      v.optional(
+        v.pipe(text("a key"), v.minLength(32, "expected a key of 32 characters or more (make it random)")),
+      ),
+    ),
+    /** Verified keys and tokens are remembered in process this long; revocations reach every instance at once. */
+    key_cache_seconds: fromEnv("AUTH_KEY_CACHE_SECONDS", v.optional(integer(0, 3600), 30)),
+    /** JWTs are accepted when set: the JSON Web Key Set their signatures are checked against. */
+    jwt_jwks_url: fromEnv("AUTH_JWT_JWKS_URL", v.optional(url(HTTP_SCHEMES))),
+    /** The `iss` every accepted token must carry; required with jwt_jwks_url. */
+    jwt_issuer: fromEnv("AUTH_JWT_ISSUER", v.optional(text("an issuer"))),
+    /** The `aud` every accepted token must name; required with jwt_jwks_url. */
+    jwt_audience: fromEnv("AUTH_JWT_AUDIENCE", v.optional(text("an audience"))),
+    /** The claim holding the caller's role: reader, writer or admin. */
+    jwt_role_claim: fromEnv("AUTH_JWT_ROLE_CLAIM", v.optional(text("a claim name"), "role")),
+    /** The claim holding the subject prefixes the caller is limited to (absent: every subject). */
+    jwt_subjects_claim: fromEnv("AUTH_JWT_SUBJECTS_CLAIM", v.optional(text("a claim name"), "subjects")),
+    /** `/metrics` answers without credentials; false asks for a key (any role). */
+    metrics_public: fromEnv("METRICS_PUBLIC", v.optional(boolean, true)),
+  }),
+  relation(
+    "jwt_issuer",
+    "jwt_jwks_url",
+    (auth) => !auth.jwt_jwks_url || auth.jwt_issuer !== undefined,
+    "required when jwt_jwks_url is set",
+  ),
+  relation(
+    "jwt_audience",
+    "jwt_jwks_url",
+    (auth) => !auth.jwt_jwks_url || auth.jwt_audience !== undefined,
+    "required when jwt_jwks_url is set",
+  ),
+  v.transform(camelKeys),
+);
+
 /** What a TOML file (and the environment folded into it) may hold, and what the code reads of it. */
 export const ConfigSchema = v.strictObject({
   server: v.optional(serverSection, {}),
@@ -448,8 +498,17 @@ export const ConfigSchema = v.strictObject({
   admission: v.optional(admissionSection, {}),
   compatibility: v.optional(compatibilitySection, {}),
   limits: v.optional(limitsSection, {}),
+  auth: v.optional(authSection, {}),
 });
 
 export type Config = v.InferOutput<typeof ConfigSchema>;
 export type CacheConfig = Config["storage"]["cache"];
 export type AdmissionConfig = Config["admission"];
+export type AuthConfig = Config["auth"];
+
+/** Whether callers need credentials: as configured, else on for a PostgreSQL server and off embedded. */
+export function authRequired(config: Config): boolean {
+  if (config.auth.required !== undefined) return config.auth.required;
+  const url = config.storage.databaseUrl;
+  return url !== null && !url.toLowerCase().startsWith("pglite:");
+}

@@ -188,7 +188,7 @@ function getPath(tree: Tree, path: string): unknown {
 
 /** Values are echoed in errors, but never a token or a password. */
 function show(path: string, value: unknown): string {
-  if (/token/.test(path)) return "(hidden)";
+  if (/token|_key$/.test(path)) return "(hidden)";
   if (typeof value === "string") return JSON.stringify(value.replace(/(\/\/[^:/@]*:)[^@/]*@/, "$1***@"));
   if (value === undefined) return "nothing";
   try {

@@ -7,6 +7,7 @@
  * memoised on the record the port returns.
  */
 
+import { narrowedPrefix, subjectFilter } from "../auth/scope.ts";
 import { json, jsonText } from "./media.ts";
 import { flag, integerQuery, parseSchemaId } from "./params.ts";
 import {
@@ -25,8 +26,9 @@ export const schemaRoutes: ConfluentRoute[] = [
     method: "GET",
     path: "/schemas",
     handler: async (c, registry) => {
-      const subjectPrefix = c.req.query("subjectPrefix");
+      const subjectPrefix = narrowedPrefix(c, c.req.query("subjectPrefix"));
       const limit = integerQuery(c, "limit", -1);
+      const visible = subjectFilter(c);
       const schemas = await registry.listSchemas({
         ...(subjectPrefix ? { subjectPrefix } : {}),
         includeDeleted: flag(c, "deleted"),
@@ -34,7 +36,8 @@ export const schemaRoutes: ConfluentRoute[] = [
         offset: integerQuery(c, "offset", 0),
         ...(limit > 0 ? { limit } : {}),
       });
-      return json(schemas.map((schema) => subjectVersionShape(schema)));
+      const seen = visible ? schemas.filter((schema) => visible(schema.subject ?? "")) : schemas;
+      return json(seen.map((schema) => subjectVersionShape(schema)));
     },
   },
   {
@@ -72,7 +75,9 @@ export const schemaRoutes: ConfluentRoute[] = [
     path: "/schemas/ids/:id/subjects",
     handler: async (c, registry) => {
       const id = parseSchemaId(pathParam(c, "id"));
-      return json(await registry.subjectsOfSchema(id, { includeDeleted: flag(c, "deleted") }));
+      const subjects = await registry.subjectsOfSchema(id, { includeDeleted: flag(c, "deleted") });
+      const visible = subjectFilter(c);
+      return json(visible ? subjects.filter(visible) : subjects);
     },
   },
   {
@@ -81,7 +86,9 @@ export const schemaRoutes: ConfluentRoute[] = [
     handler: async (c, registry) => {
       const id = parseSchemaId(pathParam(c, "id"));
       const pairs = await registry.versionsOfSchema(id, { includeDeleted: flag(c, "deleted") });
-      return json(pairs.map(({ subject, version }) => ({ subject, version })));
+      const visible = subjectFilter(c);
+      const seen = visible ? pairs.filter((pair) => visible(pair.subject)) : pairs;
+      return json(seen.map(({ subject, version }) => ({ subject, version })));
     },
   },
   {

@@ -12,6 +12,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
 import { ConfluentError } from "./errors.ts";
+import { narrowedPrefix, subjectFilter } from "../auth/scope.ts";
 import { json, jsonText, readJson } from "./media.ts";
 import { flag, parseVersion } from "./params.ts";
 import { readCandidate, subjectVersionShape } from "./representation.ts";
@@ -32,14 +33,15 @@ export const subjectRoutes: ConfluentRoute[] = [
     method: "GET",
     path: "/subjects",
     handler: async (c, registry) => {
-      const subjectPrefix = c.req.query("subjectPrefix");
-      return json(
-        await registry.listSubjects({
-          ...(subjectPrefix ? { subjectPrefix } : {}),
-          includeDeleted: flag(c, "deleted"),
-          deletedOnly: flag(c, "deletedOnly"),
-        }),
-      );
+      const subjectPrefix = narrowedPrefix(c, c.req.query("subjectPrefix"));
+      const subjects = await registry.listSubjects({
+        ...(subjectPrefix ? { subjectPrefix } : {}),
+        includeDeleted: flag(c, "deleted"),
+        deletedOnly: flag(c, "deletedOnly"),
+      });
+      // A caller limited to subject prefixes sees only theirs (auth/scope.ts).
+      const visible = subjectFilter(c);
+      return json(visible ? subjects.filter(visible) : subjects);
     },
   },
   {

@@ -5,6 +5,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { LATEST_ELIGIBLE_STATES } from "../../domain/lifecycle.ts";
 import type { SubjectSummary } from "../../domain/types.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
+import { scopedPage } from "../auth/scope.ts";
 import { API_PREFIX, errorResponses, page, pageOf, requestIdHeader } from "../contract.ts";
 
 const subjectResource = z
@@ -52,7 +53,8 @@ function toSubjectResource(summary: SubjectSummary): z.infer<typeof subjectResou
 export function listSubjects(app: RegistryApp, { service }: AppDeps): void {
   app.openapi(route, async (c) => {
     const { limit, offset } = c.req.valid("query");
-    const found = await service.listSubjects({ limit, offset });
+    // A caller limited to subject prefixes sees only theirs (auth/scope.ts).
+    const found = await scopedPage(c, { limit, offset }, (page) => service.listSubjects(page));
     return c.json({ ...found, items: found.items.map(toSubjectResource) }, 200);
   });
 }

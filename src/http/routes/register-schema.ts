@@ -7,6 +7,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_REFERENCES } from "../../domain/references.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
+import { requireSubject } from "../auth/scope.ts";
 import {
   API_PREFIX,
   contentFields,
@@ -198,6 +199,8 @@ export function registerSchema(app: RegistryApp, { service }: AppDeps): void {
 
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
+    // The subject is in the body: a caller limited to subject prefixes is held to them here, before any write.
+    requireSubject(c, body.subject);
     const { schema, created, link } = await service.register({
       subject: body.subject,
       schemaType: body.schema_type,

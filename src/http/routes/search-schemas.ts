@@ -6,6 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_OWNER_LENGTH } from "../../domain/limits.ts";
 import { SCHEMA_TYPES, type SearchHit, type SearchSortField } from "../../domain/types.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
+import { scopedPage, singlePrefix } from "../auth/scope.ts";
 import {
   API_PREFIX,
   errorResponses,
@@ -178,20 +179,26 @@ export function searchSchemas(app: RegistryApp, { service }: AppDeps): void {
   app.openapi(route, async (c) => {
     const query = c.req.valid("query");
     const withContent = query.include === "content";
-    const found = await service.search({
-      q: query.q,
-      subject: query.subject,
-      schemaType: query.schema_type,
-      tags: query.tags,
-      owner: query.owner,
-      states: query.state,
-      metadata: query.metadata,
-      sort: parseSort(query.sort, query.q !== undefined),
-      includeDeleted: query.include_deleted,
-      withContent,
-      limit: query.limit,
-      offset: query.offset,
-    });
+    // A caller limited to one subject prefix searches under it; with several, the results are filtered.
+    const prefix = singlePrefix(c);
+    const narrowed = prefix !== null && query.subject === undefined;
+    const search = (page: { limit: number; offset: number }) =>
+      service.search({
+        q: query.q,
+        subject: narrowed ? `${prefix}*` : query.subject,
+        schemaType: query.schema_type,
+        tags: query.tags,
+        owner: query.owner,
+        states: query.state,
+        metadata: query.metadata,
+        sort: parseSort(query.sort, query.q !== undefined),
+        includeDeleted: query.include_deleted,
+        withContent,
+        limit: page.limit,
+        offset: page.offset,
+      });
+    const request = { limit: query.limit, offset: query.offset };
+    const found = narrowed ? await search(request) : await scopedPage(c, request, search);
     return c.json(
       {
         items: found.items.map((hit) => toSearchHitResource(hit, withContent)),

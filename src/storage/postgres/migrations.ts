@@ -17,6 +17,8 @@ import confluentIdentityDown from "../../../migrations/004_confluent_identity.do
 import confluentIdentityUp from "../../../migrations/004_confluent_identity.up.sql" with { type: "text" };
 import searchAtScaleDown from "../../../migrations/005_search_at_scale.down.sql" with { type: "text" };
 import searchAtScaleUp from "../../../migrations/005_search_at_scale.up.sql" with { type: "text" };
+import apiKeysDown from "../../../migrations/006_api_keys.down.sql" with { type: "text" };
+import apiKeysUp from "../../../migrations/006_api_keys.up.sql" with { type: "text" };
 import { sha256Hex } from "../../domain/canonical.ts";
 import { withoutLockNotes } from "./migration-locks.ts";
 
@@ -41,6 +43,7 @@ export const MIGRATION_SOURCES: readonly MigrationSource[] = [
   { version: 3, name: "schema_evolution", up: schemaEvolutionUp, down: schemaEvolutionDown },
   { version: 4, name: "confluent_identity", up: confluentIdentityUp, down: confluentIdentityDown },
   { version: 5, name: "search_at_scale", up: searchAtScaleUp, down: searchAtScaleDown },
+  { version: 6, name: "api_keys", up: apiKeysUp, down: apiKeysDown },
 ];
 
 /** `001_initial_schema`: the file stem of a migration. */
