@@ -695,6 +695,8 @@ async function startServer(options: LoadTestOptions): Promise<StartedServer> {
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
+    // The server it starts is its own: open, unless the operator's environment turns auth on.
+    AUTH_REQUIRED: "false",
     ...(process.env as Record<string, string>),
     PORT: String(port),
     // Request logs at info would be part of what is measured.

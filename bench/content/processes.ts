@@ -59,6 +59,7 @@ export async function startRegistryProcess(
       PORT: String(port),
       LOG_LEVEL: "info",
       DATABASE_URL: url,
+      AUTH_REQUIRED: "false",
       S3_BUCKET: store.bucket,
       S3_ENDPOINT: store.endpoint ?? "",
       S3_FORCE_PATH_STYLE: "true",

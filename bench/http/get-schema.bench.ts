@@ -64,6 +64,7 @@ async function serve(kind: Kind): Promise<void> {
       env: {
         LOG_LEVEL: "warn",
         DATABASE_URL: env.DATABASE_URL!,
+        AUTH_REQUIRED: "false",
         REDIS_URL: env.REDIS_URL!,
         CACHE_WARM_ON_STARTUP: "false",
         ...(kind === "l2" ? { CACHE_L1_MAX_ENTRIES: "0" } : {}),

@@ -23,6 +23,7 @@ async function start(env: Record<string, string>): Promise<Registry> {
     env: {
       LOG_LEVEL: "warn",
       DATABASE_URL: database.url,
+      AUTH_REQUIRED: "false",
       REDIS_URL: REDIS_TEST_URL,
       CACHE_WARM_ON_STARTUP: "false",
       ...env,

@@ -28,7 +28,13 @@ const connections = Number(process.env.CONNECTIONS ?? 64);
 const database = await createTestDatabase();
 const port = await freePort();
 const server = Bun.spawn([process.execPath, "src/server.ts"], {
-  env: { ...process.env, DATABASE_URL: database.url, PORT: String(port), CACHE_WARM_ON_STARTUP: "false" },
+  env: {
+    ...process.env,
+    DATABASE_URL: database.url,
+    PORT: String(port),
+    CACHE_WARM_ON_STARTUP: "false",
+    AUTH_REQUIRED: "false",
+  },
   stdout: "ignore",
   stderr: "inherit",
 });

@@ -83,6 +83,7 @@ async function start(
       DATABASE_URL: await freshDatabase(name.replace(/\W/g, "_").toLowerCase()),
       LOG_LEVEL: "error",
       CACHE_WARM_ON_STARTUP: "false",
+      AUTH_REQUIRED: "false",
       ...env,
     },
   });

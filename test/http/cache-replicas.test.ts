@@ -30,6 +30,7 @@ describe.skipIf(!available)("cache in front of a streaming replica", () => {
       env: {
         LOG_LEVEL: "silent",
         DATABASE_URL: cluster.primaryUrl,
+        AUTH_REQUIRED: "false",
         DATABASE_READ_URLS: cluster.replicaUrl,
         REDIS_URL: REDIS_TEST_URL,
         CACHE_WARM_ON_STARTUP: "false",

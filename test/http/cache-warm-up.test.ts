@@ -18,7 +18,13 @@ const available = (await postgresAvailable()) && (await requireRedis("cache warm
 
 async function start(url: string, env: Record<string, string>, keyPrefix: string, logger?: Logger) {
   const config = await loadConfig({
-    env: { LOG_LEVEL: "silent", DATABASE_URL: url, REDIS_URL: REDIS_TEST_URL, ...env },
+    env: {
+      LOG_LEVEL: "silent",
+      DATABASE_URL: url,
+      REDIS_URL: REDIS_TEST_URL,
+      AUTH_REQUIRED: "false",
+      ...env,
+    },
   });
   return createRegistry(config, { cache: { keyPrefix }, ...(logger ? { logger } : {}) });
 }

@@ -53,7 +53,9 @@ describe.skipIf(!available)("fast path of GET /api/v1/schemas/{id} on PostgreSQL
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const config = await loadConfig({ env: { DATABASE_URL: database.url, DATABASE_MAX_CONNECTIONS: "4" } });
+    const config = await loadConfig({
+      env: { DATABASE_URL: database.url, DATABASE_MAX_CONNECTIONS: "4", AUTH_REQUIRED: "false" },
+    });
     registry = await createRegistry(config, { logger: silentLogger });
     const service = registry.service;
     const counted = new Proxy(service, {

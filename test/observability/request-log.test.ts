@@ -26,7 +26,9 @@ describe.skipIf(!available)("request log of a registry on PostgreSQL", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const config = await loadConfig({ env: { DATABASE_URL: database.url, DATABASE_MAX_CONNECTIONS: "4" } });
+    const config = await loadConfig({
+      env: { DATABASE_URL: database.url, DATABASE_MAX_CONNECTIONS: "4", AUTH_REQUIRED: "false" },
+    });
     const logger = createLogger("info", (line) => lines.push(JSON.parse(line)));
     registry = await createRegistry(config, { logger });
   });

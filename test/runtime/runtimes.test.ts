@@ -52,6 +52,7 @@ async function startRegistry(command: string[], databaseUrl: string): Promise<Ru
     PORT: String(port),
     DATABASE_URL: databaseUrl,
     DATABASE_MAX_CONNECTIONS: "5",
+    AUTH_REQUIRED: "false",
     LOG_LEVEL: "info",
     CACHE_WARM_ON_STARTUP: "false",
   };
