@@ -136,22 +136,18 @@ export async function createCacheTier(
     busSql = sql;
     const channel = options.channel ? { channel: options.channel } : {};
     // A database down at start must not stop the instance from starting (it answers 503 until it is back).
-    bus = await createRetryingBus(() => createInvalidationBus(sql, channel), {
+    // An outage is two lines, one when it starts and one when it ends; the attempts between are not logged.
+    bus = await createRetryingBus((hooks) => createInvalidationBus(sql, { ...channel, ...hooks }), {
       ...channel,
-      onError: (error, attempt) => {
-        if (attempt === 1 || attempt % 10 === 0) {
-          logger.warn("the cache invalidation bus cannot listen on PostgreSQL yet; retrying", {
-            attempt,
-            error,
-          });
-        }
-      },
-      onConnected: () => logger.info("the cache invalidation bus listens on PostgreSQL"),
-      onPublishError: (error, keys) =>
-        logger.warn("could not tell other instances of an invalidation; sending it again shortly", {
-          keys,
-          error,
-        }),
+      onDown: (error) =>
+        logger.warn(
+          "the cache invalidation bus lost PostgreSQL; other instances' changes go unheard until it is back, and invalidations to send wait",
+          error ? { error } : {},
+        ),
+      onUp: () =>
+        logger.info(
+          "the cache invalidation bus is back on PostgreSQL; this instance's caches were dropped (resync) and waiting invalidations sent",
+        ),
     });
   }
 

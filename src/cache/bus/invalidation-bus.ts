@@ -20,6 +20,13 @@
  * ("drop everything local"). A watchdog of our own that listened again was
  * tried and removed: it stacked listeners next to postgres.js's own and
  * delivered every notification several times.
+ *
+ * Whoever runs the bus hears of the outage once: `onLost` when the listening
+ * connection first drops, `onRestored` when LISTEN is back (after the resync
+ * went out). postgres.js keeps its listening client to itself, so the bus
+ * wraps that client's `onclose` (read at each close, from the options object
+ * the client keeps); how soon it tries again is the pool's reconnect delay
+ * (storage/postgres/pool.ts), and a failed try says nothing more.
  */
 import type postgres from "postgres";
 import * as v from "valibot";
@@ -46,6 +53,10 @@ export interface InvalidationBusOptions {
   channel?: string;
   /** Default a random UUID. */
   instanceId?: string;
+  /** The listening connection dropped: notifications are missed until `onRestored`. Once per outage. */
+  onLost?: () => void;
+  /** Listening again (subscribers were sent a resync). */
+  onRestored?: () => void;
 }
 
 export interface InvalidationBusStats {
@@ -108,6 +119,22 @@ export function encodePayloads(origin: string, keys: readonly string[], transact
   return payloads;
 }
 
+/** postgres.js's listening client, as `listen` keeps it (`sql.listen.sql`), and the options it reads `onclose` from. */
+interface ListeningClient {
+  options: { onclose?: (connectionId: number) => void };
+}
+
+/** Calls `onClose` each time the listening connection of `sql` closes, before postgres.js listens again. */
+function watchListeningConnection(sql: postgres.Sql, onClose: () => void): void {
+  const client = (sql.listen as unknown as { sql?: ListeningClient }).sql;
+  if (!client) return;
+  const relisten = client.options.onclose;
+  client.options.onclose = (connectionId) => {
+    onClose();
+    relisten?.(connectionId);
+  };
+}
+
 export async function createInvalidationBus(
   sql: postgres.Sql,
   options: InvalidationBusOptions = {},
@@ -119,6 +146,7 @@ export async function createInvalidationBus(
   let lastDeliveryMs: number | null = null;
   let listenCount = 0;
   let closed = false;
+  let lost = false;
 
   const dispatch = async (event: InvalidationEvent): Promise<void> => {
     const results = [...handlers].map(async (handler) => handler(event));
@@ -153,10 +181,19 @@ export async function createInvalidationBus(
     if (listenCount > 1) {
       counters.resyncs++;
       void dispatch({ keys: "all", origin: instanceId, source: "resync", transactional: false });
+      if (lost && !closed) {
+        lost = false;
+        options.onRestored?.();
+      }
     }
   };
 
   const subscription = await sql.listen(channel, onNotify, onListen);
+  watchListeningConnection(sql, () => {
+    if (closed || lost) return;
+    lost = true;
+    options.onLost?.();
+  });
 
   return {
     instanceId,

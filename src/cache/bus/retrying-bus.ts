@@ -13,6 +13,12 @@
  *   backoff: the other instances would otherwise serve the old value until
  *   its TTL. Up to `maxPendingKeys`; beyond, the oldest are dropped and counted.
  *   With a transaction, a failure is the caller's (the write fails with it).
+ * - An outage is told once each way: `onDown` when the bus first finds
+ *   PostgreSQL gone (LISTEN failing at start, the listening connection lost,
+ *   or a NOTIFY failing), `onUp` when it is back (listening again, after the
+ *   resync; or, when only a NOTIFY had failed, once one goes through). The
+ *   attempts in between are counted, never logged one by one: a database down
+ *   for minutes is two log lines, not one every few seconds.
  */
 import type {
   InvalidationBus,
@@ -31,12 +37,22 @@ export interface RetryingBusOptions {
   maxDelayMs?: number;
   /** Keys kept for a later NOTIFY. Default 10,000. */
   maxPendingKeys?: number;
-  /** Told of each failed LISTEN attempt. */
+  /** Told of each failed LISTEN attempt at start. */
   onError?: (error: unknown, attempt: number) => void;
   /** Told of each NOTIFY that failed (its keys are sent again later). */
   onPublishError?: (error: unknown, keys: number) => void;
   /** Told when the bus listens after having failed at start. */
   onConnected?: () => void;
+  /** PostgreSQL went away (once per outage); `error` when a failure said why. */
+  onDown?: (error: unknown) => void;
+  /** PostgreSQL is back for the bus (once per outage). */
+  onUp?: () => void;
+}
+
+/** What the retrying bus asks the bus it opens to tell it. */
+export interface ConnectionHooks {
+  onLost(): void;
+  onRestored(): void;
 }
 
 export interface RetryingBusStats extends InvalidationBusStats {
@@ -50,12 +66,14 @@ export interface RetryingBusStats extends InvalidationBusStats {
 export interface RetryingBus extends InvalidationBus {
   /** Whether LISTEN is in place. */
   readonly connected: boolean;
+  /** Whether the bus holds PostgreSQL for gone (between `onDown` and `onUp`). */
+  readonly down: boolean;
   stats(): RetryingBusStats;
 }
 
-/** `connect` opens the real bus (createInvalidationBus on a client of its own). */
+/** `connect` opens the real bus (createInvalidationBus on a client of its own), passing it `hooks`. */
 export async function createRetryingBus(
-  connect: () => Promise<InvalidationBus>,
+  connect: (hooks: ConnectionHooks) => Promise<InvalidationBus>,
   options: RetryingBusOptions = {},
 ): Promise<RetryingBus> {
   const handlers = new Set<InvalidationHandler>();
@@ -74,6 +92,35 @@ export async function createRetryingBus(
   let publishFailures = 0;
   // A Set keeps insertion order: the first keys are the oldest, dropped first when full.
   const pending = new Set<string>();
+  /** Why the bus holds PostgreSQL for gone: its listening connection, or only a NOTIFY; null while up. */
+  let down: "listen" | "notify" | null = null;
+
+  const wentDown = (cause: "listen" | "notify", error: unknown): void => {
+    if (closed) return;
+    if (down === "listen") return;
+    const first = down === null;
+    down = cause;
+    if (first) options.onDown?.(error);
+  };
+
+  const cameUp = (cause: "listen" | "notify"): void => {
+    // A NOTIFY going through says nothing of a listening connection still lost.
+    if (closed || down === null || (cause === "notify" && down === "listen")) return;
+    down = null;
+    options.onUp?.();
+  };
+
+  const hooks: ConnectionHooks = {
+    onLost: () => wentDown("listen", null),
+    onRestored: () => {
+      cameUp("listen");
+      // Whatever waited for a NOTIFY goes now rather than at the end of its back-off.
+      clearTimeout(resendTimer);
+      resendTimer = undefined;
+      resendDelay = initialDelay;
+      void resend();
+    },
+  };
 
   const dispatch = async (event: InvalidationEvent): Promise<void> => {
     await Promise.allSettled([...handlers].map(async (handler) => handler(event)));
@@ -99,9 +146,11 @@ export async function createRetryingBus(
     try {
       await inner.publish(keys);
       resendDelay = initialDelay;
+      cameUp("notify");
     } catch (error) {
       publishFailures++;
       options.onPublishError?.(error, keys.length);
+      wentDown("notify", error);
       keep(keys);
       scheduleResend();
     }
@@ -116,7 +165,7 @@ export async function createRetryingBus(
   const tryConnect = async (): Promise<boolean> => {
     attempt++;
     try {
-      const bus = await connect();
+      const bus = await connect(hooks);
       if (closed) {
         await bus.close();
         return true;
@@ -126,6 +175,7 @@ export async function createRetryingBus(
       return true;
     } catch (error) {
       options.onError?.(error, attempt);
+      wentDown("listen", error);
       return false;
     }
   };
@@ -137,6 +187,7 @@ export async function createRetryingBus(
         if (closed) return;
         options.onConnected?.();
         await dispatch({ keys: "all", origin: instanceId, source: "resync", transactional: false });
+        cameUp("listen");
         await resend();
       } else scheduleListen(Math.min(delay * 2, maxDelay));
     }, delay);
@@ -154,6 +205,9 @@ export async function createRetryingBus(
     get connected() {
       return inner !== null;
     },
+    get down() {
+      return down !== null;
+    },
     async publish(keys: readonly string[], tx?: NotifySql) {
       if (keys.length === 0) return;
       if (inner === null) {
@@ -166,9 +220,11 @@ export async function createRetryingBus(
       try {
         // Applies locally first, then NOTIFYs: a failure can only be the NOTIFY's.
         await inner.publish(keys);
+        cameUp("notify");
       } catch (error) {
         publishFailures++;
         options.onPublishError?.(error, keys.length);
+        wentDown("notify", error);
         keep(keys);
         scheduleResend();
       }
