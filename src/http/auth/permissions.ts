@@ -85,6 +85,16 @@ export const NATIVE_PERMISSIONS: Readonly<Record<Operation, Permission>> = {
   "GET /metrics": native("metrics", "none"),
   "GET /openapi.json": native("open", "none"),
   "GET /docs": native("open", "none"),
+  "GET /docs/assets/api-reference.js": native("open", "none"),
+  // The console's pages hold no data (they call the API with the user's key) and are served before this
+  // middleware; declared here so the table stays the whole list.
+  "GET /ui": native("open", "none"),
+  "GET /ui/subjects/:subject": native("open", "none"),
+  "GET /ui/check": native("open", "none"),
+  "GET /ui/validate": native("open", "none"),
+  "GET /ui/assets/:name": native("open", "none"),
+  // Runs the compatibility engine on two contents the browser sends; it reads nothing stored.
+  "POST /ui/api/compare": native("open", "none"),
 };
 
 /** Confluent's API (src/http/confluent/); a trailing slash is the same operation. */
