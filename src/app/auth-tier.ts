@@ -10,6 +10,8 @@
  * off) a bus of its own is opened, so a revocation still reaches every
  * instance at once. The embedded database serves one instance: no bus.
  */
+
+import { encodePayloads } from "../cache/bus/invalidation-bus.ts";
 import { createInvalidationBus, createRetryingBus, type InvalidationBus } from "../cache/index.ts";
 import type { SchemaRef } from "../domain/types.ts";
 import { Authenticator, type KeyChangeBus } from "../http/auth/authenticator.ts";
@@ -23,6 +25,22 @@ import { type AuthConfig, authRequired, type Config } from "./config/config-sche
 
 /** Bus keys naming an API key; the cache's own keys never start so. */
 const KEY_PREFIX = "auth:key:";
+/** The cache's bus channel (its default), which carries key changes when the cache tier runs a bus. */
+const CACHE_BUS_CHANNEL = "registry_cache_invalidation";
+/** The channel of the bus opened for key changes alone, when the cache tier runs none. */
+const AUTH_BUS_CHANNEL = "registry_auth_invalidation";
+
+/**
+ * Tells every running instance that a key changed, from outside any of them
+ * (scripts/keys.ts): a NOTIFY on both channels an instance may listen on.
+ */
+export async function notifyKeyChange(sql: Pool, keyId: string): Promise<void> {
+  for (const channel of [CACHE_BUS_CHANNEL, AUTH_BUS_CHANNEL]) {
+    for (const payload of encodePayloads(`keys-script-${crypto.randomUUID()}`, [KEY_PREFIX + keyId], false)) {
+      await sql`select pg_notify(${channel}, ${payload})`;
+    }
+  }
+}
 
 export interface AuthTierDeps {
   primary: Pool;
@@ -59,16 +77,13 @@ export async function createAuthTier(config: Config, deps: AuthTierDeps): Promis
       maxConnections: 1,
       applicationName: "schema-registry-auth-bus",
     });
-    const own = await createRetryingBus(
-      () => createInvalidationBus(sql, { channel: "registry_auth_invalidation" }),
-      {
-        channel: "registry_auth_invalidation",
-        onError: (error, attempt) => {
-          if (attempt === 1 || attempt % 10 === 0)
-            deps.logger.warn("the API key bus cannot listen yet; retrying", { attempt, error });
-        },
+    const own = await createRetryingBus(() => createInvalidationBus(sql, { channel: AUTH_BUS_CHANNEL }), {
+      channel: AUTH_BUS_CHANNEL,
+      onError: (error, attempt) => {
+        if (attempt === 1 || attempt % 10 === 0)
+          deps.logger.warn("the API key bus cannot listen yet; retrying", { attempt, error });
       },
-    );
+    });
     ownBus = { bus: own, end: () => sql.end({ timeout: 1 }) };
     bus = own;
   }
