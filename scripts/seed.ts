@@ -228,12 +228,21 @@ export async function seedDatabase(sql: postgres.Sql, options: SeedOptions): Pro
   const epoch = Date.now() - 365 * 24 * 3600 * 1000;
   let batch = emptyBatch();
   let rows = 0;
+  // The search triggers of migration 008 work a row at a time, as a register
+  // needs; a bulk load skips them (session_replication_role, which only a
+  // superuser may set) and fills the search table and its vocabulary in one
+  // statement each at the end, as migration 005's backfill did.
+  const [{ superuser }] = (await sql`
+    SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`) as unknown as [
+    { superuser: boolean },
+  ];
+  const skipTriggers = superuser;
   const flush = async () => {
     if (batch.subject.length === 0) return;
     const b = batch;
     batch = emptyBatch();
     // One statement per batch: the content ids, the rows, their first history entries.
-    await sql`
+    const insert = (db: postgres.Sql | postgres.TransactionSql) => db`
       WITH input AS (
         SELECT * FROM unnest(
           ${b.subject}::text[], ${b.version}::text[], ${b.versionKey}::text[], ${b.versionSort}::text[],
@@ -261,6 +270,15 @@ export async function seedDatabase(sql: postgres.Sql, options: SeedOptions): Pro
       )
       INSERT INTO schema_state_history (schema_id, from_state, to_state, changed_at)
       SELECT id, NULL, state, created_at FROM inserted`;
+    // Without the row triggers (a superuser's session only): the search rows are filled set-based at the end.
+    if (skipTriggers) {
+      await sql.begin(async (tx) => {
+        await tx`SET LOCAL session_replication_role = replica`;
+        await insert(tx);
+      });
+    } else {
+      await insert(sql);
+    }
     rows += b.subject.length;
   };
 
@@ -322,6 +340,20 @@ export async function seedDatabase(sql: postgres.Sql, options: SeedOptions): Pro
   }
   await pending;
   await flush();
+  if (skipTriggers) {
+    await sql`
+      INSERT INTO schema_search (schema_id, global_id, subject, version_sort, created_at, schema_type, state, live,
+                                 owner, tags, document)
+      SELECT s.id, s.global_id, s.subject, s.version_sort, s.created_at, s.schema_type, s.state,
+             s.deleted_at IS NULL, s.metadata ->> 'owner', registry_metadata_tags(s.metadata),
+             registry_search_document(s.subject, s.metadata)
+      FROM schemas AS s
+      WHERE NOT EXISTS (SELECT 1 FROM schema_search AS d WHERE d.schema_id = s.id)`;
+    await sql`
+      INSERT INTO search_words (word)
+      SELECT DISTINCT w.lexeme FROM schema_search AS d, unnest(d.document) AS w WHERE w.positions IS NOT NULL
+      ON CONFLICT (word) DO NOTHING`;
+  }
   await sql`SET maintenance_work_mem = '256MB'`;
   for (const index of deferred) await sql.unsafe(index.definition);
   await sql`RESET maintenance_work_mem`;

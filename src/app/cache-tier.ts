@@ -1,7 +1,8 @@
 /**
  * The cache tier as the composition root builds it from `storage.cache`: the
- * tiered cache (L1 unless l1_max_entries is 0; L2 with REDIS_URL or Upstash,
- * its driver loaded on demand), the invalidation bus on a connection of its
+ * tiered cache (L1 unless l1_max_entries is 0; L2 on one Redis, a Sentinel
+ * group, a Redis Cluster or Upstash, its driver loaded on demand), the
+ * invalidation bus on a connection of its
  * own to the primary, and everything the service and the app take from it
  * (reader, change listener, stats, health probe, metrics source, warm-up).
  *

@@ -24,6 +24,7 @@ import {
   type VersionBump,
 } from "../domain/compatibility/index.ts";
 import { RegistryError } from "../domain/errors.ts";
+import type { Mode } from "../domain/modes.ts";
 import { referencesKey } from "../domain/references.ts";
 import { parseSemVer } from "../domain/semver.ts";
 import type { ResolvedReference, SchemaRecord, SchemaReference, SchemaType } from "../domain/types.ts";
@@ -54,6 +55,8 @@ export interface EvolutionDecision {
   head: number;
   /** The live schema that already holds this content (a repeated register): nothing to check or write. */
   existing: SchemaRecord | null;
+  /** The subject's own mode and the global one when the context was read (null: not set). */
+  modes: { subject: Mode | null; global: Mode | null };
 }
 
 export interface SchemaEvolutionOptions {
@@ -134,6 +137,7 @@ export class SchemaEvolution {
         bump: "patch",
         head: context.head,
         existing: context.existing,
+        modes: context.modes,
       };
     }
     const prior = await Promise.all(
@@ -171,6 +175,7 @@ export class SchemaEvolution {
       bump,
       head: context.head,
       existing: null,
+      modes: context.modes,
     };
   }
 }

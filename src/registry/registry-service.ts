@@ -235,21 +235,33 @@ export class RegistryService {
       });
     }
     validateSubject(input.subject, this.limits);
-    const importing = await this.checkRegisterMode(input);
-    const state = input.state ?? "active";
-    if (!INITIAL_STATES.includes(state)) {
-      throw RegistryError.invalidRequest(
-        `a schema is registered as ${INITIAL_STATES.join(" or ")}, not ${state}`,
-        { field: "state" },
-      );
+    let state: SchemaState;
+    let metadata: ReturnType<typeof validateMetadata>;
+    let references: SchemaReference[];
+    let resolved: ResolvedReference[];
+    let prepared: Awaited<ReturnType<typeof prepareContent>>;
+    try {
+      state = input.state ?? "active";
+      if (!INITIAL_STATES.includes(state)) {
+        throw RegistryError.invalidRequest(
+          `a schema is registered as ${INITIAL_STATES.join(" or ")}, not ${state}`,
+          { field: "state" },
+        );
+      }
+      if (input.version !== undefined && !isSemVer(input.version)) throw invalidVersion(input.version);
+      metadata = validateMetadata(input.metadata ?? {}, this.limits);
+      references = validateReferences(input.references);
+      resolved = await this.resolveReferences(references);
+      const raw = input.uploadId !== undefined ? await this.readUpload(input.uploadId) : input.content;
+      // Checks the size limit (413) before spending parser time on the content.
+      prepared = await prepareContent(input.schemaType, raw, this.limits, resolved);
+    } catch (error) {
+      // The modes are read with the evolution context below (one round trip
+      // for a register); a register refused before it still answers with the
+      // mode's refusal first, as when the mode was checked up front.
+      await this.checkRegisterMode(input);
+      throw error;
     }
-    if (input.version !== undefined && !isSemVer(input.version)) throw invalidVersion(input.version);
-    const metadata = validateMetadata(input.metadata ?? {}, this.limits);
-    const references = validateReferences(input.references);
-    const resolved = await this.resolveReferences(references);
-    const raw = input.uploadId !== undefined ? await this.readUpload(input.uploadId) : input.content;
-    // Checks the size limit (413) before spending parser time on the content.
-    const prepared = await prepareContent(input.schemaType, raw, this.limits, resolved);
     const candidate: Candidate = {
       subject: input.subject,
       schemaType: prepared.schemaType,
@@ -259,10 +271,7 @@ export class RegistryService {
       resolved,
     };
 
-    // An import copies another registry's schemas as they were: no compatibility check to pass.
-    let decision = importing
-      ? await this.evolution.decide(candidate)
-      : await this.decide(candidate, input.version);
+    let decision = await this.decideRegister(candidate, input);
     if (decision.existing) return this.alreadyRegistered(decision.existing, input);
 
     const placed = await this.content.place(prepared);
@@ -295,9 +304,7 @@ export class RegistryService {
         } catch (error) {
           // Another register of the subject committed after this one was checked: check again against it.
           if (!isSubjectChanged(error) || attempt >= MAX_REGISTER_ATTEMPTS) throw error;
-          decision = importing
-            ? await this.evolution.decide(candidate)
-            : await this.decide(candidate, input.version);
+          decision = await this.decideRegister(candidate, input);
           if (decision.existing) {
             await this.discard(placed);
             return this.alreadyRegistered(decision.existing, input);
@@ -361,10 +368,20 @@ export class RegistryService {
     };
   }
 
-  /** The verdict on a candidate; refuses it (409) when the subject's rules or its semver policy do. */
-  private async decide(candidate: Candidate, version: string | undefined): Promise<EvolutionDecision> {
+  /**
+   * The verdict on a register's candidate, under the modes read with it:
+   * refused by a read-only mode or IMPORT's rules; refused (409) when the
+   * subject's rules or its semver policy do. An import copies another
+   * registry's schemas as they were: no compatibility check to pass.
+   */
+  private async decideRegister(candidate: Candidate, input: RegisterInput): Promise<EvolutionDecision> {
     const decision = await this.evolution.decide(candidate);
-    if (decision.existing) return decision;
+    const importing = this.registerModeRules(
+      input,
+      modeInForce(decision.modes.subject, decision.modes.global),
+    );
+    if (importing || decision.existing) return decision;
+    const version = input.version;
     if (!decision.verdict.compatible) {
       this.observer.rejected(candidate.schemaType);
       throw incompatible(candidate.subject, decision);
@@ -541,9 +558,7 @@ export class RegistryService {
   /** The mode in force for a subject (its own, else the global one, else READWRITE); null: the registry's. */
   async effectiveMode(subject: string | null): Promise<Mode> {
     const { subject: own, global } = await this.storage.settings.getModes(subject);
-    // READONLY_OVERRIDE set globally wins over the subjects' own modes (Confluent's rule).
-    if (global === "READONLY_OVERRIDE") return global;
-    return own ?? global ?? DEFAULT_MODE;
+    return modeInForce(own, global);
   }
 
   /** Refuses a write (anything but a change of mode) under READONLY or READONLY_OVERRIDE. */
@@ -566,7 +581,12 @@ export class RegistryService {
    * IMPORT it brings neither. Answers whether this register is an import.
    */
   private async checkRegisterMode(input: RegisterInput): Promise<boolean> {
-    const mode = await this.checkWritable(input.subject);
+    return this.registerModeRules(input, await this.effectiveMode(input.subject));
+  }
+
+  /** checkRegisterMode's rules under `mode`. */
+  private registerModeRules(input: RegisterInput, mode: Mode): boolean {
+    if (isReadOnly(mode)) throw readOnlyError(input.subject, mode);
     const importing = mode === "IMPORT";
     const explicit = input.contentId !== undefined || input.subjectVersion !== undefined;
     if (!importing && explicit) {
@@ -949,4 +969,11 @@ function checkSettings(settings: EvolutionSettings): EvolutionSettings {
 /** Only the fields that are set, so spreading them over defaults keeps the defaults of the rest. */
 function defined(settings: EvolutionSettings): EvolutionSettings {
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+}
+
+/** The mode in force from a subject's own mode and the global one (null: not set). */
+function modeInForce(own: Mode | null, global: Mode | null): Mode {
+  // READONLY_OVERRIDE set globally wins over the subjects' own modes (Confluent's rule).
+  if (global === "READONLY_OVERRIDE") return global;
+  return own ?? global ?? DEFAULT_MODE;
 }

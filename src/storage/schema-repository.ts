@@ -14,6 +14,7 @@
  */
 
 import type { EffectiveSettings } from "../domain/compatibility/index.ts";
+import type { Mode } from "../domain/modes.ts";
 import type {
   ListVersionsOptions,
   Page,
@@ -93,6 +94,8 @@ export interface EvolutionContext {
   head: number;
   /** The subject's highest version, deleted ones included: the base of the next number. */
   highestVersion: string | null;
+  /** The subject's own mode and the global one (null: not set), so a register needs no other read. */
+  modes: { subject: Mode | null; global: Mode | null };
   /** The live row with the candidate's content hash, if there is one (a repeated register). */
   existing: SchemaRecord | null;
   /**

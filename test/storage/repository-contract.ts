@@ -451,6 +451,7 @@ export function storageContract(
         expect(await schemas.evolutionContext(subject("void"), await hashOf({ v: 1 }), defaults)).toEqual({
           settings: defaults,
           head: 0,
+          modes: { subject: null, global: null },
           highestVersion: null,
           existing: null,
           live: [],
@@ -477,6 +478,7 @@ export function storageContract(
         expect(latestOnly).toEqual({
           settings: defaults,
           head: rows[3]!.globalId,
+          modes: { subject: null, global: null },
           highestVersion: "2.0.0",
           existing: v190!,
           live: [v1100!],
@@ -494,6 +496,7 @@ export function storageContract(
           expect(transitive).toEqual({
             settings: { ...defaults, compatibility },
             head: rows[3]!.globalId,
+            modes: { subject: null, global: null },
             highestVersion: "2.0.0",
             existing: null,
             live: [v1100!, v190!, v100!],

@@ -19,6 +19,7 @@ import type {
 } from "../../domain/compatibility/index.ts";
 import { RegistryError } from "../../domain/errors.ts";
 import { ALLOWED_TRANSITIONS, canTransition } from "../../domain/lifecycle.ts";
+import type { Mode } from "../../domain/modes.ts";
 import { referencesKey } from "../../domain/references.ts";
 import { invalidVersion, parseSemVer, versionKey, versionSortKey } from "../../domain/semver.ts";
 import type {
@@ -74,6 +75,8 @@ interface ContextRow extends SchemaRow {
   /** int8 arrives as a string. */
   head: string;
   highest_version: string | null;
+  subject_mode: Mode | null;
+  global_mode: Mode | null;
   part: "existing" | "live" | null;
 }
 
@@ -180,12 +183,14 @@ export class PostgresSchemaRepository implements SchemaRepository {
       const rows = await this.db.primary<ContextRow[]>`
         WITH settings AS (
           SELECT coalesce(sc.compatibility, gc.compatibility, ${defaults.compatibility}::text) AS compatibility,
-                 coalesce(sc.semver_policy, gc.semver_policy, ${defaults.semverPolicy}::text) AS semver_policy
+                 coalesce(sc.semver_policy, gc.semver_policy, ${defaults.semverPolicy}::text) AS semver_policy,
+                 -- The modes too: a register reads everything it decides on in this one round trip.
+                 sc.mode AS subject_mode, gc.mode AS global_mode
           FROM (VALUES (1)) AS one (n)
           LEFT JOIN global_config AS gc ON gc.singleton
           LEFT JOIN subject_config AS sc ON sc.subject = ${subject}
         ), context AS (
-          SELECT st.compatibility, st.semver_policy,
+          SELECT st.compatibility, st.semver_policy, st.subject_mode, st.global_mode,
                  -- See registry_register (migrations/003) for the + 0.
                  (SELECT coalesce(max(global_id + 0), 0) FROM schemas WHERE subject = ${subject}) AS head,
                  (SELECT version FROM schemas WHERE subject = ${subject}
@@ -203,7 +208,7 @@ export class PostgresSchemaRepository implements SchemaRepository {
           -- NULL is no limit: every live version under a transitive level.
           LIMIT (SELECT CASE WHEN right(compatibility, 11) = '_TRANSITIVE' THEN NULL ELSE 1 END FROM settings)
         )
-        SELECT c.compatibility, c.semver_policy, c.head, c.highest_version, r.*
+        SELECT c.compatibility, c.semver_policy, c.subject_mode, c.global_mode, c.head, c.highest_version, r.*
         FROM context AS c
         LEFT JOIN (
           SELECT 'existing' AS part, * FROM existing
@@ -219,6 +224,7 @@ export class PostgresSchemaRepository implements SchemaRepository {
         settings: { compatibility: first.compatibility, semverPolicy: first.semver_policy },
         head: Number(first.head),
         highestVersion: first.highest_version,
+        modes: { subject: first.subject_mode, global: first.global_mode },
         existing: existing ? toSchemaRecord(existing) : null,
         live: schemaRows.filter((row) => row.part === "live").map(toSchemaRecord),
       };

@@ -196,40 +196,34 @@ export class PostgresSchemaSearch implements SchemaSearch {
     return toPage(query, rows, Math.min(total, this.countBound), total <= this.countBound);
   }
 
-  /** Text too short for words: a substring of `schemas.search_text`, with the filters on `schemas`. */
+  /**
+   * Text too short for words (one or two characters): a literal substring of
+   * the subject or of a word of the document (tags, description and owner
+   * words), over `schema_search` alone; ranked by the subject's similarity.
+   * No index serves a two-character substring: the filters narrow it, and the
+   * count stops at its bound.
+   */
   private async substringSearch(db: Db, query: SearchQuery, q: string): Promise<Page<SearchHit>> {
-    const conditions: postgres.PendingQuery<postgres.Row[]>[] = [];
-    if (!query.includeDeleted) conditions.push(db`deleted_at IS NULL`);
-    conditions.push(db`search_text ILIKE ${`%${escapeLike(q)}%`}`);
-    if (query.subject) {
-      conditions.push(
-        query.subject.includes("*")
-          ? db`subject LIKE ${escapeLike(query.subject).replaceAll("*", "%")}`
-          : db`subject = ${query.subject}`,
-      );
-    }
-    if (query.schemaType) conditions.push(db`schema_type = ${query.schemaType}`);
-    if (query.states && query.states.length > 0) conditions.push(db`state = ANY(${query.states}::text[])`);
-    if (query.owner) conditions.push(db`metadata ->> 'owner' = ${query.owner}`);
-    if (query.tags && query.tags.length > 0) {
-      conditions.push(db`metadata @> ${db.json({ tags: query.tags })}::jsonb`);
-    }
-    if (query.metadata && Object.keys(query.metadata).length > 0) {
-      conditions.push(db`metadata @> ${db.json(query.metadata as postgres.JSONValue)}::jsonb`);
-    }
-    const where = conditions.reduce((all, condition) => db`${all} AND ${condition}`, db`TRUE`);
-    const score = db`word_similarity(${q}, search_text)`;
+    const text = db`(d.subject ILIKE ${`%${escapeLike(q)}%`}
+      OR EXISTS (SELECT 1 FROM unnest(d.document) AS w
+                 WHERE w.positions IS NOT NULL AND w.lexeme LIKE ${`%${escapeLike(q.toLowerCase())}%`}))`;
+    const where = filters(db, query, query.includeDeleted ? text : db`d.live AND ${text}`);
     const cols = query.withContent ? this.columns.record : this.columns.listing;
-    // The count stops at the bound: past it, a count costs as much as the
-    // matches, and nobody pages through ten thousand schemas.
     const bound = this.countBound + 1;
-    const count = db`(SELECT count(*) FROM (SELECT 1 FROM schemas WHERE ${where} LIMIT ${bound}) AS c)::integer`;
+    const count = db`
+      (SELECT count(*) FROM (SELECT 1 FROM schema_search AS d WHERE ${where} LIMIT ${bound}) AS c)::integer`;
     const rows = await db<Row[]>`
-      SELECT ${cols}, ${score} AS score, ${count} AS total
-      FROM schemas
-      WHERE ${where}
-      ORDER BY ${orderBy(db, query.sort, true)}
-      LIMIT ${query.limit} OFFSET ${query.offset}`;
+      WITH page AS (
+        SELECT d.schema_id, d.subject, d.version_sort, d.global_id, d.created_at,
+               word_similarity(${q}, d.subject) AS score
+        FROM schema_search AS d
+        WHERE ${where}
+        ORDER BY ${orderBy(db, query.sort, true)}
+        LIMIT ${query.limit} OFFSET ${query.offset}
+      )
+      SELECT s.*, page.score, ${count} AS total
+      FROM page CROSS JOIN LATERAL (SELECT ${cols} FROM schemas WHERE schemas.id = page.schema_id) AS s
+      ORDER BY ${orderBy(db, query.sort, true, "page.")}`;
     const total = rows[0]?.total ?? (await db<{ total: number }[]>`SELECT ${count} AS total`)[0]?.total ?? 0;
     return toPage(query, rows, Math.min(total, this.countBound), total <= this.countBound);
   }
