@@ -327,6 +327,8 @@ async function openStorage(
     replicas,
     searchPool,
     log: { error: (message, error) => logger.error(message, { error }) },
+    auditRetentionDays: config.audit.retentionDays,
+    auditPruneIntervalMs: config.audit.pruneIntervalSeconds * 1000,
   });
   return { storage, replicas, primary };
 }

@@ -29,6 +29,7 @@ import { checkCompatibility } from "./routes/check-compatibility.ts";
 import { createUpload } from "./routes/create-upload.ts";
 import { deleteSchema } from "./routes/delete-schema.ts";
 import { deleteSubjectConfig } from "./routes/delete-subject-config.ts";
+import { getAudit } from "./routes/get-audit.ts";
 import { getGlobalConfig } from "./routes/get-global-config.ts";
 import { getLatestVersion } from "./routes/get-latest-version.ts";
 import { getSchema } from "./routes/get-schema.ts";
@@ -87,6 +88,7 @@ const ROUTES: AddRoute[] = [
   validateSchemaData,
   searchSchemas,
   getStats,
+  getAudit,
   health,
   metrics,
   apiKeyRoutes,

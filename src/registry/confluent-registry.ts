@@ -20,6 +20,7 @@
  * or wrong, so the Confluent layer can answer Confluent's own error codes
  * (see CONFLUENT_ERRORS in src/http/confluent/errors.ts).
  */
+import type { WriteContext } from "../domain/audit.ts";
 import type { CompatibilityLevel } from "../domain/compatibility/index.ts";
 import type { SchemaType } from "../domain/types.ts";
 
@@ -105,7 +106,7 @@ export interface ConfluentRegistry {
     options?: { normalize?: boolean; includeDeleted?: boolean },
   ): Promise<ConfluentSchema>;
   /** Soft-deletes every version (or, with `permanent`, removes soft-deleted ones for good); answers the versions. */
-  deleteSubject(subject: string, options: { permanent: boolean }): Promise<number[]>;
+  deleteSubject(subject: string, options: { permanent: boolean }, context?: WriteContext): Promise<number[]>;
 
   listVersions(
     subject: string,
@@ -116,6 +117,7 @@ export interface ConfluentRegistry {
     subject: string,
     candidate: ConfluentCandidate,
     options?: { normalize?: boolean },
+    context?: WriteContext,
   ): Promise<{ id: number; version: number; semver: string }>;
   /** `latest` (or -1): the highest live version. 40401 / 40402. */
   /** `format: "serialized"` answers a Protobuf schema as a base64 FileDescriptorProto, as schemaById does. */
@@ -131,6 +133,7 @@ export interface ConfluentRegistry {
     subject: string,
     version: number | "latest",
     options: { permanent: boolean },
+    context?: WriteContext,
   ): Promise<number>;
 
   /**
@@ -145,20 +148,34 @@ export interface ConfluentRegistry {
   ): Promise<{ compatible: boolean; messages: string[] }>;
 
   /** Compatibility settings: the global level, and subjects' own (null when the subject has none). */
+  /** The writes below take the WriteContext of who asks, for the audit log (default: `system`). */
   globalCompatibility(): Promise<CompatibilityLevel>;
-  setGlobalCompatibility(level: CompatibilityLevel): Promise<CompatibilityLevel>;
+  setGlobalCompatibility(level: CompatibilityLevel, context?: WriteContext): Promise<CompatibilityLevel>;
   /** Resets the global level to the server's configured default; answers the level it had. */
-  resetGlobalCompatibility(): Promise<CompatibilityLevel>;
+  resetGlobalCompatibility(context?: WriteContext): Promise<CompatibilityLevel>;
   subjectCompatibility(subject: string): Promise<CompatibilityLevel | null>;
-  setSubjectCompatibility(subject: string, level: CompatibilityLevel): Promise<CompatibilityLevel>;
+  setSubjectCompatibility(
+    subject: string,
+    level: CompatibilityLevel,
+    context?: WriteContext,
+  ): Promise<CompatibilityLevel>;
   /** Answers the level the subject had; 40408 when it had none of its own. */
-  deleteSubjectCompatibility(subject: string): Promise<CompatibilityLevel>;
+  deleteSubjectCompatibility(subject: string, context?: WriteContext): Promise<CompatibilityLevel>;
 
   globalMode(): Promise<ConfluentMode>;
-  setGlobalMode(mode: ConfluentMode, options?: { force?: boolean }): Promise<ConfluentMode>;
-  resetGlobalMode(): Promise<ConfluentMode>;
+  setGlobalMode(
+    mode: ConfluentMode,
+    options?: { force?: boolean },
+    context?: WriteContext,
+  ): Promise<ConfluentMode>;
+  resetGlobalMode(context?: WriteContext): Promise<ConfluentMode>;
   subjectMode(subject: string): Promise<ConfluentMode | null>;
-  setSubjectMode(subject: string, mode: ConfluentMode, options?: { force?: boolean }): Promise<ConfluentMode>;
+  setSubjectMode(
+    subject: string,
+    mode: ConfluentMode,
+    options?: { force?: boolean },
+    context?: WriteContext,
+  ): Promise<ConfluentMode>;
   /** Answers the mode the subject had; 40409 when it had none of its own. */
-  deleteSubjectMode(subject: string): Promise<ConfluentMode>;
+  deleteSubjectMode(subject: string, context?: WriteContext): Promise<ConfluentMode>;
 }

@@ -22,6 +22,7 @@
  */
 import * as v from "valibot";
 import { cacheKeys } from "../cache/keys.ts";
+import { SYSTEM_WRITE, type WriteContext } from "../domain/audit.ts";
 import type { CompatibilityLevel } from "../domain/compatibility/index.ts";
 import { prepareContent } from "../domain/content.ts";
 import { RegistryError } from "../domain/errors.ts";
@@ -223,7 +224,11 @@ class ConfluentService implements ConfluentRegistry {
     return this.present(record, true);
   }
 
-  async deleteSubject(subject: string, options: { permanent: boolean }): Promise<number[]> {
+  async deleteSubject(
+    subject: string,
+    options: { permanent: boolean },
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<number[]> {
     validateSubject(subject, this.service.limits);
     const versions = await this.storage.identity.subjectVersions(subject);
     if (versions.length === 0) throw subjectNotFound(subject);
@@ -242,7 +247,7 @@ class ConfluentService implements ConfluentRegistry {
         deleted: true,
       });
     }
-    const rows = await this.service.deleteSubject(subject, options);
+    const rows = await this.service.deleteSubject(subject, options, context);
     return rows.map((row) => row.subjectVersion);
   }
 
@@ -266,15 +271,19 @@ class ConfluentService implements ConfluentRegistry {
     subject: string,
     candidate: ConfluentCandidate,
     _options: { normalize?: boolean } = {},
+    context: WriteContext = SYSTEM_WRITE,
   ): Promise<{ id: number; version: number; semver: string }> {
-    const { schema } = await this.service.register({
-      subject,
-      schemaType: candidate.schemaType,
-      content: this.sourceOf(candidate),
-      references: candidate.references,
-      contentId: candidate.id,
-      subjectVersion: candidate.version,
-    });
+    const { schema } = await this.service.register(
+      {
+        subject,
+        schemaType: candidate.schemaType,
+        content: this.sourceOf(candidate),
+        references: candidate.references,
+        contentId: candidate.id,
+        subjectVersion: candidate.version,
+      },
+      context,
+    );
     return { id: schema.contentId, version: schema.subjectVersion, semver: schema.version };
   }
 
@@ -296,6 +305,7 @@ class ConfluentService implements ConfluentRegistry {
     subject: string,
     version: number | "latest",
     options: { permanent: boolean },
+    context: WriteContext = SYSTEM_WRITE,
   ): Promise<number> {
     // A version by number is found soft-deleted or not (to say which); `latest` is the highest live one
     // for a soft delete, the highest of all for a permanent one.
@@ -320,7 +330,7 @@ class ConfluentService implements ConfluentRegistry {
         },
       );
     }
-    await this.service.delete({ id: record.id }, options);
+    await this.service.delete({ id: record.id }, options, context);
     return record.subjectVersion;
   }
 
@@ -348,12 +358,15 @@ class ConfluentService implements ConfluentRegistry {
     return (await this.service.globalSettings()).compatibility;
   }
 
-  async setGlobalCompatibility(level: CompatibilityLevel): Promise<CompatibilityLevel> {
-    return (await this.service.putGlobalSettings({ compatibility: level })).compatibility;
+  async setGlobalCompatibility(
+    level: CompatibilityLevel,
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<CompatibilityLevel> {
+    return (await this.service.putGlobalSettings({ compatibility: level }, context)).compatibility;
   }
 
-  async resetGlobalCompatibility(): Promise<CompatibilityLevel> {
-    return this.service.resetGlobalCompatibility();
+  async resetGlobalCompatibility(context: WriteContext = SYSTEM_WRITE): Promise<CompatibilityLevel> {
+    return this.service.resetGlobalCompatibility(context);
   }
 
   async subjectCompatibility(subject: string): Promise<CompatibilityLevel | null> {
@@ -361,13 +374,20 @@ class ConfluentService implements ConfluentRegistry {
     return (await this.storage.settings.getSubject(subject))?.compatibility ?? null;
   }
 
-  async setSubjectCompatibility(subject: string, level: CompatibilityLevel): Promise<CompatibilityLevel> {
-    const stored = await this.service.putSubjectSettings(subject, { compatibility: level });
+  async setSubjectCompatibility(
+    subject: string,
+    level: CompatibilityLevel,
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<CompatibilityLevel> {
+    const stored = await this.service.putSubjectSettings(subject, { compatibility: level }, context);
     return stored.compatibility ?? level;
   }
 
-  async deleteSubjectCompatibility(subject: string): Promise<CompatibilityLevel> {
-    return this.service.clearSubjectCompatibility(subject);
+  async deleteSubjectCompatibility(
+    subject: string,
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<CompatibilityLevel> {
+    return this.service.clearSubjectCompatibility(subject, context);
   }
 
   // ---- modes -----------------------------------------------------------
@@ -376,7 +396,11 @@ class ConfluentService implements ConfluentRegistry {
     return this.service.effectiveMode(null);
   }
 
-  async setGlobalMode(mode: ConfluentMode, options: { force?: boolean } = {}): Promise<ConfluentMode> {
+  async setGlobalMode(
+    mode: ConfluentMode,
+    options: { force?: boolean } = {},
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<ConfluentMode> {
     checkMode(mode);
     if (mode === "IMPORT" && options.force !== true) {
       const subjects = await this.storage.identity.subjectNames({ includeDeleted: true });
@@ -388,12 +412,12 @@ class ConfluentService implements ConfluentRegistry {
         );
       }
     }
-    await this.storage.settings.putGlobalMode(mode);
+    await this.storage.settings.putGlobalMode(mode, context);
     return mode;
   }
 
-  async resetGlobalMode(): Promise<ConfluentMode> {
-    const old = await this.storage.settings.putGlobalMode(null);
+  async resetGlobalMode(context: WriteContext = SYSTEM_WRITE): Promise<ConfluentMode> {
+    const old = await this.storage.settings.putGlobalMode(null, context);
     return old ?? "READWRITE";
   }
 
@@ -406,6 +430,7 @@ class ConfluentService implements ConfluentRegistry {
     subject: string,
     mode: ConfluentMode,
     options: { force?: boolean } = {},
+    context: WriteContext = SYSTEM_WRITE,
   ): Promise<ConfluentMode> {
     validateSubject(subject, this.service.limits);
     checkMode(mode);
@@ -419,13 +444,13 @@ class ConfluentService implements ConfluentRegistry {
         );
       }
     }
-    await this.storage.settings.putSubjectMode(subject, mode);
+    await this.storage.settings.putSubjectMode(subject, mode, context);
     return mode;
   }
 
-  async deleteSubjectMode(subject: string): Promise<ConfluentMode> {
+  async deleteSubjectMode(subject: string, context: WriteContext = SYSTEM_WRITE): Promise<ConfluentMode> {
     validateSubject(subject, this.service.limits);
-    const old = await this.storage.settings.putSubjectMode(subject, null);
+    const old = await this.storage.settings.putSubjectMode(subject, null, context);
     if (old === null) {
       throw RegistryError.notFound(`subject ${subject} has no mode of its own`, {
         resource: "mode",

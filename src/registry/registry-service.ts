@@ -5,6 +5,8 @@
  * (size limit, parse, validate, canonicalise, hash) → place content (row or
  * object store) → schemas.register in its transaction → tell the change
  * listener. A failed write discards placed content, so nothing is left behind.
+ * Every write method takes the WriteContext of who asks (default: `system`),
+ * which the storage records in the audit log inside the write's transaction.
  * Content may also come from a direct upload to the object store (`uploadId`):
  * it is read, then goes through the same path.
  *
@@ -16,6 +18,7 @@
 import { LRUCache } from "lru-cache";
 import { passThroughQueries, type QueryResults } from "../cache/query-result-cache.ts";
 import type { CacheReport } from "../cache/stats-report.ts";
+import { type AuditPage, type AuditQuery, SYSTEM_WRITE, type WriteContext } from "../domain/audit.ts";
 import {
   COMPATIBILITY_LEVELS,
   type CompatibilityEngine,
@@ -118,7 +121,7 @@ export interface RegistryStats {
 }
 
 export interface RegistryServiceOptions {
-  storage: Pick<Storage, "schemas" | "search" | "reads" | "settings" | "identity">;
+  storage: Pick<Storage, "schemas" | "search" | "reads" | "settings" | "identity" | "audit">;
   limits: Limits;
   /** The evolution settings where neither a subject nor the global settings say; BACKWARD and advise by default. */
   evolutionDefaults?: EffectiveSettings;
@@ -182,7 +185,7 @@ export interface RegisterResult extends RegisterOutcome {
 
 export class RegistryService {
   readonly limits: Limits;
-  private readonly storage: Pick<Storage, "schemas" | "search" | "reads" | "settings" | "identity">;
+  private readonly storage: Pick<Storage, "schemas" | "search" | "reads" | "settings" | "identity" | "audit">;
   private readonly engine: CompatibilityEngine;
   private readonly evolution: SchemaEvolution;
   /** Compiled data validators by type, content hash and message: content never changes under its hash. */
@@ -224,11 +227,11 @@ export class RegistryService {
 
   // ---- write path ------------------------------------------------------
 
-  register(input: RegisterInput): Promise<RegisterResult> {
-    return this.writes.run(() => this.registerAdmitted(input));
+  register(input: RegisterInput, context: WriteContext = SYSTEM_WRITE): Promise<RegisterResult> {
+    return this.writes.run(() => this.registerAdmitted(input, context));
   }
 
-  private async registerAdmitted(input: RegisterInput): Promise<RegisterResult> {
+  private async registerAdmitted(input: RegisterInput, context: WriteContext): Promise<RegisterResult> {
     if (input.uploadId !== undefined && input.content !== undefined) {
       throw RegistryError.invalidRequest("give either content or upload_id, not both", {
         field: "upload_id",
@@ -298,7 +301,7 @@ export class RegistryService {
         try {
           const head = decision.head;
           outcome = await this.content.commit(placed, (tx) =>
-            (tx ?? this.storage.schemas).register(row, { expectedHead: head }),
+            (tx ?? this.storage.schemas).register(row, { expectedHead: head, audit: context }),
           );
           break;
         } catch (error) {
@@ -402,22 +405,31 @@ export class RegistryService {
     return this.content.createUpload(request);
   }
 
-  async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaView> {
+  async updateState(
+    ref: SchemaRef,
+    to: SchemaState,
+    reason: string | null,
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<SchemaView> {
     await this.checkWritableRef(ref);
-    const schema = await this.writes.run(() => this.storage.schemas.updateState(ref, to, reason));
+    const schema = await this.writes.run(() => this.storage.schemas.updateState(ref, to, reason, context));
     await this.notify({ kind: "state_changed", schema });
     return this.present(schema, {});
   }
 
   /** Soft delete, or with `permanent` remove a soft-deleted schema for good. */
-  async delete(ref: SchemaRef, options: { permanent: boolean }): Promise<SchemaRecord> {
+  async delete(
+    ref: SchemaRef,
+    options: { permanent: boolean },
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<SchemaRecord> {
     await this.checkWritableRef(ref);
     if (options.permanent) {
-      const schema = await this.writes.run(() => this.storage.schemas.permanentDelete(ref));
+      const schema = await this.writes.run(() => this.storage.schemas.permanentDelete(ref, context));
       await this.deleted(schema, true);
       return schema;
     }
-    const schema = await this.writes.run(() => this.storage.schemas.softDelete(ref));
+    const schema = await this.writes.run(() => this.storage.schemas.softDelete(ref, context));
     await this.deleted(schema, false);
     return schema;
   }
@@ -427,10 +439,16 @@ export class RegistryService {
    * soft-deleted ones removed for good; refused while other schemas
    * reference one of them. Answers the rows, by integer version.
    */
-  async deleteSubject(subject: string, options: { permanent: boolean }): Promise<SchemaRecord[]> {
+  async deleteSubject(
+    subject: string,
+    options: { permanent: boolean },
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<SchemaRecord[]> {
     validateSubject(subject, this.limits);
     await this.checkWritable(subject);
-    const rows = await this.writes.run(() => this.storage.identity.deleteSubject(subject, options));
+    const rows = await this.writes.run(() =>
+      this.storage.identity.deleteSubject(subject, { permanent: options.permanent, audit: context }),
+    );
     for (const schema of rows) await this.deleted(schema, options.permanent);
     return rows;
   }
@@ -502,9 +520,12 @@ export class RegistryService {
     return { ...this.evolution.defaults, ...defined(await this.storage.settings.getGlobal()) };
   }
 
-  async putGlobalSettings(settings: EvolutionSettings): Promise<EffectiveSettings> {
+  async putGlobalSettings(
+    settings: EvolutionSettings,
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<EffectiveSettings> {
     await this.checkWritable(null);
-    await this.storage.settings.putGlobal(checkSettings(settings));
+    await this.storage.settings.putGlobal(checkSettings(settings), context);
     return this.globalSettings();
   }
 
@@ -517,33 +538,43 @@ export class RegistryService {
     return own;
   }
 
-  async putSubjectSettings(subject: string, settings: EvolutionSettings): Promise<EvolutionSettings> {
+  async putSubjectSettings(
+    subject: string,
+    settings: EvolutionSettings,
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<EvolutionSettings> {
     validateSubject(subject, this.limits);
     await this.checkWritable(subject);
-    return this.storage.settings.putSubject(subject, checkSettings(settings));
+    return this.storage.settings.putSubject(subject, checkSettings(settings), context);
   }
 
   /** Removes the subject's own settings (it follows the global ones again); answers what they were. */
-  async deleteSubjectSettings(subject: string): Promise<EvolutionSettings> {
+  async deleteSubjectSettings(
+    subject: string,
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<EvolutionSettings> {
     validateSubject(subject, this.limits);
     await this.checkWritable(subject);
-    const removed = await this.storage.settings.deleteSubject(subject);
+    const removed = await this.storage.settings.deleteSubject(subject, context);
     if (removed === null) throw noSubjectSettings(subject);
     return removed;
   }
 
   /** Clears the stored global compatibility (the configured default is in force again); answers the level it had. */
-  async resetGlobalCompatibility(): Promise<CompatibilityLevel> {
+  async resetGlobalCompatibility(context: WriteContext = SYSTEM_WRITE): Promise<CompatibilityLevel> {
     await this.checkWritable(null);
-    const old = await this.storage.settings.clearGlobalCompatibility();
+    const old = await this.storage.settings.clearGlobalCompatibility(context);
     return old ?? this.evolution.defaults.compatibility;
   }
 
   /** Clears the subject's own compatibility alone; `not_found` (resource "compatibility") when it had none. */
-  async clearSubjectCompatibility(subject: string): Promise<CompatibilityLevel> {
+  async clearSubjectCompatibility(
+    subject: string,
+    context: WriteContext = SYSTEM_WRITE,
+  ): Promise<CompatibilityLevel> {
     validateSubject(subject, this.limits);
     await this.checkWritable(subject);
-    const old = await this.storage.settings.clearSubjectCompatibility(subject);
+    const old = await this.storage.settings.clearSubjectCompatibility(subject, context);
     if (old === null) {
       throw RegistryError.notFound(`subject ${subject} has no compatibility level of its own`, {
         resource: "compatibility",
@@ -820,6 +851,11 @@ export class RegistryService {
     const schema = await this.storage.schemas.getById(ref, { includeDeleted: true });
     if (!schema) throw RegistryError.notFound(`schema ${describeRef(ref)} does not exist`, refDetails(ref));
     return this.storage.schemas.stateHistory({ id: schema.id });
+  }
+
+  /** The audit log, newest first (who is allowed to read it is the HTTP layer's decision). */
+  auditLog(query: AuditQuery): Promise<AuditPage> {
+    return this.storage.audit.list(query);
   }
 
   async stats(): Promise<RegistryStats> {

@@ -5,6 +5,7 @@
  * and references tie a row to other subjects' versions. Registering stays
  * with SchemaRepository.register (it assigns both numbers).
  */
+import type { WriteContext } from "../domain/audit.ts";
 import type { SchemaRecord, SchemaReference, SchemaType } from "../domain/types.ts";
 
 /** A row with the guid of its content. */
@@ -76,7 +77,10 @@ export interface IdentityStore {
    * Soft-deletes every live version of the subject, or with `permanent`
    * removes its soft-deleted ones for good; refused (`conflict`, resource
    * "reference") while another live row references one of them. Answers the
-   * rows it changed, by version.
+   * rows it changed, by version; with `audit`, one audit entry per row, in the same transaction.
    */
-  deleteSubject(subject: string, options: { permanent: boolean }): Promise<SchemaRecord[]>;
+  deleteSubject(
+    subject: string,
+    options: { permanent: boolean; audit?: WriteContext | undefined },
+  ): Promise<SchemaRecord[]>;
 }

@@ -13,6 +13,7 @@
  * metric (app/instrumented-storage.ts), which dashboards select on.
  */
 
+import type { WriteContext } from "../domain/audit.ts";
 import type { EffectiveSettings } from "../domain/compatibility/index.ts";
 import type { Mode } from "../domain/modes.ts";
 import type {
@@ -81,6 +82,8 @@ export interface RegisterOptions {
    * throw `conflict` with `details.reason` "subject_changed" (check again).
    */
   expectedHead?: number;
+  /** Records the register in the audit log, in the same statement, when it creates a row. */
+  audit?: WriteContext;
 }
 
 /**
@@ -134,13 +137,21 @@ export interface SchemaRepository {
   listVersions(subject: string, options: ListVersionsOptions): Promise<Page<SchemaRecord>>;
   listSubjects(page: PageRequest): Promise<Page<SubjectSummary>>;
 
-  /** Throws `not_found` (missing or soft-deleted) or `invalid_transition`. */
-  updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaRecord>;
+  /**
+   * Throws `not_found` (missing or soft-deleted) or `invalid_transition`.
+   * The write methods given `audit` record an audit entry in their own transaction.
+   */
+  updateState(
+    ref: SchemaRef,
+    to: SchemaState,
+    reason: string | null,
+    audit?: WriteContext,
+  ): Promise<SchemaRecord>;
   stateHistory(ref: SchemaRef): Promise<StateTransition[]>;
   /** Sets `deleted_at`. Throws `not_found` when missing or already deleted. */
-  softDelete(ref: SchemaRef): Promise<SchemaRecord>;
+  softDelete(ref: SchemaRef, audit?: WriteContext): Promise<SchemaRecord>;
   /** Removes a soft-deleted schema for good. Throws `conflict` when it is not soft-deleted. */
-  permanentDelete(ref: SchemaRef): Promise<SchemaRecord>;
+  permanentDelete(ref: SchemaRef, audit?: WriteContext): Promise<SchemaRecord>;
 
   /**
    * Runs `work` in one transaction on the primary, its reads included (they

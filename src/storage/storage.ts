@@ -13,12 +13,15 @@
  *                  global and per subject
  *   identity       IdentityStore: content ids, integer versions and references
  *                  (Confluent's identity model)
+ *   audit          AuditLog: who changed what; the write methods above record
+ *                  their entries in their own transaction when given a WriteContext
  *
  * Opening the pool and applying migrations are steps of their own, taken by
  * the composition root before the storage is built (postgres/pool.ts,
  * postgres/migrator.ts).
  */
 import type { AccessLog } from "./access-log.ts";
+import type { AuditLog } from "./audit-log.ts";
 import type { ContentKeyLocks } from "./content-key-locks.ts";
 import type { IdentityStore } from "./identity-store.ts";
 import type { SchemaRepository } from "./schema-repository.ts";
@@ -26,6 +29,7 @@ import type { SchemaSearch } from "./schema-search.ts";
 import type { SettingsStore } from "./settings-store.ts";
 
 export type { AccessLog, PopularSchema } from "./access-log.ts";
+export type { AuditLog, NewAuditEntry } from "./audit-log.ts";
 export type { ContentKeyLocks } from "./content-key-locks.ts";
 export type { IdentifiedRecord, IdentityStore } from "./identity-store.ts";
 export type {
@@ -46,6 +50,7 @@ export interface Storage {
   readonly contentLocks: ContentKeyLocks;
   readonly settings: SettingsStore;
   readonly identity: IdentityStore;
+  readonly audit: AuditLog;
   /** Round trip to the primary; throws `unavailable` when it does not answer. */
   ping(): Promise<void>;
   /** Writes the counted reads, stops the background work and closes every pool. */

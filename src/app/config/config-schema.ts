@@ -491,6 +491,14 @@ const authSection = v.pipe(
   v.transform(camelKeys),
 );
 
+/** The audit log (storage/postgres/audit-store.ts): how long its entries are kept. */
+const auditSection = section({
+  /** Entries older than this many days are deleted; 0 keeps them forever. */
+  retention_days: fromEnv("AUDIT_RETENTION_DAYS", v.optional(integer(0, 36_500), 365)),
+  /** How often each instance deletes the entries past the retention (instances share the work). */
+  prune_interval_seconds: v.optional(integer(1, 604_800), 3600),
+});
+
 /** What a TOML file (and the environment folded into it) may hold, and what the code reads of it. */
 export const ConfigSchema = v.strictObject({
   server: v.optional(serverSection, {}),
@@ -498,6 +506,7 @@ export const ConfigSchema = v.strictObject({
   admission: v.optional(admissionSection, {}),
   compatibility: v.optional(compatibilitySection, {}),
   limits: v.optional(limitsSection, {}),
+  audit: v.optional(auditSection, {}),
   auth: v.optional(authSection, {}),
 });
 

@@ -11,6 +11,7 @@ import { ConfluentError } from "./errors.ts";
 import { json, readJson } from "./media.ts";
 import { flag } from "./params.ts";
 import { type ConfluentRoute, subjectParam } from "./route-table.ts";
+import { writeContext } from "../write-context.ts";
 
 function field(body: unknown, name: string): unknown {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -51,12 +52,15 @@ export const settingsRoutes: ConfluentRoute[] = [
     method: "PUT",
     path: "/config",
     handler: async (c, registry) =>
-      json({ compatibility: await registry.setGlobalCompatibility(await readLevel(c.req.raw)) }),
+      json({
+        compatibility: await registry.setGlobalCompatibility(await readLevel(c.req.raw), writeContext(c)),
+      }),
   },
   {
     method: "DELETE",
     path: "/config",
-    handler: async (_c, registry) => json({ compatibilityLevel: await registry.resetGlobalCompatibility() }),
+    handler: async (c, registry) =>
+      json({ compatibilityLevel: await registry.resetGlobalCompatibility(writeContext(c)) }),
   },
   {
     method: "GET",
@@ -79,14 +83,14 @@ export const settingsRoutes: ConfluentRoute[] = [
     path: "/config/:subject",
     handler: async (c, registry) => {
       const level = await readLevel(c.req.raw);
-      return json({ compatibility: await registry.setSubjectCompatibility(subjectParam(c), level) });
+      return json({ compatibility: await registry.setSubjectCompatibility(subjectParam(c), level, writeContext(c)) });
     },
   },
   {
     method: "DELETE",
     path: "/config/:subject",
     handler: async (c, registry) =>
-      json({ compatibilityLevel: await registry.deleteSubjectCompatibility(subjectParam(c)) }),
+      json({ compatibilityLevel: await registry.deleteSubjectCompatibility(subjectParam(c), writeContext(c)) }),
   },
   {
     method: "GET",
@@ -98,13 +102,13 @@ export const settingsRoutes: ConfluentRoute[] = [
     path: "/mode",
     handler: async (c, registry) => {
       const mode = await readMode(c.req.raw);
-      return json({ mode: await registry.setGlobalMode(mode, { force: flag(c, "force") }) });
+      return json({ mode: await registry.setGlobalMode(mode, { force: flag(c, "force") }, writeContext(c)) });
     },
   },
   {
     method: "DELETE",
     path: "/mode",
-    handler: async (_c, registry) => json({ mode: await registry.resetGlobalMode() }),
+    handler: async (c, registry) => json({ mode: await registry.resetGlobalMode(writeContext(c)) }),
   },
   {
     method: "GET",
@@ -127,13 +131,13 @@ export const settingsRoutes: ConfluentRoute[] = [
     handler: async (c, registry) => {
       const mode = await readMode(c.req.raw);
       return json({
-        mode: await registry.setSubjectMode(subjectParam(c), mode, { force: flag(c, "force") }),
+        mode: await registry.setSubjectMode(subjectParam(c), mode, { force: flag(c, "force") }, writeContext(c)),
       });
     },
   },
   {
     method: "DELETE",
     path: "/mode/:subject",
-    handler: async (c, registry) => json({ mode: await registry.deleteSubjectMode(subjectParam(c)) }),
+    handler: async (c, registry) => json({ mode: await registry.deleteSubjectMode(subjectParam(c), writeContext(c)) }),
   },
 ];

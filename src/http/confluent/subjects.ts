@@ -17,6 +17,7 @@ import { json, jsonText, readJson } from "./media.ts";
 import { flag, parseVersion } from "./params.ts";
 import { readCandidate, subjectVersionShape } from "./representation.ts";
 import { type ConfluentRoute, pathParam, subjectParam } from "./route-table.ts";
+import { writeContext } from "../write-context.ts";
 
 /**
  * How a version is read: `?deleted=` and `?format=` (`serialized`: a Protobuf
@@ -61,7 +62,9 @@ export const subjectRoutes: ConfluentRoute[] = [
     method: "DELETE",
     path: "/subjects/:subject",
     handler: async (c, registry) =>
-      json(await registry.deleteSubject(subjectParam(c), { permanent: flag(c, "permanent") })),
+      json(
+        await registry.deleteSubject(subjectParam(c), { permanent: flag(c, "permanent") }, writeContext(c)),
+      ),
   },
   {
     method: "GET",
@@ -80,7 +83,12 @@ export const subjectRoutes: ConfluentRoute[] = [
     handler: async (c, registry) => {
       const subject = subjectParam(c);
       const candidate = readCandidate(await readJson(c.req.raw), { allowIdentity: true });
-      const { id } = await registry.register(subject, candidate, { normalize: flag(c, "normalize") });
+      const { id } = await registry.register(
+        subject,
+        candidate,
+        { normalize: flag(c, "normalize") },
+        writeContext(c),
+      );
       return json({ id });
     },
   },
@@ -117,7 +125,12 @@ export const subjectRoutes: ConfluentRoute[] = [
     handler: async (c, registry) => {
       const version = parseVersion(pathParam(c, "version"));
       return json(
-        await registry.deleteVersion(subjectParam(c), version, { permanent: flag(c, "permanent") }),
+        await registry.deleteVersion(
+          subjectParam(c),
+          version,
+          { permanent: flag(c, "permanent") },
+          writeContext(c),
+        ),
       );
     },
   },

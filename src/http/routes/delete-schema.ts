@@ -5,6 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { parseSchemaRef } from "../../registry/schema-ref.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
+import { writeContext } from "../write-context.ts";
 import { API_PREFIX, booleanFlag, errorResponses, requestIdHeader, schemaIdParam } from "../contract.ts";
 
 const route = createRoute({
@@ -29,7 +30,7 @@ export function deleteSchema(app: RegistryApp, { service }: AppDeps): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const { permanent } = c.req.valid("query");
-    await service.delete(parseSchemaRef(id), { permanent });
+    await service.delete(parseSchemaRef(id), { permanent }, writeContext(c));
     return c.body(null, 204);
   });
 }

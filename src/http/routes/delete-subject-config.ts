@@ -4,6 +4,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
+import { writeContext } from "../write-context.ts";
 import {
   API_PREFIX,
   errorResponses,
@@ -35,6 +36,6 @@ export function deleteSubjectConfig(app: RegistryApp, { service }: AppDeps): voi
 
   app.openapi(route, async (c) => {
     const { subject } = c.req.valid("param");
-    return c.json(toSettingsResource(await service.deleteSubjectSettings(subject)), 200);
+    return c.json(toSettingsResource(await service.deleteSubjectSettings(subject, writeContext(c))), 200);
   });
 }

@@ -4,6 +4,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
+import { writeContext } from "../write-context.ts";
 import {
   API_PREFIX,
   effectiveSettings,
@@ -37,7 +38,7 @@ const route = createRoute({
 
 export function putGlobalConfig(app: RegistryApp, { service }: AppDeps): void {
   app.openapi(route, async (c) => {
-    const settings = await service.putGlobalSettings(fromSettingsChange(c.req.valid("json")));
+    const settings = await service.putGlobalSettings(fromSettingsChange(c.req.valid("json")), writeContext(c));
     return c.json(toEffectiveResource(settings), 200);
   });
 }

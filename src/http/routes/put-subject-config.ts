@@ -4,6 +4,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
+import { writeContext } from "../write-context.ts";
 import {
   API_PREFIX,
   errorResponses,
@@ -40,7 +41,11 @@ export function putSubjectConfig(app: RegistryApp, { service }: AppDeps): void {
 
   app.openapi(route, async (c) => {
     const { subject } = c.req.valid("param");
-    const settings = await service.putSubjectSettings(subject, fromSettingsChange(c.req.valid("json")));
+    const settings = await service.putSubjectSettings(
+      subject,
+      fromSettingsChange(c.req.valid("json")),
+      writeContext(c),
+    );
     return c.json(toSettingsResource(settings), 200);
   });
 }

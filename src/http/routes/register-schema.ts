@@ -8,6 +8,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_REFERENCES } from "../../domain/references.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
 import { requireSubject } from "../auth/scope.ts";
+import { writeContext } from "../write-context.ts";
 import {
   API_PREFIX,
   contentFields,
@@ -201,16 +202,19 @@ export function registerSchema(app: RegistryApp, { service }: AppDeps): void {
     const body = c.req.valid("json");
     // The subject is in the body: a caller limited to subject prefixes is held to them here, before any write.
     requireSubject(c, body.subject);
-    const { schema, created, link } = await service.register({
-      subject: body.subject,
-      schemaType: body.schema_type,
-      content: body.content,
-      uploadId: body.upload_id,
-      version: body.version,
-      state: body.state,
-      metadata: body.metadata,
+    const { schema, created, link } = await service.register(
+      {
+        subject: body.subject,
+        schemaType: body.schema_type,
+        content: body.content,
+        uploadId: body.upload_id,
+        version: body.version,
+        state: body.state,
+        metadata: body.metadata,
       references: body.references,
-    });
+      },
+      writeContext(c),
+    );
     const headers = { Location: `${API_PREFIX}/schemas/${schema.id}` };
     const resource = toSchemaResource(schema, { withContent: true, link });
     return created ? c.json(resource, 201, headers) : c.json(resource, 200, headers);

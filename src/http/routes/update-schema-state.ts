@@ -7,6 +7,7 @@ import { ALLOWED_TRANSITIONS } from "../../domain/lifecycle.ts";
 import { SCHEMA_STATES } from "../../domain/types.ts";
 import { parseSchemaRef } from "../../registry/schema-ref.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
+import { writeContext } from "../write-context.ts";
 import { API_PREFIX, errorResponses, requestIdHeader, schemaIdParam, schemaResource } from "../contract.ts";
 import { toSchemaResource } from "../schema-representation.ts";
 
@@ -49,7 +50,12 @@ export function updateSchemaState(app: RegistryApp, { service }: AppDeps): void 
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
-    const view = await service.updateState(parseSchemaRef(id), body.state, body.reason ?? null);
+    const view = await service.updateState(
+      parseSchemaRef(id),
+      body.state,
+      body.reason ?? null,
+      writeContext(c),
+    );
     return c.json(toSchemaResource(view.schema, { withContent: true, link: view.link }), 200);
   });
 }

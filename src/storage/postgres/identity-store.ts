@@ -5,6 +5,7 @@
  * delete takes the subject's register lock, so no register slips in between
  * the reference check and the update.
  */
+import type { WriteContext } from "../../domain/audit.ts";
 import { RegistryError } from "../../domain/errors.ts";
 import { referencesKey } from "../../domain/references.ts";
 import type { SchemaRecord, SchemaReference, SchemaType } from "../../domain/types.ts";
@@ -16,6 +17,7 @@ import type {
   SubjectListing,
   SubjectVersionEntry,
 } from "../identity-store.ts";
+import { insertAudit, schemaEntry } from "./audit-store.ts";
 import { toRegistryError } from "./db-errors.ts";
 import type { DbHandles } from "./handles.ts";
 import { atomic, type Db } from "./pool.ts";
@@ -203,7 +205,10 @@ export class PostgresIdentityStore implements IdentityStore {
     return this.read((db) => referencingIds(db, subject, [version], null));
   }
 
-  async deleteSubject(subject: string, options: { permanent: boolean }): Promise<SchemaRecord[]> {
+  async deleteSubject(
+    subject: string,
+    options: { permanent: boolean; audit?: WriteContext | undefined },
+  ): Promise<SchemaRecord[]> {
     const cols = this.shared.columns.record;
     try {
       const rows = await atomic(this.db.primary, async (tx) => {
@@ -219,13 +224,21 @@ export class PostgresIdentityStore implements IdentityStore {
           const referencing = await referencingIds(tx, subject, versions, subject);
           if (referencing.length > 0) throw referencedError(subject, null, referencing);
         }
-        return options.permanent
+        const changed = await (options.permanent
           ? tx<SchemaRow[]>`
               DELETE FROM schemas WHERE subject = ${subject} AND deleted_at IS NOT NULL
               RETURNING ${cols}`
           : tx<SchemaRow[]>`
               UPDATE schemas SET deleted_at = now() WHERE subject = ${subject} AND deleted_at IS NULL
-              RETURNING ${cols}`;
+              RETURNING ${cols}`);
+        if (options.audit) {
+          const operation = options.permanent ? "subject.delete_permanent" : "subject.delete";
+          const entries = changed.map(toSchemaRecord).map((record) =>
+            schemaEntry(operation, record, { before: record.contentHash, after: null }),
+          );
+          await insertAudit(tx, options.audit, entries);
+        }
+        return changed;
       });
       if (rows.length > 0) this.shared.changed();
       return rows.map(toSchemaRecord).sort((a, b) => a.subjectVersion - b.subjectVersion);

@@ -19,6 +19,8 @@ import searchAtScaleDown from "../../../migrations/005_search_at_scale.down.sql"
 import searchAtScaleUp from "../../../migrations/005_search_at_scale.up.sql" with { type: "text" };
 import apiKeysDown from "../../../migrations/006_api_keys.down.sql" with { type: "text" };
 import apiKeysUp from "../../../migrations/006_api_keys.up.sql" with { type: "text" };
+import auditLogDown from "../../../migrations/007_audit_log.down.sql" with { type: "text" };
+import auditLogUp from "../../../migrations/007_audit_log.up.sql" with { type: "text" };
 import leanRegisterDown from "../../../migrations/008_lean_register.down.sql" with { type: "text" };
 import leanRegisterUp from "../../../migrations/008_lean_register.up.sql" with { type: "text" };
 import { sha256Hex } from "../../domain/canonical.ts";
@@ -46,6 +48,7 @@ export const MIGRATION_SOURCES: readonly MigrationSource[] = [
   { version: 4, name: "confluent_identity", up: confluentIdentityUp, down: confluentIdentityDown },
   { version: 5, name: "search_at_scale", up: searchAtScaleUp, down: searchAtScaleDown },
   { version: 6, name: "api_keys", up: apiKeysUp, down: apiKeysDown },
+  { version: 7, name: "audit_log", up: auditLogUp, down: auditLogDown },
   { version: 8, name: "lean_register", up: leanRegisterUp, down: leanRegisterDown },
 ];
 

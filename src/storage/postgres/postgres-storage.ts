@@ -7,6 +7,7 @@
  */
 import type { Storage } from "../storage.ts";
 import { PostgresAccessLog } from "./access-log.ts";
+import { AuditPruner, PostgresAuditLog } from "./audit-store.ts";
 import { PostgresContentKeyLocks } from "./content-key-locks.ts";
 import { toRegistryError } from "./db-errors.ts";
 import { type DbHandles, primaryOnly } from "./handles.ts";
@@ -38,6 +39,10 @@ export interface PostgresStorageOptions {
   searchPool?: Pool | null;
   /** Where background failures (access-log flushes, view refreshes) are reported. Default the console. */
   log?: StorageLog;
+  /** Audit entries older than this many days are pruned; 0 keeps them forever. Default 365. */
+  auditRetentionDays?: number;
+  /** How often the audit log is pruned. Default 3,600,000 ms (hourly). */
+  auditPruneIntervalMs?: number;
 }
 
 export interface StorageLog {
@@ -56,6 +61,8 @@ interface Parts {
   settings: PostgresSettingsStore;
   identity: PostgresIdentityStore;
   views: ViewRefresher;
+  audit: PostgresAuditLog;
+  auditPruner: AuditPruner;
 }
 
 export class PostgresStorage implements Storage {
@@ -65,8 +72,11 @@ export class PostgresStorage implements Storage {
   readonly contentLocks: PostgresContentKeyLocks;
   readonly settings: PostgresSettingsStore;
   readonly identity: PostgresIdentityStore;
+  readonly audit: PostgresAuditLog;
   /** The materialized views' refresher: `refreshNow()` and `failures`, for tests and metrics. */
   readonly views: ViewRefresher;
+  /** The audit log's retention step: `pruneNow()`, for tests. */
+  readonly auditPruner: AuditPruner;
 
   /** Use createPostgresStorage, which starts the background work. */
   constructor(
@@ -82,6 +92,8 @@ export class PostgresStorage implements Storage {
     this.settings = parts.settings;
     this.identity = parts.identity;
     this.views = parts.views;
+    this.audit = parts.audit;
+    this.auditPruner = parts.auditPruner;
   }
 
   async ping(): Promise<void> {
@@ -95,6 +107,7 @@ export class PostgresStorage implements Storage {
   async close(): Promise<void> {
     this.reads.stop();
     await this.views.stop();
+    await this.auditPruner.stop();
     // A replica that will not close must not keep the access log from its last flush.
     const replicaFailure = await this.replicas?.close().then(
       () => null,
@@ -124,8 +137,15 @@ export function createPostgresStorage(primary: Pool, options: PostgresStorageOpt
     onError: (error) => log.error("access log flush failed", error),
     onFlushed: () => views.markStale(),
   });
+  const audit = new PostgresAuditLog(handles);
+  const auditPruner = new AuditPruner(audit, {
+    retentionDays: options.auditRetentionDays ?? 365,
+    intervalMs: options.auditPruneIntervalMs ?? 3_600_000,
+    onError: (error) => log.error("audit log pruning failed", error),
+  });
   reads.start();
   views.start();
+  auditPruner.start();
   const parts: Parts = {
     schemas: new PostgresSchemaRepository(handles, { columns, changed: () => views.markStale() }),
     search: new PostgresSchemaSearch(searchPool && !replicas ? primaryOnly(searchPool) : handles, {
@@ -139,6 +159,8 @@ export function createPostgresStorage(primary: Pool, options: PostgresStorageOpt
     settings: new PostgresSettingsStore(handles),
     identity: new PostgresIdentityStore(handles, { columns, changed: () => views.markStale() }),
     views,
+    audit,
+    auditPruner,
   };
   return new PostgresStorage(parts, primary, replicas, searchPool);
 }

@@ -12,6 +12,7 @@
  * (one statement, always on the primary) and passes the head it saw.
  */
 import type postgres from "postgres";
+import type { WriteContext } from "../../domain/audit.ts";
 import type {
   CompatibilityLevel,
   EffectiveSettings,
@@ -42,6 +43,7 @@ import type {
   SchemaRepository,
   SchemaTransaction,
 } from "../schema-repository.ts";
+import { insertAudit, registerAudit, schemaEntry } from "./audit-store.ts";
 import { PostgresContentKeyLocks } from "./content-key-locks.ts";
 import { isDatabaseError, toRegistryError } from "./db-errors.ts";
 import { type DbHandles, primaryOnly } from "./handles.ts";
@@ -104,15 +106,16 @@ export class PostgresSchemaRepository implements SchemaRepository {
       const content = input.content === null ? null : db.json(input.content as postgres.JSONValue);
       // One statement (see registry_register in migrations/004): the subject
       // lock, the idempotency, head and version checks, the content id, the
-      // insert and its history row, in one round trip.
+      // insert and its history row, in one round trip; with the audit entry of a row it creates.
       const [row] = await db<RegisterRow[]>`
-        SELECT * FROM registry_register(
+        WITH r AS MATERIALIZED (SELECT * FROM registry_register(
           ${input.subject}, ${input.version}, ${versionKey(requested)}, ${versionSortKey(requested)},
           ${input.schemaType}, ${input.state}, ${content}, ${input.contentText}, ${input.contentHash},
           ${input.contentSize}, ${input.contentLocation}, ${input.contentKey},
           ${db.json(input.metadata as postgres.JSONValue)}, ${options.expectedHead ?? null},
           ${db.json(references as unknown as postgres.JSONValue)}, ${referencesKey(references)},
-          ${input.contentId ?? null}, ${input.subjectVersion ?? null})`;
+          ${input.contentId ?? null}, ${input.subjectVersion ?? null})) ${registerAudit(db, options.audit)}
+        SELECT * FROM r`;
       if (!row) throw new RegistryError("internal", "registration produced no outcome");
       if (row.outcome === "stale") {
         throw new RegistryError(
@@ -233,7 +236,12 @@ export class PostgresSchemaRepository implements SchemaRepository {
     }
   }
 
-  async updateState(ref: SchemaRef, to: SchemaState, reason: string | null): Promise<SchemaRecord> {
+  async updateState(
+    ref: SchemaRef,
+    to: SchemaState,
+    reason: string | null,
+    audit?: WriteContext,
+  ): Promise<SchemaRecord> {
     if (!isValidRef(ref)) throw refNotFound(ref);
     return this.write(async (db) => {
       const record = await atomic(db, async (tx) => {
@@ -257,14 +265,20 @@ export class PostgresSchemaRepository implements SchemaRepository {
             SELECT id, ${current.state}, ${to}, ${reason} FROM changed
           )
           SELECT * FROM changed`;
-        return toSchemaRecord(changed!);
+        const record = toSchemaRecord(changed!);
+        if (audit) {
+          const hashes = { before: record.contentHash, after: record.contentHash };
+          const details = { from: current.state, to, reason };
+          await insertAudit(tx, audit, [schemaEntry("schema.state_change", record, hashes, details)]);
+        }
+        return record;
       });
       this.shared.changed();
       return record;
     });
   }
 
-  async softDelete(ref: SchemaRef): Promise<SchemaRecord> {
+  async softDelete(ref: SchemaRef, audit?: WriteContext): Promise<SchemaRecord> {
     return this.write(async (db) => {
       if (!isValidRef(ref)) throw refNotFound(ref);
       const row = await atomic(db, async (tx) => {
@@ -273,6 +287,7 @@ export class PostgresSchemaRepository implements SchemaRepository {
           UPDATE schemas SET deleted_at = now()
           WHERE ${where(tx, ref)} AND deleted_at IS NULL
           RETURNING ${this.shared.columns.record}`;
+        if (updated && audit) await auditDelete(tx, audit, "schema.delete", updated);
         return updated;
       });
       if (!row) throw refNotFound(ref);
@@ -281,7 +296,7 @@ export class PostgresSchemaRepository implements SchemaRepository {
     });
   }
 
-  async permanentDelete(ref: SchemaRef): Promise<SchemaRecord> {
+  async permanentDelete(ref: SchemaRef, audit?: WriteContext): Promise<SchemaRecord> {
     return this.write(async (db) => {
       if (!isValidRef(ref)) throw refNotFound(ref);
       const row = await atomic(db, async (tx) => {
@@ -290,6 +305,7 @@ export class PostgresSchemaRepository implements SchemaRepository {
           DELETE FROM schemas
           WHERE ${where(tx, ref)} AND deleted_at IS NOT NULL
           RETURNING ${this.shared.columns.record}`;
+        if (deleted && audit) await auditDelete(tx, audit, "schema.delete_permanent", deleted);
         return deleted;
       });
       if (row) {
@@ -536,6 +552,19 @@ async function refuseWhileReferenced(db: Db, ref: SchemaRef, deleted: boolean): 
   if (!target) return;
   const ids = await referencingIds(db, target.subject, [target.subject_version], null);
   if (ids.length > 0) throw referencedError(target.subject, target.subject_version, ids);
+}
+
+/** A deleted version's audit entry: its content before, nothing after. */
+function auditDelete(
+  tx: Db,
+  audit: WriteContext,
+  operation: "schema.delete" | "schema.delete_permanent",
+  row: SchemaRow,
+): Promise<void> {
+  const record = toSchemaRecord(row);
+  return insertAudit(tx, audit, [
+    schemaEntry(operation, record, { before: record.contentHash, after: null }),
+  ]);
 }
 
 function isNull(value: unknown): boolean {

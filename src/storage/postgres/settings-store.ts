@@ -4,9 +4,12 @@
  * sent as NULL and keeps the stored value (`coalesce(EXCLUDED.col, t.col)`),
  * so a put is one upsert whatever it sets. The registry validates settings
  * before they get here; the tables' CHECKs are the last line, and what they
- * refuse is `invalid_request`, not a conflict.
+ * refuse is `invalid_request`, not a conflict. A write given a WriteContext
+ * runs in a transaction with its audit entry (the row's settings and mode
+ * before and after); a write that changed nothing records none.
  */
 
+import type { AuditOperation, WriteContext } from "../../domain/audit.ts";
 import {
   COMPATIBILITY_LEVELS,
   type CompatibilityLevel,
@@ -17,9 +20,10 @@ import {
 import { RegistryError } from "../../domain/errors.ts";
 import { MODES, type Mode } from "../../domain/modes.ts";
 import type { SettingsStore } from "../settings-store.ts";
+import { insertAudit } from "./audit-store.ts";
 import { toRegistryError } from "./db-errors.ts";
 import type { DbHandles } from "./handles.ts";
-import type { Db } from "./pool.ts";
+import { atomic, type Db } from "./pool.ts";
 
 interface SettingsRow {
   compatibility: CompatibilityLevel | null;
@@ -40,8 +44,8 @@ export class PostgresSettingsStore implements SettingsStore {
     return row ? toSettings(row) : {};
   }
 
-  async putGlobal(settings: EvolutionSettings): Promise<EvolutionSettings> {
-    return this.write(async (db) => {
+  async putGlobal(settings: EvolutionSettings, audit?: WriteContext): Promise<EvolutionSettings> {
+    return this.audited(audit, "config.global", null, async (db) => {
       const [row] = await db<SettingsRow[]>`
         INSERT INTO global_config AS t (singleton, compatibility, semver_policy)
         VALUES (true, ${settings.compatibility ?? null}, ${settings.semverPolicy ?? null})
@@ -64,8 +68,12 @@ export class PostgresSettingsStore implements SettingsStore {
     return row ? toSettings(row) : null;
   }
 
-  async putSubject(subject: string, settings: EvolutionSettings): Promise<EvolutionSettings> {
-    return this.write(async (db) => {
+  async putSubject(
+    subject: string,
+    settings: EvolutionSettings,
+    audit?: WriteContext,
+  ): Promise<EvolutionSettings> {
+    return this.audited(audit, "config.subject", subject, async (db) => {
       const [row] = await db<SettingsRow[]>`
         INSERT INTO subject_config AS t (subject, compatibility, semver_policy)
         VALUES (${subject}, ${settings.compatibility ?? null}, ${settings.semverPolicy ?? null})
@@ -78,8 +86,8 @@ export class PostgresSettingsStore implements SettingsStore {
     });
   }
 
-  async deleteSubject(subject: string): Promise<EvolutionSettings | null> {
-    return this.write(async (db) => {
+  async deleteSubject(subject: string, audit?: WriteContext): Promise<EvolutionSettings | null> {
+    return this.audited(audit, "config.subject_delete", subject, async (db) => {
       // The mode is not an evolution setting: a row holding one stays, with the settings cleared.
       const [row] = await db<SettingsRow[]>`
         WITH old AS (
@@ -87,6 +95,7 @@ export class PostgresSettingsStore implements SettingsStore {
         ), cleared AS (
           UPDATE subject_config SET compatibility = NULL, semver_policy = NULL, updated_at = now()
           WHERE subject = ${subject} AND mode IS NOT NULL
+            AND (compatibility IS NOT NULL OR semver_policy IS NOT NULL)
         ), removed AS (
           DELETE FROM subject_config WHERE subject = ${subject} AND mode IS NULL
         )
@@ -96,22 +105,26 @@ export class PostgresSettingsStore implements SettingsStore {
     });
   }
 
-  async clearGlobalCompatibility(): Promise<CompatibilityLevel | null> {
-    return this.write(async (db) => {
+  async clearGlobalCompatibility(audit?: WriteContext): Promise<CompatibilityLevel | null> {
+    return this.audited(audit, "config.global", null, async (db) => {
       const [row] = await db<{ compatibility: CompatibilityLevel | null }[]>`
         WITH old AS (SELECT compatibility FROM global_config WHERE singleton FOR UPDATE),
-        cleared AS (UPDATE global_config SET compatibility = NULL, updated_at = now() WHERE singleton)
+        cleared AS (
+          UPDATE global_config SET compatibility = NULL, updated_at = now()
+          WHERE singleton AND compatibility IS NOT NULL
+        )
         SELECT compatibility FROM old`;
       return row?.compatibility ?? null;
     });
   }
 
-  async clearSubjectCompatibility(subject: string): Promise<CompatibilityLevel | null> {
-    return this.write(async (db) => {
+  async clearSubjectCompatibility(subject: string, audit?: WriteContext): Promise<CompatibilityLevel | null> {
+    return this.audited(audit, "config.subject", subject, async (db) => {
       const [row] = await db<{ compatibility: CompatibilityLevel | null }[]>`
         WITH old AS (SELECT compatibility FROM subject_config WHERE subject = ${subject} FOR UPDATE),
         cleared AS (
-          UPDATE subject_config SET compatibility = NULL, updated_at = now() WHERE subject = ${subject}
+          UPDATE subject_config SET compatibility = NULL, updated_at = now()
+          WHERE subject = ${subject} AND compatibility IS NOT NULL
         )
         SELECT compatibility FROM old`;
       await db`
@@ -138,13 +151,14 @@ export class PostgresSettingsStore implements SettingsStore {
     });
   }
 
-  async putGlobalMode(mode: Mode | null): Promise<Mode | null> {
-    return this.write(async (db) => {
+  async putGlobalMode(mode: Mode | null, audit?: WriteContext): Promise<Mode | null> {
+    return this.audited(audit, "mode.global", null, async (db) => {
       const [row] = await db<{ mode: Mode | null }[]>`
         WITH old AS (SELECT mode FROM global_config WHERE singleton FOR UPDATE),
         put AS (
           INSERT INTO global_config AS t (singleton, mode) VALUES (true, ${mode})
           ON CONFLICT (singleton) DO UPDATE SET mode = EXCLUDED.mode, updated_at = now()
+          WHERE t.mode IS DISTINCT FROM EXCLUDED.mode
         )
         SELECT mode FROM old`;
       return row?.mode ?? null;
@@ -159,13 +173,14 @@ export class PostgresSettingsStore implements SettingsStore {
     });
   }
 
-  async putSubjectMode(subject: string, mode: Mode | null): Promise<Mode | null> {
-    return this.write(async (db) => {
+  async putSubjectMode(subject: string, mode: Mode | null, audit?: WriteContext): Promise<Mode | null> {
+    return this.audited(audit, "mode.subject", subject, async (db) => {
       const [row] = await db<{ mode: Mode | null }[]>`
         WITH old AS (SELECT mode FROM subject_config WHERE subject = ${subject} FOR UPDATE),
         put AS (
           INSERT INTO subject_config AS t (subject, mode) VALUES (${subject}, ${mode})
           ON CONFLICT (subject) DO UPDATE SET mode = EXCLUDED.mode, updated_at = now()
+          WHERE t.mode IS DISTINCT FROM EXCLUDED.mode
         )
         SELECT mode FROM old`;
       if (mode === null) {
@@ -186,6 +201,30 @@ export class PostgresSettingsStore implements SettingsStore {
     }
   }
 
+  /**
+   * `work` as a write; given `audit`, in one transaction with the audit entry
+   * of what it changed (the global row, or the subject's, before and after).
+   */
+  private async audited<T>(
+    audit: WriteContext | undefined,
+    operation: AuditOperation,
+    subject: string | null,
+    work: (db: Db) => Promise<T>,
+  ): Promise<T> {
+    if (!audit) return this.write(work);
+    return this.write((db) =>
+      atomic(db, async (tx) => {
+        const before = await settingsRow(tx, subject, true);
+        const result = await work(tx);
+        const after = await settingsRow(tx, subject, false);
+        if (JSON.stringify(before) !== JSON.stringify(after)) {
+          await insertAudit(tx, audit, [{ operation, subject, details: { before, after } }]);
+        }
+        return result;
+      }),
+    );
+  }
+
   private async write<T>(operation: (db: Db) => Promise<T>): Promise<T> {
     try {
       return await operation(this.db.primary);
@@ -195,6 +234,25 @@ export class PostgresSettingsStore implements SettingsStore {
       this.db.reader.wrote();
     }
   }
+}
+
+interface StoredSettings {
+  compatibility: CompatibilityLevel | null;
+  semver_policy: SemverPolicy | null;
+  mode: Mode | null;
+}
+
+/** The global row, or the subject's, as an audit entry shows it (null: no row, everything unset). */
+async function settingsRow(db: Db, subject: string | null, lock: boolean): Promise<StoredSettings | null> {
+  const forUpdate = lock ? db`FOR UPDATE` : db``;
+  const [row] =
+    subject === null
+      ? await db<StoredSettings[]>`
+          SELECT compatibility, semver_policy, mode FROM global_config WHERE singleton ${forUpdate}`
+      : await db<StoredSettings[]>`
+          SELECT compatibility, semver_policy, mode FROM subject_config WHERE subject = ${subject} ${forUpdate}`;
+  if (!row || (row.compatibility === null && row.semver_policy === null && row.mode === null)) return null;
+  return { compatibility: row.compatibility, semver_policy: row.semver_policy, mode: row.mode };
 }
 
 /** NULL columns are settings left unset: absent from the answer, not `undefined` values in it. */
