@@ -11,7 +11,6 @@
  * root may put a fast path in front of it all (schema-fast-path.ts).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { RegistryError } from "../domain/errors.ts";
@@ -24,6 +23,8 @@ import { apiKeyRoutes } from "./auth/key-routes.ts";
 import { authentication } from "./auth/middleware.ts";
 import { addConfluentRoutes } from "./confluent/confluent-api.ts";
 import { API_PREFIX, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./contract.ts";
+import { addApiReference } from "./console/api-reference.ts";
+import { CONSOLE_BASE, createConsoleApp } from "./console/console-app.tsx";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
 import { checkCompatibility } from "./routes/check-compatibility.ts";
 import { createUpload } from "./routes/create-upload.ts";
@@ -31,6 +32,7 @@ import { deleteSchema } from "./routes/delete-schema.ts";
 import { deleteSubjectConfig } from "./routes/delete-subject-config.ts";
 import { getAudit } from "./routes/get-audit.ts";
 import { getGlobalConfig } from "./routes/get-global-config.ts";
+import { getIdentity } from "./routes/get-identity.ts";
 import { getLatestVersion } from "./routes/get-latest-version.ts";
 import { getSchema } from "./routes/get-schema.ts";
 import { getSchemaContent } from "./routes/get-schema-content.ts";
@@ -88,6 +90,7 @@ const ROUTES: AddRoute[] = [
   validateSchemaData,
   searchSchemas,
   getStats,
+  getIdentity,
   getAudit,
   health,
   metrics,
@@ -108,6 +111,10 @@ export function createApp(deps: AppDeps): RegistryApp {
     }),
   );
   app.use("*", requestTelemetry({ metrics: deps.metrics, logger: deps.logger }));
+  // The console (a sub-app: its middleware meets only /ui requests) and the API reference come before
+  // every API middleware: their pages hold no data and render for anyone; the data comes from the API.
+  app.route(CONSOLE_BASE, createConsoleApp({ limits, logger: deps.logger }));
+  addApiReference(app, { openApiUrl: "/openapi.json", title: "Schema Registry API" });
   // Sets `principal` on every request, or answers 401 / 403 (src/http/auth/permissions.ts says who may do what).
   app.use("*", authentication(deps.auth, deps.logger));
   app.use(
@@ -158,7 +165,6 @@ export function createApp(deps: AppDeps): RegistryApp {
     });
     return c.json(document);
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Schema Registry API" }));
 
   app.notFound(createNotFoundHandler(allowedMethodsOf(app)));
   app.onError(createErrorHandler(deps.logger));
