@@ -76,6 +76,10 @@ export interface ThrowawayRedis {
   kill(): Promise<void>;
   /** Starts redis-server again on the same port (empty: nothing is persisted). */
   restart(): Promise<void>;
+  /** SIGSTOP: the server keeps its connections open and answers nothing, until `resume()`. */
+  pause(): void;
+  /** SIGCONT after `pause()`. */
+  resume(): void;
 }
 
 /** Starts `redis-server --port <free port> --save "" --appendonly no`; call `kill()` when done. */
@@ -126,6 +130,12 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
     async restart() {
       if (proc !== null) throw new Error("redis-server is still running");
       await launch();
+    },
+    pause() {
+      (proc as ReturnType<typeof Bun.spawn> | null)?.kill("SIGSTOP");
+    },
+    resume() {
+      (proc as ReturnType<typeof Bun.spawn> | null)?.kill("SIGCONT");
     },
   };
 }
