@@ -250,14 +250,15 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     throw error;
   }
   const auth = authTier.http;
-  const app = createApp({ service, confluent, health, logger, metrics, auth });
+  const { requestTimeoutMs } = config.server;
+  const app = createApp({ service, confluent, health, logger, metrics, auth, requestTimeoutMs });
   cacheTier?.startWarming();
   objectContent?.startSweeping();
 
   let closing: Promise<void> | null = null;
   return {
     app,
-    fetch: withSchemaFastPath(app, { service, metrics, logger, confluent, auth }).fetch,
+    fetch: withSchemaFastPath(app, { service, metrics, logger, confluent, auth, requestTimeoutMs }).fetch,
     bodyLimit: bodyLimitFor(limits),
     service,
     confluent,

@@ -25,6 +25,7 @@ import { addConfluentRoutes } from "./confluent/confluent-api.ts";
 import { API_PREFIX, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./contract.ts";
 import { addApiReference } from "./console/api-reference.ts";
 import { CONSOLE_BASE, createConsoleApp } from "./console/console-app.tsx";
+import { DEFAULT_REQUEST_TIMEOUT_MS, requestDeadline } from "./deadline.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
 import { checkCompatibility } from "./routes/check-compatibility.ts";
 import { createUpload } from "./routes/create-upload.ts";
@@ -111,6 +112,15 @@ export function createApp(deps: AppDeps): RegistryApp {
     }),
   );
   app.use("*", requestTelemetry({ metrics: deps.metrics, logger: deps.logger }));
+  // Every request answered within the deadline, whatever the backends do; telemetry sees that answer.
+  app.use(
+    "*",
+    requestDeadline({
+      timeoutMs: deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      logger: deps.logger,
+      isConfluent: (path) => deps.confluent !== undefined && isConfluentPath(path),
+    }),
+  );
   // The console (a sub-app: its middleware meets only /ui requests) and the API reference come before
   // every API middleware: their pages hold no data and render for anyone; the data comes from the API.
   app.route(CONSOLE_BASE, createConsoleApp({ limits, logger: deps.logger }));

@@ -41,6 +41,7 @@ import { allowsSubject, outsidePrefixes } from "./auth/scope.ts";
 import { CONFLUENT_MEDIA_TYPE } from "./confluent/media.ts";
 import { schemaStringBody } from "./confluent/representation.ts";
 import { API_PREFIX } from "./contract.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, withinDeadline } from "./deadline.ts";
 import { responseForError } from "./error-handler.ts";
 import { schemaResponse } from "./schema-representation.ts";
 
@@ -85,9 +86,12 @@ export function withSchemaFastPath(
     logger,
     confluent,
     auth,
-  }: Pick<AppDeps, "service" | "metrics" | "logger" | "confluent" | "auth">,
+    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  }: Pick<AppDeps, "service" | "metrics" | "logger" | "confluent" | "auth" | "requestTimeoutMs">,
 ): FetchHandler {
   const record = createRequestRecorder({ metrics, logger });
+  // What is not answered from L1 at once is answered within the request deadline, as the app's routes are.
+  const bounded = <T>(pending: Promise<T>) => withinDeadline(pending, requestTimeoutMs);
   // null when auth is off: nothing to check, every caller is OPEN_ACCESS.
   const authenticator = auth?.authenticator.required ? auth.authenticator : null;
   const nativeRole = NATIVE_PERMISSIONS[`GET ${SCHEMA_ROUTE}`]!.access;
@@ -149,7 +153,7 @@ export function withSchemaFastPath(
     const serve = (): Response | Promise<Response> => {
       const read = confluent!.schemaById(id);
       if (!(read instanceof Promise)) return respond(read);
-      return read.then(respond, refuse);
+      return bounded(read).then(respond, refuse);
     };
     const admit = (caller: Principal | Response | null): Response | Promise<Response> => {
       if (caller === null) return serve();
@@ -162,7 +166,7 @@ export function withSchemaFastPath(
       );
     };
     const caller = callerOf(request, refuse);
-    return caller instanceof Promise ? caller.then(admit) : admit(caller);
+    return caller instanceof Promise ? bounded(caller).then(admit, refuse) : admit(caller);
   };
 
   const fetch: RegistryApp["fetch"] = (request, env, executionContext) => {
@@ -198,12 +202,12 @@ export function withSchemaFastPath(
           : finish(schemaResponse(view, ifNoneMatch, requestId), path, requestId, started);
       const read = service.getSchema(ref);
       if (!(read instanceof Promise)) return answer(read);
-      return read.then(answer, (error: unknown) =>
+      return bounded(read).then(answer, (error: unknown) =>
         finish(responseForError(error, failed, logger), path, requestId, started),
       );
     };
     const caller = callerOf(request, refuse);
-    return caller instanceof Promise ? caller.then(serve) : serve(caller);
+    return caller instanceof Promise ? bounded(caller).then(serve, refuse) : serve(caller);
   };
 
   return { fetch };
