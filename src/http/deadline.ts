@@ -100,7 +100,12 @@ export function requestDeadline(options: DeadlineOptions): MiddlewareHandler<App
       return;
     }
     work.catch(() => {});
-    return timedOut(c, timeoutMs, logger, isConfluent);
+    const response = timedOut(c, timeoutMs, logger, isConfluent);
+    // A handler that failed within the grace has set its own answer (the context is then finalized, and a
+    // returned response would be ignored): replace it outright, without merging its headers into ours.
+    c.res = undefined;
+    c.res = response;
+    return response;
   };
 }
 

@@ -7,11 +7,11 @@
  */
 import { type CompatibilityLevel, isCompatibilityLevel } from "../../domain/compatibility/index.ts";
 import { CONFLUENT_MODES, type ConfluentMode } from "../../registry/confluent-registry.ts";
+import { writeContext } from "../write-context.ts";
 import { ConfluentError } from "./errors.ts";
 import { json, readJson } from "./media.ts";
 import { flag } from "./params.ts";
 import { type ConfluentRoute, subjectParam } from "./route-table.ts";
-import { writeContext } from "../write-context.ts";
 
 function field(body: unknown, name: string): unknown {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -83,14 +83,18 @@ export const settingsRoutes: ConfluentRoute[] = [
     path: "/config/:subject",
     handler: async (c, registry) => {
       const level = await readLevel(c.req.raw);
-      return json({ compatibility: await registry.setSubjectCompatibility(subjectParam(c), level, writeContext(c)) });
+      return json({
+        compatibility: await registry.setSubjectCompatibility(subjectParam(c), level, writeContext(c)),
+      });
     },
   },
   {
     method: "DELETE",
     path: "/config/:subject",
     handler: async (c, registry) =>
-      json({ compatibilityLevel: await registry.deleteSubjectCompatibility(subjectParam(c), writeContext(c)) }),
+      json({
+        compatibilityLevel: await registry.deleteSubjectCompatibility(subjectParam(c), writeContext(c)),
+      }),
   },
   {
     method: "GET",
@@ -131,13 +135,19 @@ export const settingsRoutes: ConfluentRoute[] = [
     handler: async (c, registry) => {
       const mode = await readMode(c.req.raw);
       return json({
-        mode: await registry.setSubjectMode(subjectParam(c), mode, { force: flag(c, "force") }, writeContext(c)),
+        mode: await registry.setSubjectMode(
+          subjectParam(c),
+          mode,
+          { force: flag(c, "force") },
+          writeContext(c),
+        ),
       });
     },
   },
   {
     method: "DELETE",
     path: "/mode/:subject",
-    handler: async (c, registry) => json({ mode: await registry.deleteSubjectMode(subjectParam(c), writeContext(c)) }),
+    handler: async (c, registry) =>
+      json({ mode: await registry.deleteSubjectMode(subjectParam(c), writeContext(c)) }),
   },
 ];

@@ -11,13 +11,13 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { ConfluentError } from "./errors.ts";
 import { narrowedPrefix, subjectFilter } from "../auth/scope.ts";
+import { writeContext } from "../write-context.ts";
+import { ConfluentError } from "./errors.ts";
 import { json, jsonText, readJson } from "./media.ts";
 import { flag, parseVersion } from "./params.ts";
 import { readCandidate, subjectVersionShape } from "./representation.ts";
 import { type ConfluentRoute, pathParam, subjectParam } from "./route-table.ts";
-import { writeContext } from "../write-context.ts";
 
 /**
  * How a version is read: `?deleted=` and `?format=` (`serialized`: a Protobuf

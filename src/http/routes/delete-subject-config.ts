@@ -4,7 +4,6 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { writeContext } from "../write-context.ts";
 import {
   API_PREFIX,
   errorResponses,
@@ -13,6 +12,7 @@ import {
   requestIdHeader,
   toSettingsResource,
 } from "../contract.ts";
+import { writeContext } from "../write-context.ts";
 
 export function deleteSubjectConfig(app: RegistryApp, { service }: AppDeps): void {
   const route = createRoute({

@@ -4,7 +4,6 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { writeContext } from "../write-context.ts";
 import {
   API_PREFIX,
   effectiveSettings,
@@ -14,6 +13,7 @@ import {
   settingsChange,
   toEffectiveResource,
 } from "../contract.ts";
+import { writeContext } from "../write-context.ts";
 
 const route = createRoute({
   method: "put",
@@ -38,7 +38,10 @@ const route = createRoute({
 
 export function putGlobalConfig(app: RegistryApp, { service }: AppDeps): void {
   app.openapi(route, async (c) => {
-    const settings = await service.putGlobalSettings(fromSettingsChange(c.req.valid("json")), writeContext(c));
+    const settings = await service.putGlobalSettings(
+      fromSettingsChange(c.req.valid("json")),
+      writeContext(c),
+    );
     return c.json(toEffectiveResource(settings), 200);
   });
 }

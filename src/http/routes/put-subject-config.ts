@@ -4,7 +4,6 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { writeContext } from "../write-context.ts";
 import {
   API_PREFIX,
   errorResponses,
@@ -15,6 +14,7 @@ import {
   settingsChange,
   toSettingsResource,
 } from "../contract.ts";
+import { writeContext } from "../write-context.ts";
 
 export function putSubjectConfig(app: RegistryApp, { service }: AppDeps): void {
   const route = createRoute({

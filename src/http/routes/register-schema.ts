@@ -8,7 +8,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_REFERENCES } from "../../domain/references.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
 import { requireSubject } from "../auth/scope.ts";
-import { writeContext } from "../write-context.ts";
 import {
   API_PREFIX,
   contentFields,
@@ -23,6 +22,7 @@ import {
   version,
 } from "../contract.ts";
 import { toSchemaResource } from "../schema-representation.ts";
+import { writeContext } from "../write-context.ts";
 
 const location = { Location: { description: "Path of the schema.", schema: { type: "string" as const } } };
 
@@ -211,7 +211,7 @@ export function registerSchema(app: RegistryApp, { service }: AppDeps): void {
         version: body.version,
         state: body.state,
         metadata: body.metadata,
-      references: body.references,
+        references: body.references,
       },
       writeContext(c),
     );

@@ -7,9 +7,9 @@ import { ALLOWED_TRANSITIONS } from "../../domain/lifecycle.ts";
 import { SCHEMA_STATES } from "../../domain/types.ts";
 import { parseSchemaRef } from "../../registry/schema-ref.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { writeContext } from "../write-context.ts";
 import { API_PREFIX, errorResponses, requestIdHeader, schemaIdParam, schemaResource } from "../contract.ts";
 import { toSchemaResource } from "../schema-representation.ts";
+import { writeContext } from "../write-context.ts";
 
 /** Longest `reason` of a state change. */
 const MAX_REASON_LENGTH = 1024;

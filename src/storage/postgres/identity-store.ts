@@ -233,9 +233,9 @@ export class PostgresIdentityStore implements IdentityStore {
               RETURNING ${cols}`);
         if (options.audit) {
           const operation = options.permanent ? "subject.delete_permanent" : "subject.delete";
-          const entries = changed.map(toSchemaRecord).map((record) =>
-            schemaEntry(operation, record, { before: record.contentHash, after: null }),
-          );
+          const entries = changed
+            .map(toSchemaRecord)
+            .map((record) => schemaEntry(operation, record, { before: record.contentHash, after: null }));
           await insertAudit(tx, options.audit, entries);
         }
         return changed;
