@@ -256,10 +256,34 @@ describe.skipIf(!withDatabase)("two registry instances while the primary fails o
     const state = (await a.call("GET", path)).body.state === "active" ? "deprecated" : "active";
     expect((await b.call("PATCH", `${path}/state`, { state })).status).toBe(200);
     expect((await b.call("GET", path)).body.state).toBe(state);
-    await until(
-      () => a.call("GET", path),
-      (res) => res.body.state === state,
-    );
+    try {
+      await until(
+        () => a.call("GET", path),
+        (res) => res.body.state === state,
+      );
+    } catch (error) {
+      // What each tier holds, so a failure here says which one kept the old state.
+      const nodes: Record<string, unknown> = {};
+      for (const port of topology.nodes.keys()) {
+        nodes[port] = await onNode(port, async (c) => [
+          (await c.role())[0],
+          await c.keys(`*${id}*`),
+          (await c.get(`registry:v1.j:schema:id:${id}`))?.slice(0, 200),
+        ]).catch((e) => String(e));
+      }
+      console.log(
+        "DEBUG",
+        JSON.stringify({
+          want: state,
+          a: (await a.call("GET", path)).body.state,
+          b: (await b.call("GET", path)).body.state,
+          primary: await topology.primaryPort(),
+          nodes,
+          aStats: (await a.call("GET", "/api/v1/stats")).body.cache,
+        }),
+      );
+      throw error;
+    }
   }
 
   test("SENTINEL FAILOVER: no request is lost; both instances stay coherent", async () => {
