@@ -179,6 +179,11 @@ function pipelinedOps(client: Redis): BatchOps {
       unwrap(await pipeline.exec());
     },
     async deleteMany(keys) {
+      // One DEL needs no pipeline around it (an invalidation is a handful of keys).
+      if (keys.length <= BATCH) {
+        await client.del(keys as string[]);
+        return;
+      }
       const pipeline = client.pipeline();
       for (const part of chunks(keys, BATCH)) pipeline.del(part);
       unwrap(await pipeline.exec());
