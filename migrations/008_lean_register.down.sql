@@ -1,5 +1,6 @@
 -- 008_lean_register, reverted: the foreign key, the statement-level search
--- trigger, 005's SQL document function, and 001's and 002's indexes and
+-- trigger, 005's SQL document function, 002's `subject_versions` view (the
+-- previous release refreshes it), and 001's and 002's indexes and
 -- `search_text` trigger come back. Rows registered while 008 was applied have
 -- an empty `search_text` (nothing computed it): they get it here, without
 -- touching their `updated_at`. The index builds and that backfill read the
@@ -84,6 +85,41 @@ UPDATE schemas SET search_text = concat_ws(' ',
        ) AS tag))
 WHERE search_text = '';
 ALTER TABLE schemas ENABLE TRIGGER schemas_updated_at;
+
+CREATE MATERIALIZED VIEW subject_versions AS
+WITH per_subject AS (
+  SELECT
+    subject,
+    count(*)::integer AS version_count,
+    count(*) FILTER (WHERE state = 'active')::integer AS active_count,
+    count(*) FILTER (WHERE state = 'deprecated')::integer AS deprecated_count,
+    min(created_at) AS created_at,
+    max(updated_at) AS updated_at
+  FROM schemas
+  WHERE deleted_at IS NULL
+  GROUP BY subject
+)
+SELECT
+  p.subject,
+  p.version_count,
+  p.active_count,
+  p.deprecated_count,
+  latest.version AS latest_version,
+  latest.global_id AS latest_global_id,
+  p.created_at,
+  p.updated_at
+FROM per_subject AS p
+LEFT JOIN LATERAL (
+  SELECT l.version, l.global_id
+  FROM schemas AS l
+  WHERE l.subject = p.subject
+    AND l.deleted_at IS NULL
+    AND l.state IN ('active', 'deprecated')
+  ORDER BY l.version_sort DESC
+  LIMIT 1
+) AS latest ON true;
+
+CREATE UNIQUE INDEX subject_versions_subject_idx ON subject_versions (subject);
 
 CREATE INDEX schemas_search_text_trgm_idx ON schemas USING gin (search_text gin_trgm_ops);
 CREATE INDEX schemas_subject_trgm_idx ON schemas USING gin (subject gin_trgm_ops);

@@ -19,6 +19,12 @@
 --     (scripts/seed.ts) fill `schema_search` in one statement of their own;
 --   - 005's document function as SQL with sub-selects: the same document in
 --     PL/pgSQL, the tags read once, in about a third of the time;
+--   - 002's materialized view `subject_versions`: nothing reads it any more
+--     (subject lists read `schemas`), yet every write scheduled its refresh,
+--     which aggregates the whole table: about 3 s of PostgreSQL's CPU at
+--     100,000 schemas, repeated every few seconds while writes go on
+--     (instances of the previous release log a failed view refresh until they
+--     are replaced; nothing they serve depends on it);
 --   - the foreign key from `schema_search` to `schemas`: its check on every
 --     insert locked the row just inserted (FOR KEY SHARE); only the trigger
 --     inserts there, with the new row's id, so the check proves nothing. A
@@ -105,3 +111,5 @@ $$;
 CREATE TRIGGER schemas_search_delete
   AFTER DELETE ON schemas
   FOR EACH ROW EXECUTE FUNCTION registry_schemas_search_delete();
+
+DROP MATERIALIZED VIEW subject_versions;

@@ -357,8 +357,6 @@ export async function seedDatabase(sql: postgres.Sql, options: SeedOptions): Pro
   await sql`SET maintenance_work_mem = '256MB'`;
   for (const index of deferred) await sql.unsafe(index.definition);
   await sql`RESET maintenance_work_mem`;
-  // The subjects view is refreshed on a schedule by the server; a seeded database starts with it right.
-  await sql`REFRESH MATERIALIZED VIEW subject_versions`;
   // Statistics for the planner, and the visibility map index-only scans rely on.
   await sql`VACUUM ANALYZE`;
   const seconds = (performance.now() - started) / 1000;

@@ -115,7 +115,6 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
         "schema_access_log",
         "schemas",
         "subject_config",
-        "subject_versions",
       ]),
     );
     expect(await migrator.run()).toEqual([]);

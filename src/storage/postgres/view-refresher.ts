@@ -85,13 +85,15 @@ export class ViewRefresher {
   }
 }
 
-/** The refresher of the registry's two views (`popular_schemas`, `subject_versions`) on the primary. */
+/**
+ * The refresher of the registry's view, `popular_schemas`, on the primary
+ * (migration 008 dropped `subject_versions`, which nothing read).
+ */
 export function createViewRefresher(primary: Pool, options: ViewRefresherOptions): ViewRefresher {
   return new ViewRefresher(async () => {
     await primary.begin(async (tx) => {
       await tx`SELECT set_config('statement_timeout', ${REFRESH_STATEMENT_TIMEOUT}, true)`;
       await tx`REFRESH MATERIALIZED VIEW CONCURRENTLY popular_schemas`;
-      await tx`REFRESH MATERIALIZED VIEW CONCURRENTLY subject_versions`;
     });
   }, options);
 }
