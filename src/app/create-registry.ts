@@ -6,6 +6,8 @@
  * The Bun entry point, Deno and the tests all start the registry through here.
  */
 
+import { RedisTokenBuckets } from "../cache/rate-limit/redis-buckets.ts";
+import { LocalTokenBuckets } from "../cache/rate-limit/token-bucket.ts";
 import type { ObjectContentStore } from "../content/object-content-store.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
@@ -17,6 +19,7 @@ import {
 import { combineListeners } from "../domain/schema-changes.ts";
 import { bodyLimitFor, createApp } from "../http/app.ts";
 import type { RegistryApp } from "../http/app-env.ts";
+import type { RateLimiting } from "../http/rate-limit.ts";
 import { type FetchHandler, withSchemaFastPath } from "../http/schema-fast-path.ts";
 import type { HealthProbe } from "../observability/health.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
@@ -251,7 +254,17 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   }
   const auth = authTier.http;
   const { requestTimeoutMs } = config.server;
-  const app = createApp({ service, confluent, health, logger, metrics, auth, requestTimeoutMs });
+  const rateLimit = rateLimitingOf(config, cacheTier);
+  const app = createApp({
+    ...(rateLimit ? { rateLimit } : {}),
+    service,
+    confluent,
+    health,
+    logger,
+    metrics,
+    auth,
+    requestTimeoutMs,
+  });
   cacheTier?.startWarming();
   objectContent?.startSweeping();
 
@@ -332,6 +345,24 @@ async function openStorage(
     auditPruneIntervalMs: config.audit.pruneIntervalSeconds * 1000,
   });
   return { storage, replicas, primary };
+}
+
+/**
+ * The rate limiter's buckets: in Redis (through L2's guard, so a Redis
+ * outage decides in process instead) when L2 has one, in process otherwise;
+ * none when no limit is set.
+ */
+function rateLimitingOf(config: Config, cacheTier: CacheTier | null): RateLimiting | null {
+  const settings = config.rate_limit;
+  if (settings.read === null && settings.write === null) return null;
+  const cache = cacheTier?.cache;
+  const remote = cache?.remote ?? null;
+  if (!cache || remote === null) return { buckets: new LocalTokenBuckets(), settings };
+  const buckets = new RedisTokenBuckets({
+    remote,
+    keyOf: (bucket) => cache.namespace.full(`ratelimit:${bucket}`),
+  });
+  return { buckets, settings, storeFailures: () => buckets.failures };
 }
 
 /**

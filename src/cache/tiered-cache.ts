@@ -191,6 +191,11 @@ export class TieredCache {
    * absent from the result; a negative entry maps to `null`. For warming and
    * multi-gets: load the absent ones and hand them to `setMany`.
    */
+  /** L2 behind its budget and breaker (the rate limiter's buckets run their script through it); null without L2. */
+  get remote(): GuardedRemote | null {
+    return this.#l2;
+  }
+
   async peekMany<T>(keys: readonly string[], options?: GetOptions<T>): Promise<Map<string, T | null>> {
     const found = new Map<string, T | null>();
     const rest: string[] = [];

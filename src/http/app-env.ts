@@ -11,6 +11,7 @@ import type { RegistryMetrics } from "../observability/registry-metrics.ts";
 import type { ConfluentRegistry } from "../registry/confluent-registry.ts";
 import type { RegistryService } from "../registry/registry-service.ts";
 import type { HttpAuth } from "./auth/middleware.ts";
+import type { RateLimiting } from "./rate-limit.ts";
 
 export interface AppDeps {
   service: RegistryService;
@@ -22,6 +23,8 @@ export interface AppDeps {
   requestTimeoutMs?: number;
   /** Confluent's REST API at the root of the server (src/http/confluent/), served when set. */
   confluent?: ConfluentRegistry;
+  /** Per-caller rate limits (rate-limit.ts), after authentication; none when unset. */
+  rateLimit?: RateLimiting;
   /** Who may call what (src/http/auth/); absent: every request is OPEN_ACCESS and the key routes answer 503. */
   auth?: HttpAuth;
 }

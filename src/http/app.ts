@@ -22,11 +22,12 @@ import type { AddRoute, AppDeps, AppEnv, RegistryApp } from "./app-env.ts";
 import { apiKeyRoutes } from "./auth/key-routes.ts";
 import { authentication } from "./auth/middleware.ts";
 import { addConfluentRoutes } from "./confluent/confluent-api.ts";
-import { API_PREFIX, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./contract.ts";
 import { addApiReference } from "./console/api-reference.ts";
 import { CONSOLE_BASE, createConsoleApp } from "./console/console-app.tsx";
+import { API_PREFIX, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./contract.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestDeadline } from "./deadline.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
+import { rateLimiter } from "./rate-limit.ts";
 import { checkCompatibility } from "./routes/check-compatibility.ts";
 import { createUpload } from "./routes/create-upload.ts";
 import { deleteSchema } from "./routes/delete-schema.ts";
@@ -127,6 +128,8 @@ export function createApp(deps: AppDeps): RegistryApp {
   addApiReference(app, { openApiUrl: "/openapi.json", title: "Schema Registry API" });
   // Sets `principal` on every request, or answers 401 / 403 (src/http/auth/permissions.ts says who may do what).
   app.use("*", authentication(deps.auth, deps.logger));
+  // Per caller, so after authentication: a 429 costs one bucket lookup and nothing below it.
+  if (deps.rateLimit) app.use("*", rateLimiter(deps.rateLimit, deps.metrics));
   app.use(
     `${API_PREFIX}/*`,
     bodyLimit({

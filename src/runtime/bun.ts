@@ -15,7 +15,10 @@ export const bunRuntime: Runtime = {
     const server = Bun.serve({
       port: options.port,
       ...(options.hostname ? { hostname: options.hostname } : {}),
-      fetch: options.fetch,
+      fetch: (request, server) => {
+        const address = server.requestIP(request)?.address;
+        return options.fetch(request, address ? { clientAddress: address } : {});
+      },
       maxRequestBodySize: options.maxRequestBodySize,
     });
     return {

@@ -27,7 +27,7 @@ interface DenoNamespace {
   env: { toObject(): Record<string, string> };
   serve(
     options: { port: number; hostname?: string; signal?: AbortSignal; onListen?: () => void },
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (request: Request, info: { remoteAddr?: { hostname?: string } }) => Response | Promise<Response>,
   ): DenoHttpServer;
   addSignalListener(signal: string, handler: () => void): void;
   memoryUsage(): { rss: number; heapUsed: number; heapTotal: number };
@@ -47,11 +47,15 @@ export const denoRuntime: Runtime = {
     let inFlight = 0;
     let draining = false;
     let idle: (() => void) | null = null;
-    const handler = async (request: Request): Promise<Response> => {
+    const handler = async (
+      request: Request,
+      info: { remoteAddr?: { hostname?: string } },
+    ): Promise<Response> => {
       if (draining) return drainingResponse(request);
       inFlight++;
       try {
-        return await options.fetch(request);
+        const address = info.remoteAddr?.hostname;
+        return await options.fetch(request, address ? { clientAddress: address } : {});
       } finally {
         inFlight--;
         if (inFlight === 0) idle?.();

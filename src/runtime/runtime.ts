@@ -20,7 +20,8 @@ export interface ServeOptions {
   port: number;
   /** Default: every interface. */
   hostname?: string;
-  fetch: (request: Request) => Response | Promise<Response>;
+  /** `client.clientAddress`: the address the connection came from (the rate limiter's key for anonymous callers). */
+  fetch: (request: Request, client: { clientAddress?: string }) => Response | Promise<Response>;
   /** A cap the runtime applies before the app sees the body (Bun has one; Deno leaves it to the app). */
   maxRequestBodySize: number;
 }

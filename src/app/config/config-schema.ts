@@ -499,6 +499,42 @@ const auditSection = section({
   prune_interval_seconds: v.optional(integer(1, 604_800), 3600),
 });
 
+/** A bucket's limit from a rate and a burst; null (not limited) for a rate of 0. */
+function bucketLimit(perSecond: number, burst: number | undefined) {
+  return perSecond <= 0 ? null : { perSecond, burst: burst ?? 2 * perSecond };
+}
+
+/**
+ * Rate limits per caller (http/rate-limit.ts): a token bucket per API key,
+ * JWT subject or, for anonymous callers, client address; held in Redis when
+ * L2 has one (every instance draws on the same bucket), in process otherwise.
+ * Off by default, embedded or not: the right figure depends on the clients
+ * (a fleet of serializers behind one key, a CI job), and a limit set too low
+ * is an outage; an operator who exposes the registry sets one.
+ */
+const rateLimitSection = v.pipe(
+  v.strictObject({
+    /** Reads (GET, HEAD) a caller may make per second, on average; 0: reads are not limited. */
+    per_second: fromEnv("RATE_LIMIT_PER_SECOND", v.optional(integer(0, 1_000_000), 0)),
+    /** Reads a caller may make at once after a quiet spell; default 2 × per_second. */
+    burst: fromEnv("RATE_LIMIT_BURST", v.optional(integer(1, 100_000_000))),
+    /** Writes (every other method) a caller may make per second; default per_second; 0: not limited. */
+    write_per_second: fromEnv("RATE_LIMIT_WRITE_PER_SECOND", v.optional(integer(0, 1_000_000))),
+    /** Writes at once after a quiet spell; default 2 × write_per_second. */
+    write_burst: fromEnv("RATE_LIMIT_WRITE_BURST", v.optional(integer(1, 100_000_000))),
+    /**
+     * Proxies in front of the registry that append the client's address to
+     * X-Forwarded-For; 0 ignores the header (a client could name any address).
+     */
+    trust_proxy: fromEnv("TRUST_PROXY", v.optional(integer(0, 10), 0)),
+  }),
+  v.transform((limits) => ({
+    read: bucketLimit(limits.per_second, limits.burst),
+    write: bucketLimit(limits.write_per_second ?? limits.per_second, limits.write_burst),
+    trustProxy: limits.trust_proxy,
+  })),
+);
+
 /** What a TOML file (and the environment folded into it) may hold, and what the code reads of it. */
 export const ConfigSchema = v.strictObject({
   server: v.optional(serverSection, {}),
@@ -507,6 +543,7 @@ export const ConfigSchema = v.strictObject({
   compatibility: v.optional(compatibilitySection, {}),
   limits: v.optional(limitsSection, {}),
   audit: v.optional(auditSection, {}),
+  rate_limit: v.optional(rateLimitSection, {}),
   auth: v.optional(authSection, {}),
 });
 

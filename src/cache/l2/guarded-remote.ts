@@ -87,6 +87,20 @@ export class GuardedRemote {
     return done;
   }
 
+  /**
+   * Runs a Lua script on the server (the rate limiter's buckets), within the
+   * budget and the breaker like every call; UNAVAILABLE when the driver runs no scripts.
+   */
+  evalScript(
+    source: string,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<unknown | Unavailable> {
+    const run = this.driver.evalScript;
+    if (run === undefined) return Promise.resolve(UNAVAILABLE);
+    return this.#call((d) => run.call(d, source, keys, args));
+  }
+
   /** Health check that bypasses the breaker, still within the budget. */
   async ping(): Promise<boolean> {
     try {

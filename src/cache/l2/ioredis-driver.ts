@@ -40,9 +40,11 @@ import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis"
 import { groupBySlot } from "./key-slot.ts";
 import {
   chunks,
+  isNoScript,
   type RedisCredentials,
   type RemoteCacheDriver,
   type RemoteEntry,
+  scriptSha1,
   type TcpDriverConfig,
 } from "./remote-driver.ts";
 
@@ -96,6 +98,16 @@ export async function createIoredisDriver(config: TcpDriverConfig): Promise<Remo
     async deleteMany(keys) {
       if (keys.length === 0) return;
       await deleteMany(keys);
+    },
+    // The rate limiter's bucket script; a cluster routes it by its one key.
+    async evalScript(source, keys, args) {
+      const sha = await scriptSha1(source);
+      try {
+        return await client.evalsha(sha, keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        return client.eval(source, keys.length, ...keys, ...args);
+      }
     },
     async ping() {
       // Every primary of a cluster: the slots of one that does not answer are as good as lost.

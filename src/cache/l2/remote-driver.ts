@@ -30,6 +30,11 @@ export interface RemoteCacheDriver {
   setMany(entries: readonly RemoteEntry[]): Promise<void>;
   delete(key: string): Promise<void>;
   deleteMany(keys: readonly string[]): Promise<void>;
+  /**
+   * Runs a Lua script (EVALSHA, then EVAL when the server does not hold it
+   * yet); its keys must share one cluster slot. The rate limiter's buckets use it.
+   */
+  evalScript?(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
   /** Throws when the server does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -105,6 +110,27 @@ export async function createRemoteCacheDriver(config: RemoteDriverConfig): Promi
       return createUpstashDriver(config);
     }
   }
+}
+
+const scriptShas = new Map<string, Promise<string>>();
+
+/** The SHA-1 that EVALSHA names a script by, computed once per script (web-standard crypto). */
+export function scriptSha1(source: string): Promise<string> {
+  let sha = scriptShas.get(source);
+  if (sha === undefined) {
+    sha = crypto.subtle
+      .digest("SHA-1", new TextEncoder().encode(source))
+      .then((digest) =>
+        [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join(""),
+      );
+    scriptShas.set(source, sha);
+  }
+  return sha;
+}
+
+/** Whether a failed EVALSHA failed because the server does not hold the script (EVAL it then). */
+export function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.includes("NOSCRIPT");
 }
 
 /** Splits a batch so that no single command carries an unbounded argument list. */

@@ -8,7 +8,13 @@
  * server. Batch writes go in one `/pipeline` request; multi-gets are one MGET.
  */
 import { Redis } from "@upstash/redis";
-import { chunks, type RemoteCacheDriver, type UpstashDriverConfig } from "./remote-driver.ts";
+import {
+  chunks,
+  isNoScript,
+  type RemoteCacheDriver,
+  scriptSha1,
+  type UpstashDriverConfig,
+} from "./remote-driver.ts";
 
 const BATCH = 500;
 
@@ -49,6 +55,15 @@ export async function createUpstashDriver(config: UpstashDriverConfig): Promise<
       const pipeline = client.pipeline();
       for (const part of chunks(keys, BATCH)) pipeline.del(...part);
       await pipeline.exec();
+    },
+    async evalScript(source, keys, args) {
+      const sha = await scriptSha1(source);
+      try {
+        return await client.evalsha(sha, [...keys], [...args]);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        return client.eval(source, [...keys], [...args]);
+      }
     },
     async ping() {
       const answer = await client.ping();
