@@ -126,7 +126,7 @@ describe.skipIf(!available)("PostgreSQL stuck: a lock held by another session, t
       const rows = await admin<
         { subject: string }[]
       >`SELECT subject FROM schemas WHERE subject LIKE 'stuck.w%'`;
-      expect(rows).toEqual([]);
+      expect([...rows]).toEqual([]);
       console.log(
         `stuck PostgreSQL: ${answers.length} requests on a pool of ${POOL}, all 503 within ${Math.max(...answers.map((a) => a.ms)).toFixed(0)} ms (deadline ${REQUEST_TIMEOUT_MS} ms); a register after the lock went: ${after.ms.toFixed(0)} ms`,
       );
