@@ -430,7 +430,13 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
       out: expect.stringContaining("reverted migration 001"),
     });
     const pending = await cli("info");
-    expect(pending.out).toMatch(
+    // The status lines in order; the indented lines under a pending migration name the tables it locks.
+    const statuses = pending.out
+      .split("\n")
+      .filter((line) => !line.startsWith("    "))
+      .join("\n");
+    expect(pending.out).toContain("    locks schemas:");
+    expect(statuses).toMatch(
       /001_initial_schema {2}pending\n002_indexes_optimization {2}pending\n003_schema_evolution {2}pending\n004_confluent_identity {2}pending\n005_search_at_scale {2}pending/,
     );
     expect((await cli("run")).code).toBe(0);
