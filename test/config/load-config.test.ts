@@ -25,7 +25,7 @@ async function configError(promise: Promise<unknown>): Promise<ConfigError> {
 describe("defaults", () => {
   test("an empty environment gives the documented defaults", async () => {
     const config = await loadConfig({ env: {} });
-    expect(config.server).toEqual({ port: 8080, logLevel: "info" });
+    expect(config.server).toEqual({ port: 8080, logLevel: "info", requestTimeoutMs: 10_000 });
     expect(config.storage.databaseUrl).toBeNull();
     expect(config.storage.readUrls).toEqual([]);
     expect(config.storage.migrateOnStart).toBe(true);
@@ -85,6 +85,7 @@ describe("the settings table", () => {
     expect(ENV_BINDINGS).toEqual({
       PORT: "server.port",
       LOG_LEVEL: "server.log_level",
+      REQUEST_TIMEOUT_MS: "server.request_timeout_ms",
       SEARCH_CONCURRENCY: "admission.search_concurrency",
       SEARCH_QUEUE: "admission.search_queue",
       WRITE_CONCURRENCY: "admission.write_concurrency",
@@ -136,6 +137,7 @@ describe("sources and precedence", () => {
 [server]
 port = 9000
 log_level = "warn"
+request_timeout_ms = 4000
 
 [storage]
 database_url = "postgres://file-host/db"
@@ -169,7 +171,7 @@ max_tags = 10
       env: { CONFIG_FILE: "/etc/registry.toml" },
       readFile: files({ "/etc/registry.toml": toml }),
     });
-    expect(config.server).toEqual({ port: 9000, logLevel: "warn" });
+    expect(config.server).toEqual({ port: 9000, logLevel: "warn", requestTimeoutMs: 4000 });
     expect(config.storage.databaseUrl).toBe("postgres://file-host/db");
     expect(config.storage.readUrls).toEqual(["postgres://replica-1/db", "postgres://replica-2/db"]);
     expect(config.storage.migrateOnStart).toBe(false);
@@ -200,6 +202,7 @@ max_tags = 10
       env: {
         CONFIG_FILE: "/etc/registry.toml",
         PORT: "7000",
+        REQUEST_TIMEOUT_MS: "2500",
         DATABASE_URL: "postgresql://env-host/db",
         DATABASE_READ_URLS: "postgres://r1/db, postgres://r2/db,",
         DATABASE_MAX_CONNECTIONS: "8",
@@ -209,7 +212,7 @@ max_tags = 10
       },
       readFile: files({ "/etc/registry.toml": toml }),
     });
-    expect(config.server).toEqual({ port: 7000, logLevel: "warn" });
+    expect(config.server).toEqual({ port: 7000, logLevel: "warn", requestTimeoutMs: 2500 });
     expect(config.storage.databaseUrl).toBe("postgresql://env-host/db");
     expect(config.storage.readUrls).toEqual(["postgres://r1/db", "postgres://r2/db"]);
     expect(config.storage.migrateOnStart).toBe(true);
@@ -338,6 +341,14 @@ describe("bad values stop start-up with the setting and its source", () => {
     const error = await configError(loadConfig({ env: { PORT: "abc" } }));
     expect(error.message).toBe('PORT: expected an integer from 1 to 65535, got "abc" (environment)');
     expect(error.setting).toBe("PORT");
+  });
+
+  test("a request deadline too short to answer anything", async () => {
+    const error = await configError(loadConfig({ env: { REQUEST_TIMEOUT_MS: "50" } }));
+    expect(error.message).toBe(
+      'REQUEST_TIMEOUT_MS: expected an integer from 100 to 600000, got "50" (environment)',
+    );
+    expect(error.setting).toBe("REQUEST_TIMEOUT_MS");
   });
 
   test("a port out of range, from the file", async () => {
