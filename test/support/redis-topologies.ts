@@ -50,12 +50,20 @@ interface Spawned extends RedisProcess {
   output(): Promise<string>;
 }
 
+/** Every redis-server still running, killed when the test process exits however it ends. */
+const running = new Set<{ kill(signal: number): void }>();
+process.once("exit", () => {
+  for (const proc of running) proc.kill(9);
+});
+
 function spawnRedis(dir: string, name: string, args: string[]): Spawned {
   const log = join(dir, `${name}.log`);
   const proc = Bun.spawn(["redis-server", ...args, "--logfile", log], { stdout: "ignore", stderr: "pipe" });
+  running.add(proc);
   let alive = true;
   void proc.exited.then(() => {
     alive = false;
+    running.delete(proc);
   });
   return {
     port: Number(args[args.indexOf("--port") + 1]),
