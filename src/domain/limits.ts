@@ -63,6 +63,52 @@ export const MAX_OWNER_LENGTH = 255;
  */
 export const MAX_CONTENT_DEPTH = 1000;
 
+/**
+ * Deepest nesting of arrays and objects in `metadata.custom`. Metadata is a
+ * few labels (16 KiB at most); a bound far below MAX_CONTENT_DEPTH keeps
+ * every walk of it (the size check's JSON.stringify, the database's JSONB)
+ * shallow whatever the caller sends.
+ */
+export const MAX_METADATA_DEPTH = 32;
+
+/**
+ * Where a JSON value cannot be stored as it is: nested deeper than
+ * `maxDepth`, or holding U+0000 in a string or a key (PostgreSQL's JSONB and
+ * text refuse it, and the registry serves what it stores exactly as it was
+ * registered, so it refuses rather than alter it). `path` is a JSON pointer
+ * to the place. Iterative, so no value can overflow the stack here.
+ */
+export function unstorableJson(
+  value: unknown,
+  maxDepth: number,
+): { problem: "depth" | "nul"; path: string } | null {
+  const stack: [unknown, number, string][] = [[value, 0, ""]];
+  while (stack.length > 0) {
+    const [item, depth, path] = stack.pop()!;
+    if (typeof item === "string") {
+      if (item.includes("\u0000")) return { problem: "nul", path: excerpt(path) };
+      continue;
+    }
+    if (typeof item !== "object" || item === null) continue;
+    if (depth + 1 > maxDepth) return { problem: "depth", path: excerpt(path) };
+    if (Array.isArray(item)) {
+      for (let i = item.length - 1; i >= 0; i--) stack.push([item[i], depth + 1, `${path}/${i}`]);
+      continue;
+    }
+    for (const [key, child] of Object.entries(item)) {
+      const at = `${path}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+      if (key.includes("\u0000")) return { problem: "nul", path: excerpt(at) };
+      stack.push([child, depth + 1, at]);
+    }
+  }
+  return null;
+}
+
+/** A pointer short enough for an error message: keys may be megabytes long. */
+function excerpt(path: string): string {
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+}
+
 /** Keys `metadata` may hold; anything else is rejected rather than silently stored. */
 export const METADATA_KEYS = ["description", "tags", "owner", "custom"] as const;
 
@@ -120,6 +166,7 @@ export function validateMetadata(metadata: unknown, limits: Limits = DEFAULT_LIM
         field: "metadata.description",
       });
     }
+    checkNoNul(description, "metadata.description");
     const length = codePointLength(description);
     if (length > limits.maxDescriptionLength) {
       throw RegistryError.invalidRequest(
@@ -136,6 +183,7 @@ export function validateMetadata(metadata: unknown, limits: Limits = DEFAULT_LIM
     if (typeof owner !== "string") {
       throw RegistryError.invalidRequest("metadata.owner must be a string", { field: "metadata.owner" });
     }
+    checkNoNul(owner, "metadata.owner");
     const length = codePointLength(owner);
     if (length < 1 || length > MAX_OWNER_LENGTH) {
       throw RegistryError.invalidRequest(
@@ -149,6 +197,20 @@ export function validateMetadata(metadata: unknown, limits: Limits = DEFAULT_LIM
   if (custom !== undefined && custom !== null) {
     if (!isPlainObject(custom)) {
       throw RegistryError.invalidRequest("metadata.custom must be an object", { field: "metadata.custom" });
+    }
+    // Before the size check below: JSON.stringify recurses, and custom may nest arbitrarily deep.
+    const unstorable = unstorableJson(custom, MAX_METADATA_DEPTH);
+    if (unstorable?.problem === "depth") {
+      throw RegistryError.invalidRequest(
+        `metadata.custom is nested more than ${MAX_METADATA_DEPTH} levels deep (at ${unstorable.path || "/"})`,
+        { field: "metadata.custom", max_depth: MAX_METADATA_DEPTH },
+      );
+    }
+    if (unstorable?.problem === "nul") {
+      throw RegistryError.invalidRequest(
+        `metadata.custom holds the character U+0000 (at ${unstorable.path}), which the registry cannot store`,
+        { field: "metadata.custom", path: unstorable.path },
+      );
     }
     result.custom = custom;
   }
@@ -215,6 +277,18 @@ export function checkContentSize(bytes: number, limits: Limits = DEFAULT_LIMITS)
       "payload_too_large",
       `content is ${bytes} bytes, over the limit of ${limits.maxSchemaBytes} bytes`,
       { limit_bytes: limits.maxSchemaBytes, size_bytes: bytes },
+    );
+  }
+}
+
+/** U+0000 in a text field: PostgreSQL's text and JSONB refuse it, so the registry says so first. */
+function checkNoNul(text: string, field: string): void {
+  if (text.includes("\u0000")) {
+    throw RegistryError.invalidRequest(
+      `${field} holds the character U+0000, which the registry cannot store`,
+      {
+        field,
+      },
     );
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { SchemaDocument } from "../compatibility/types.ts";
 import { RegistryError } from "../errors.ts";
-import { MAX_CONTENT_DEPTH } from "../limits.ts";
+import { MAX_CONTENT_DEPTH, unstorableJson } from "../limits.ts";
 import { SCHEMA_TYPES, type SchemaType } from "../types.ts";
 import { validateAvroSchema } from "./avro.ts";
 import { invalidSchema } from "./invalid-schema.ts";
@@ -28,14 +28,20 @@ export function validateSchemaContent(
 ): void {
   switch (schemaType) {
     case "json":
-      checkContentDepth(schemaType, content);
+      checkStorableContent(schemaType, content);
       validateJsonSchema(content, references);
       return;
     case "avro":
-      checkContentDepth(schemaType, content);
+      checkStorableContent(schemaType, content);
       validateAvroSchema(content, references);
       return;
     case "protobuf":
+      if (typeof content === "string" && content.includes("\u0000")) {
+        throw invalidSchema(
+          schemaType,
+          "the .proto source holds the character U+0000, which the registry cannot store",
+        );
+      }
       validateProtobufSchema(content, references);
       return;
     default:
@@ -43,6 +49,28 @@ export function validateSchemaContent(
         `schema_type must be one of ${SCHEMA_TYPES.join(", ")} (got ${JSON.stringify(schemaType)})`,
         { field: "schema_type" },
       );
+  }
+}
+
+/**
+ * Rejects JSON content the registry cannot store as it is: nested deeper
+ * than MAX_CONTENT_DEPTH, or holding U+0000 in a string or a key, which
+ * PostgreSQL's JSONB refuses. Content is served exactly as registered, so it
+ * is refused with a clear message before the database, never altered.
+ */
+export function checkStorableContent(schemaType: SchemaType, content: unknown): void {
+  const unstorable = unstorableJson(content, MAX_CONTENT_DEPTH);
+  if (unstorable?.problem === "depth") {
+    throw invalidSchema(schemaType, `content is nested more than ${MAX_CONTENT_DEPTH} levels deep`, {
+      max_depth: MAX_CONTENT_DEPTH,
+    });
+  }
+  if (unstorable?.problem === "nul") {
+    throw invalidSchema(
+      schemaType,
+      `content holds the character U+0000 (\\u0000) at ${unstorable.path || "/"}, which the registry cannot store`,
+      { path: unstorable.path },
+    );
   }
 }
 
