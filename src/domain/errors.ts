@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   // A known caller whose role or subject prefixes do not allow the operation.
   forbidden: 403,
   payload_too_large: 413,
+  // The request line and headers together are over the bound (http/request-bounds.ts).
+  headers_too_large: 431,
   unsupported_media_type: 415,
   invalid_schema: 422,
   // The caller's rate limit is spent; Retry-After says when to come back.

@@ -21,13 +21,20 @@ import { MAX_VALIDATION_DOCUMENTS } from "../registry/registry-service.ts";
 import type { AddRoute, AppDeps, AppEnv, RegistryApp } from "./app-env.ts";
 import { apiKeyRoutes } from "./auth/key-routes.ts";
 import { authentication } from "./auth/middleware.ts";
-import { addConfluentRoutes } from "./confluent/confluent-api.ts";
+import { addConfluentRoutes, isConfluentPath, refuseConfluent } from "./confluent/confluent-api.ts";
 import { addApiReference } from "./console/api-reference.ts";
 import { CONSOLE_BASE, createConsoleApp } from "./console/console-app.tsx";
 import { API_PREFIX, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./contract.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestDeadline } from "./deadline.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
 import { rateLimiter } from "./rate-limit.ts";
+import {
+  boundHeaders,
+  boundJsonDepth,
+  MAX_BODY_DEPTH,
+  MAX_HEADER_BYTES,
+  type Refuse,
+} from "./request-bounds.ts";
 import { checkCompatibility } from "./routes/check-compatibility.ts";
 import { createUpload } from "./routes/create-upload.ts";
 import { deleteSchema } from "./routes/delete-schema.ts";
@@ -126,6 +133,12 @@ export function createApp(deps: AppDeps): RegistryApp {
   // every API middleware: their pages hold no data and render for anyone; the data comes from the API.
   app.route(CONSOLE_BASE, createConsoleApp({ limits, logger: deps.logger }));
   addApiReference(app, { openApiUrl: "/openapi.json", title: "Schema Registry API" });
+  // Bounds checked before anything parses the request (request-bounds.ts), answered in each API's own body.
+  const refuse: Refuse = (c, kind, message, details) => {
+    if (deps.confluent && isConfluentPath(c.req.path)) return refuseConfluent(c, kind, message, details);
+    throw new RegistryError(kind === "headers" ? "headers_too_large" : "invalid_request", message, details);
+  };
+  app.use("*", boundHeaders({ maxBytes: MAX_HEADER_BYTES, refuse }));
   // Sets `principal` on every request, or answers 401 / 403 (src/http/auth/permissions.ts says who may do what).
   app.use("*", authentication(deps.auth, deps.logger));
   // Per caller, so after authentication: a 429 costs one bucket lookup and nothing below it.
@@ -145,6 +158,8 @@ export function createApp(deps: AppDeps): RegistryApp {
       },
     }),
   );
+
+  app.use(`${API_PREFIX}/*`, boundJsonDepth({ maxDepth: MAX_BODY_DEPTH, refuse }));
 
   for (const addRoute of ROUTES) addRoute(app, deps);
   // Confluent's API answers its own errors and bodies; mounted after the native routes, which it never shadows.
@@ -193,6 +208,7 @@ function describeLimits(limits: Limits): string {
     "",
     "Limits of this instance:",
     `- content: at most ${limits.maxSchemaBytes} bytes in canonical form (MAX_SCHEMA_BYTES); request body at most ${bodyLimitFor(limits)} bytes`,
+    `- request: line and headers at most ${MAX_HEADER_BYTES} bytes (431 headers_too_large); a JSON body nested at most ${MAX_BODY_DEPTH} levels deep (400 invalid_request)`,
     `- subject: 1 to ${limits.maxSubjectLength} characters`,
     `- tags: at most ${limits.maxTags}, each at most ${limits.maxTagLength} characters`,
     `- description: at most ${limits.maxDescriptionLength} characters; metadata at most ${limits.maxMetadataBytes} bytes of JSON`,

@@ -6,6 +6,7 @@
  * and the OpenAPI document's account of the new routes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { MAX_BODY_DEPTH } from "../../src/http/request-bounds.ts";
 import { MAX_VALIDATION_DOCUMENTS } from "../../src/registry/registry-service.ts";
 import {
   type ApiResponse,
@@ -352,8 +353,16 @@ describe.skipIf(!available)("data validation over HTTP", () => {
         if (res.status === 200) expect(res.body.valid ?? res.body.results[0].valid).toBe(false);
         expect(elapsed).toBeLessThan(2000);
       }
-      const tooDeep = await api.request("POST", `/api/v1/schemas/${recursive.body.id}/validate`, {
+      // Past the body's own nesting bound the request is refused before it is parsed (http/request-bounds.ts);
+      // below it, a document deeper than the validator follows is invalid.
+      const refused = await api.request("POST", `/api/v1/schemas/${recursive.body.id}/validate`, {
         raw: arrays,
+        headers: { "Content-Type": "application/json" },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.details.max_depth).toBe(MAX_BODY_DEPTH);
+      const tooDeep = await api.request("POST", `/api/v1/schemas/${recursive.body.id}/validate`, {
+        raw: `${"[".repeat(MAX_BODY_DEPTH)}${"]".repeat(MAX_BODY_DEPTH)}`,
         headers: { "Content-Type": "application/json" },
       });
       expect(tooDeep.body.errors[0].message).toContain("nested more than");

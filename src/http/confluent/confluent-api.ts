@@ -15,6 +15,7 @@ import { REQUEST_ID_HEADER, requestIdFrom } from "../../domain/request-id.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { ConfluentRegistry } from "../../registry/confluent-registry.ts";
 import type { AppEnv, RegistryApp } from "../app-env.ts";
+import { boundJsonDepth, MAX_BODY_DEPTH, type Refuse } from "../request-bounds.ts";
 import { compatibilityRoutes } from "./compatibility.ts";
 import { confluentErrorResponse, errorResponseOf } from "./errors.ts";
 import { json } from "./media.ts";
@@ -41,6 +42,21 @@ export interface ConfluentDeps {
   logger: Logger;
   maxBodyBytes: number;
 }
+
+/** Whether `path` is Confluent's: its root, or under one of its prefixes. */
+export function isConfluentPath(path: string): boolean {
+  return path === "/" || PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+}
+
+/**
+ * A request over a bound of request-bounds.ts, in Confluent's body: 431 for
+ * the headers; a body nested too deep (which Confluent's parser, Jackson,
+ * refuses as malformed past its own limit of 1,000) and a `%00` in the URL, 400.
+ */
+export const refuseConfluent: Refuse = (c, kind, message) =>
+  kind === "headers"
+    ? errorResponseOf(431, 431, message, requestIdOf(c))
+    : errorResponseOf(400, 400, message, requestIdOf(c));
 
 function requestIdOf(c: Context<AppEnv>): string {
   return c.get("requestId") ?? requestIdFrom(c.req.header(REQUEST_ID_HEADER));
@@ -79,12 +95,13 @@ export function addConfluentRoutes(app: RegistryApp, deps: ConfluentDeps): void 
         requestIdOf(c),
       ),
   });
+  const depth = boundJsonDepth({ maxDepth: MAX_BODY_DEPTH, refuse: refuseConfluent });
   for (const route of CONFLUENT_ROUTES) {
     const handler = wrap(route.handler, deps);
     // Confluent serves a path with a trailing slash as the path itself; the app's router is strict.
     const paths = route.path === "/" ? [route.path] : [route.path, `${route.path}/`];
     if (route.method === "GET" || route.method === "DELETE") app.on(route.method, paths, handler);
-    else app.on(route.method, paths, limit, handler);
+    else app.on(route.method, paths, limit, depth, handler);
   }
 
   const table = methodTable();

@@ -59,6 +59,7 @@ export const CONFLUENT_ERRORS: Readonly<Record<string, ConfluentStatus>> = {
   "invalid_transition/*": { status: 422, errorCode: 42205 },
   "conflict/*": { status: 422, errorCode: 42205 },
   "payload_too_large/*": { status: 422, errorCode: 42209 },
+  "headers_too_large/*": { status: 431, errorCode: 431 },
   "unsupported_media_type/*": { status: 415, errorCode: 415 },
   "method_not_allowed/*": { status: 405, errorCode: 405 },
   "unauthorized/*": { status: 401, errorCode: 40101 },
