@@ -1,7 +1,9 @@
 /**
  * The entry point: `bun src/server.ts` or `deno task start` serve the registry
- * on PORT. Configuration is loaded and validated once; a bad value stops
- * start-up with the setting's name (exit 2). The runtime's own API (server,
+ * on HOST:PORT (HOST defaults to 127.0.0.1 on the embedded database and to
+ * every interface with DATABASE_URL: `listenHost`). Configuration is loaded
+ * and validated once; a bad value stops start-up with the setting's name
+ * (exit 2). The runtime's own API (server,
  * signals, environment) is reached only through its driver (src/runtime/).
  *
  * On SIGTERM or SIGINT: stop taking new requests, let the requests in
@@ -10,6 +12,7 @@
  * closes the pools), write the last log lines, exit 0. A second signal while
  * stopping exits at once with 1.
  */
+import { listenHost } from "./app/config/config-schema.ts";
 import { ConfigError, loadConfig } from "./app/config/load-config.ts";
 import { readConfigFile } from "./app/config/read-config-file.ts";
 import { createRegistry } from "./app/create-registry.ts";
@@ -44,7 +47,9 @@ const registry = await createRegistry(config, { logger }).catch((error: unknown)
 });
 registry.metrics.watchProcess(() => runtime.memory());
 
+const host = listenHost(config);
 const server = runtime.serve({
+  hostname: host,
   port: config.server.port,
   fetch: registry.fetch,
   // Bun's own cap (128 MiB) must not cut in before the app's, whatever MAX_SCHEMA_BYTES is.
@@ -62,7 +67,7 @@ runtime.onStopSignal((signal) => {
   void stop(signal);
 });
 
-logger.info(`schema registry listening on http://localhost:${server.port}`, {
+logger.info(`schema registry listening on http://${host.includes(":") ? `[${host}]` : host}:${server.port}`, {
   runtime: `${runtime.name} ${runtime.version}`,
   storage: registry.storageMode,
   startup_ms: Math.round(performance.now() - startedAt),

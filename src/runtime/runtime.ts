@@ -18,7 +18,7 @@ export type StopSignal = "SIGINT" | "SIGTERM";
 
 export interface ServeOptions {
   port: number;
-  /** Default: every interface. */
+  /** The interface to listen on (`0.0.0.0` or `::` for every one); the runtime's default (every interface) when absent. */
   hostname?: string;
   /** `client.clientAddress`: the address the connection came from (the rate limiter's key for anonymous callers). */
   fetch: (request: Request, client: { clientAddress?: string }) => Response | Promise<Response>;

@@ -37,7 +37,19 @@ const HTTP_SCHEMES = ["https:", "http:"] as const;
 /** An S3 endpoint goes to the SDK as it is, so it must also parse as a URL. */
 const endpointUrl = v.pipe(url(HTTP_SCHEMES), v.url("expected a URL starting with https:// or http://"));
 
+/** A host name or an IP address (IPv6 without brackets: `::`, `::1`). */
+const hostRule = v.pipe(
+  text("a host name or an IP address"),
+  v.regex(/^[A-Za-z0-9.:%_-]+$/, "expected a host name or an IP address, such as 127.0.0.1, 0.0.0.0 or ::"),
+);
+
 const serverSection = section({
+  /**
+   * The interface the server listens on; default: every interface (0.0.0.0)
+   * with a PostgreSQL server, 127.0.0.1 with the embedded database (resolved
+   * by `listenHost` below).
+   */
+  host: fromEnv("HOST", v.optional(hostRule)),
   /** The HTTP port. */
   port: fromEnv("PORT", v.optional(integer(1, 65535), 8080)),
   /**
@@ -53,6 +65,22 @@ const serverSection = section({
     v.optional(v.picklist(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(", ")}`), "info"),
   ),
 });
+
+/**
+ * The interface to listen on: as configured, else every interface for a
+ * PostgreSQL server (DATABASE_URL: a deployment, which runs in a container
+ * or behind a load balancer, and where authentication is on by default) and
+ * loopback only for the embedded database (a laptop, where the registry is
+ * open to anyone who reaches it).
+ */
+export function listenHost(config: {
+  server: { host?: string };
+  storage: { databaseUrl: string | null };
+}): string {
+  if (config.server.host !== undefined) return config.server.host;
+  const url = config.storage.databaseUrl;
+  return url !== null && !url.toLowerCase().startsWith("pglite:") ? "0.0.0.0" : "127.0.0.1";
+}
 
 const poolSection = v.pipe(
   v.strictObject({
