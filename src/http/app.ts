@@ -131,7 +131,7 @@ export function createApp(deps: AppDeps): RegistryApp {
   );
   // The console (a sub-app: its middleware meets only /ui requests) and the API reference come before
   // every API middleware: their pages hold no data and render for anyone; the data comes from the API.
-  app.route(CONSOLE_BASE, createConsoleApp({ limits, logger: deps.logger }));
+  app.route(CONSOLE_BASE, createConsoleApp({ limits, logger: deps.logger, auth: deps.auth }));
   addApiReference(app, { openApiUrl: "/openapi.json", title: "Schema Registry API" });
   // Bounds checked before anything parses the request (request-bounds.ts), answered in each API's own body.
   const refuse: Refuse = (c, kind, message, details) => {

@@ -248,6 +248,14 @@ describe.skipIf(!available)("the console in Chromium", () => {
       expect(await page.locator("#version-panel ol.history li").first().textContent()).toContain(
         "registered",
       );
+      const facts = await page.$$eval("#version-panel dl.facts dt", (terms) =>
+        terms.map((term) => `${term.textContent}: ${term.nextElementSibling?.textContent}`),
+      );
+      expect(facts).toContain("version: 2.0.0 (integer version 3)");
+      expect(facts).toContain("owner: platform-team");
+      expect(facts).toContain("tags: llmproduction");
+      // Nothing on the page is wider than the window: it reads without scrolling sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(size.width);
 
       await page.selectOption("#compare-from", "1.1.0");
       await page.selectOption("#compare-to", "2.0.0");
@@ -469,6 +477,10 @@ describe.skipIf(!available)("the console in Chromium", () => {
     expect(api.headers.get("Content-Security-Policy")).toBeNull();
     const ui = await served.registry.get("/ui");
     expect(ui.headers.get("Content-Security-Policy")).toContain("default-src 'self'");
+    expect((await served.registry.get("/ui/")).headers.get("Location")).toBe("/ui");
+    const missing = await served.registry.get("/ui/no/such/page");
+    expect(missing.status).toBe(404);
+    expect(missing.text).toContain("No such page");
   });
 });
 
@@ -519,6 +531,23 @@ describe.skipIf(!available)("the console with authentication on", () => {
       }),
       201,
     );
+
+    // The compare call costs a parse of two schemas: with auth on it needs a key like any API call.
+    const pair = {
+      schema_type: "json",
+      level: "BACKWARD",
+      old: { version: "1.0.0", content: chatV1 },
+      new: { version: "2.0.0", content: chatV2 },
+    };
+    const anonymous = await served.registry.request("POST", "/ui/api/compare", { body: pair });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("WWW-Authenticate")).toContain("Bearer");
+    const compared = await served.registry.request("POST", "/ui/api/compare", {
+      body: pair,
+      headers: { Authorization: `Bearer ${reader.body.key}` },
+    });
+    expect(compared.status).toBe(200);
+    expect(compared.body.compatible).toBe(false);
 
     const page = await browser.page(PHONE);
     const authorizations: string[] = [];

@@ -22,12 +22,13 @@ import { RegistryError } from "../../domain/errors.ts";
 import type { Limits } from "../../domain/limits.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { AppEnv } from "../app-env.ts";
+import { type HttpAuth, refusal } from "../auth/middleware.ts";
 import { createErrorHandler } from "../error-handler.ts";
 import styles from "./assets/console.css" with { type: "text" };
 import script from "./assets/console.js" with { type: "text" };
 import { compareBodyLimit, compareHandler } from "./compare.ts";
 import { CONSOLE_BASE } from "./layout.tsx";
-import { CheckPage, SubjectPage, SubjectsPage, ValidatePage } from "./pages.tsx";
+import { CheckPage, NotFoundPage, SubjectPage, SubjectsPage, ValidatePage } from "./pages.tsx";
 
 export { CONSOLE_BASE } from "./layout.tsx";
 
@@ -58,7 +59,14 @@ function asset(body: string, type: string): Asset {
   return { body, type, etag: sha256Hex(body).then((hex) => `"${hex.slice(0, 32)}"`) };
 }
 
-export function createConsoleApp(deps: { limits: Limits; logger: Logger }): Hono<AppEnv> {
+export interface ConsoleDeps {
+  limits: Limits;
+  logger: Logger;
+  /** With authentication on, the compare call needs a key like any API call (it costs a parse of two schemas). */
+  auth?: HttpAuth | undefined;
+}
+
+export function createConsoleApp(deps: ConsoleDeps): Hono<AppEnv> {
   const ui = new Hono<AppEnv>();
   const assets: Record<string, Asset> = {
     "console.js": asset(script, "text/javascript; charset=utf-8"),
@@ -99,8 +107,21 @@ export function createConsoleApp(deps: { limits: Limits; logger: Logger }): Hono
   });
 
   const maxCompareBytes = compareBodyLimit(deps.limits);
+  const authenticator = deps.auth?.authenticator;
   ui.post(
     "/api/compare",
+    async (c, next) => {
+      // Any known caller may compare (reader and up): it reads nothing stored, but it is not free to run.
+      if (authenticator?.required) {
+        try {
+          await authenticator.authenticate(c.req.header("Authorization"));
+        } catch (error) {
+          const request = { requestId: c.get("requestId"), method: c.req.method, path: c.req.path };
+          return refusal(error, "native", request, deps.logger);
+        }
+      }
+      await next();
+    },
     bodyLimit({
       maxSize: maxCompareBytes,
       onError: () => {
@@ -114,6 +135,11 @@ export function createConsoleApp(deps: { limits: Limits; logger: Logger }): Hono
       },
     }),
     compareHandler(deps.limits),
+  );
+
+  // `/ui/` and any other path under the console: the subjects page, or a page that says there is none.
+  ui.get("/*", (c) =>
+    c.req.path === `${CONSOLE_BASE}/` ? c.redirect(CONSOLE_BASE) : c.html(<NotFoundPage />, 404),
   );
 
   ui.onError(createErrorHandler(deps.logger));

@@ -320,3 +320,16 @@ export function ValidatePage(props: { subject: string }) {
     </Layout>
   );
 }
+
+export function NotFoundPage() {
+  return (
+    <Layout title="Not found" page="subjects">
+      <main id="content" data-page="not-found">
+        <h1>No such page</h1>
+        <p>
+          The console has no page here. <a href={CONSOLE_BASE}>Find a subject</a>.
+        </p>
+      </main>
+    </Layout>
+  );
+}

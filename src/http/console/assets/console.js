@@ -40,7 +40,7 @@
   }
 
   function append(node, children) {
-    for (const child of children.flat()) {
+    for (const child of children.flat(Number.POSITIVE_INFINITY)) {
       if (child === undefined || child === null || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -144,6 +144,8 @@
     const scope = identity.subject_prefixes ? `, subjects ${identity.subject_prefixes.join(", ")}*` : "";
     if (box) replace(box, `${who} · ${identity.role}${scope}`);
     $("#forget-key")?.toggleAttribute("hidden", !sessionStorage.getItem(KEY_STORAGE));
+    // With authentication off every caller is the anonymous admin: a key would change nothing.
+    $("#sign-in")?.toggleAttribute("hidden", identity.kind === "anonymous" && identity.role === "admin");
     applyRole();
   }
 
@@ -320,12 +322,13 @@
         out.push({ kind: " ", text: a[head + i], oldLine: head + i + 1, newLine: head + j + 1 });
         i++;
         j++;
-      } else if (j < m && (i === n || table[i * width + j + 1] >= table[(i + 1) * width + j])) {
-        out.push({ kind: "+", text: b[head + j], oldLine: null, newLine: head + j + 1 });
-        j++;
-      } else {
+      } else if (i < n && (j === m || table[(i + 1) * width + j] >= table[i * width + j + 1])) {
+        // Removals before additions, as diffs read.
         out.push({ kind: "-", text: a[head + i], oldLine: head + i + 1, newLine: null });
         i++;
+      } else {
+        out.push({ kind: "+", text: b[head + j], oldLine: null, newLine: head + j + 1 });
+        j++;
       }
     }
     for (let k = 0; k < tail; k++) {
