@@ -50,12 +50,16 @@ export interface HttpAuth {
 
 const CONFLUENT_ID = /^[1-9][0-9]{0,14}$/;
 
-/** Whether a known caller may run `operation`; throws `forbidden` when not. Awaits only for id lookups. */
-export async function authorize(
+/**
+ * Whether a known caller may run `operation`; throws `forbidden` when not.
+ * Answers at once (no promise) unless the subjects behind an id must be
+ * looked up, which only a caller limited to prefixes needs.
+ */
+export function authorize(
   principal: Principal,
   operation: MatchedOperation,
   lookups: SubjectLookups,
-): Promise<void> {
+): void | Promise<void> {
   const { permission, params } = operation;
   const access = permission.access;
   if (access !== "open" && access !== "metrics" && !roleAtLeast(principal.role, access)) {
@@ -88,23 +92,23 @@ export async function authorize(
       } catch {
         return; // Not an id: the route answers it.
       }
-      const subject = await lookups.ofSchema(ref);
-      if (subject !== null && !allowsSubject(principal, subject)) throw outsidePrefixes(principal, subject);
-      return;
+      return lookups.ofSchema(ref).then((subject) => {
+        if (subject !== null && !allowsSubject(principal, subject)) throw outsidePrefixes(principal, subject);
+      });
     }
     case "content-id":
     case "guid": {
       const id = params.id ?? "";
+      if (permission.scope === "content-id" && !CONFLUENT_ID.test(id)) return;
       const subjects =
         permission.scope === "guid"
-          ? await lookups.ofGuid(decoded(params.guid ?? ""))
-          : CONFLUENT_ID.test(id)
-            ? await lookups.ofContentId(Number(id))
-            : [];
-      if (subjects.length > 0 && !subjects.some((subject) => allowsSubject(principal, subject))) {
-        throw outsidePrefixes(principal, subjects[0]!);
-      }
-      return;
+          ? lookups.ofGuid(decoded(params.guid ?? ""))
+          : lookups.ofContentId(Number(id));
+      return subjects.then((held) => {
+        if (held.length > 0 && !held.some((subject) => allowsSubject(principal, subject))) {
+          throw outsidePrefixes(principal, held[0]!);
+        }
+      });
     }
     default:
       return;
@@ -144,9 +148,11 @@ export function authentication(auth: HttpAuth | undefined, logger: Logger): Midd
       return;
     }
     try {
-      const known = authenticator.authenticate(c.req.header("Authorization"));
+      // Neither step makes a promise for a remembered key and a caller without prefixes.
+      const known = authenticator.authenticate(c.req.raw.headers.get("authorization"));
       const principal = known instanceof Promise ? await known : known;
-      if (operation) await authorize(principal, operation, lookups);
+      const allowed = operation ? authorize(principal, operation, lookups) : undefined;
+      if (allowed instanceof Promise) await allowed;
       c.set("principal", principal);
     } catch (error) {
       return refusal(error, permission?.api ?? apiOfPath(path), requestOf(c), logger);
