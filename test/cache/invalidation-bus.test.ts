@@ -155,6 +155,17 @@ describe.skipIf(!available)("over PostgreSQL", () => {
     expect(arrived).toBeGreaterThanOrEqual(committedAt - 5);
   });
 
+  test("publishes made while a NOTIFY is on its way go out together, and every key arrives", async () => {
+    const before = busA.stats().notificationsSent;
+    const keys = Array.from({ length: 40 }, (_, i) => `together:${i}`);
+    await Promise.all(keys.map((key) => busA.publish([key])));
+    for (const key of keys) await b.waitFor(hasKey(key));
+    const sent = busA.stats().notificationsSent - before;
+    // The first goes alone; the 39 that came while it was out share the next one.
+    expect(sent).toBeLessThan(keys.length / 4);
+    expect(sent).toBeGreaterThanOrEqual(2);
+  });
+
   test("thousands of keys arrive complete, in several notifications", async () => {
     const keys = Array.from({ length: 2_000 }, (_, i) => `bulk:${i}:${"k".repeat(30)}`);
     const before = busA.stats().notificationsSent;

@@ -188,6 +188,18 @@ export async function createInvalidationBus(
     }
   };
 
+  // Publishes outside a transaction share the bus's one connection: while a
+  // NOTIFY is on its way, the keys of the publishes that come meanwhile wait
+  // and go out together in the next one. Sent one by one, concurrent writes
+  // queued behind each other's round trips (measured: 25 concurrent registers
+  // waited about 60 ms each for their NOTIFY on a loaded 2-core machine).
+  const outside = coalescing(async (keys) => {
+    for (const payload of encodePayloads(instanceId, keys, false)) {
+      await sql`select pg_notify(${channel}, ${payload})`;
+      counters.notificationsSent++;
+    }
+  });
+
   const subscription = await sql.listen(channel, onNotify, onListen);
   watchListeningConnection(sql, () => {
     if (closed || lost) return;
@@ -203,11 +215,14 @@ export async function createInvalidationBus(
       counters.published++;
       const transactional = tx !== undefined;
       await dispatch({ keys, origin: instanceId, source: "local", transactional });
-      const target = tx ?? sql;
-      for (const payload of encodePayloads(instanceId, keys, transactional)) {
-        await target`select pg_notify(${channel}, ${payload})`;
-        counters.notificationsSent++;
+      if (tx !== undefined) {
+        for (const payload of encodePayloads(instanceId, keys, true)) {
+          await tx`select pg_notify(${channel}, ${payload})`;
+          counters.notificationsSent++;
+        }
+        return;
       }
+      await outside.send(keys);
     },
     subscribe(handler) {
       handlers.add(handler);
@@ -224,6 +239,49 @@ export async function createInvalidationBus(
       } catch {
         // Closing: nothing left to tell.
       }
+    },
+  };
+}
+
+/**
+ * `send` for keys that may arrive while a send is in flight: those wait and
+ * go out together, in one call, when it ends. Each caller's promise settles
+ * with the send that carried its keys (its error, if that send failed).
+ */
+function coalescing(send: (keys: readonly string[]) => Promise<void>): {
+  send(keys: readonly string[]): Promise<void>;
+} {
+  let inFlight = false;
+  let waiting: {
+    keys: string[];
+    settle: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+  } | null = null;
+  const run = async (keys: readonly string[]): Promise<void> => {
+    inFlight = true;
+    try {
+      await send(keys);
+    } finally {
+      const next = waiting;
+      waiting = null;
+      if (next === null) inFlight = false;
+      else
+        void run(next.keys).then(
+          () => {
+            for (const s of next.settle) s.resolve();
+          },
+          (error: unknown) => {
+            for (const s of next.settle) s.reject(error);
+          },
+        );
+    }
+  };
+  return {
+    send(keys) {
+      if (!inFlight) return run(keys);
+      waiting ??= { keys: [], settle: [] };
+      const batch = waiting;
+      for (const key of keys) if (!batch.keys.includes(key)) batch.keys.push(key);
+      return new Promise<void>((resolve, reject) => batch.settle.push({ resolve, reject }));
     },
   };
 }
