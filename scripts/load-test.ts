@@ -44,7 +44,8 @@
  * tool for the machine it runs on, not for someone else's server.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort } from "./lib/free-port.ts";
@@ -417,6 +418,13 @@ interface PhaseResult {
   errorsByStatus: Record<string, number>;
 }
 
+/** What the server's histogram says per operation; p95 interpolated within its buckets (0.5 ms to 10 s). */
+export interface ServerView {
+  operations: Record<Operation, { requests: number; p50_ms: number | null; p95_ms: number | null }>;
+  /** CPU seconds during the run: the load generator (this process) and the server's process (Linux, child only). */
+  cpu_s: { generator: number; server: number | null };
+}
+
 interface CacheFigures {
   tiers: Record<string, { hits: number; misses: number }>;
 }
@@ -450,6 +458,14 @@ export interface LoadTestReport {
     }
   >;
   errors: { total: number; by_status: Record<string, number> };
+  /**
+   * The server's own view of the same run, from the difference of its
+   * /metrics request-duration histogram before and after (time from the
+   * request's arrival to its response headers, so without the load
+   * generator's own queueing), and the CPU each side used. null when
+   * /metrics could not be read.
+   */
+  server: ServerView | null;
   /** null when the server runs no cache (its /stats say `cache: null`). */
   cache: {
     hit_rate: number | null;
@@ -458,7 +474,7 @@ export interface LoadTestReport {
 }
 
 class Api {
-  constructor(private readonly base: string) {}
+  constructor(readonly base: string) {}
 
   async request(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     const response = await fetch(`${this.base}${path}`, {
@@ -628,6 +644,121 @@ async function runPhase(
   return { elapsedMs: performance.now() - started, operations, errorsByStatus };
 }
 
+/** Cumulative request-duration buckets per operation, from the server's /metrics. */
+type DurationBuckets = Record<Operation, Map<number, number>>;
+
+/** Which operation of the mix a route of the histogram belongs to. */
+export function operationOf(method: string, route: string): Operation | null {
+  if (route.includes("/search")) return "search";
+  if (method === "POST" && /^\/api\/v1\/schemas\/?$/.test(route)) return "write";
+  if (method === "GET" && (route.startsWith("/api/v1/schemas/") || route.startsWith("/api/v1/subjects/")))
+    return "read";
+  return null;
+}
+
+export function parseDurationBuckets(text: string): DurationBuckets {
+  const buckets = Object.fromEntries(
+    OPERATIONS.map((op) => [op, new Map<number, number>()]),
+  ) as DurationBuckets;
+  const line = /^schema_registry_http_request_duration_seconds_bucket\{([^}]*)\} ([0-9.e+]+)$/;
+  for (const raw of text.split("\n")) {
+    const match = line.exec(raw);
+    if (!match) continue;
+    const labels = Object.fromEntries(
+      [...match[1]!.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
+    );
+    const op = operationOf(labels.method ?? "", labels.route ?? "");
+    if (op === null || labels.le === undefined) continue;
+    const le = labels.le === "+Inf" ? Number.POSITIVE_INFINITY : Number(labels.le);
+    const into = buckets[op];
+    into.set(le, (into.get(le) ?? 0) + Number(match[2]));
+  }
+  return buckets;
+}
+
+/** The q-th percentile (0-100) of the requests between two scrapes, interpolated linearly within a bucket. */
+export function bucketPercentile(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  q: number,
+): number | null {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const total = counts.at(-1) ?? 0;
+  if (total <= 0) return null;
+  const rank = (q / 100) * total;
+  let lower = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    if (counts[i]! >= rank) {
+      const below = i === 0 ? 0 : counts[i - 1]!;
+      const upper = bounds[i]!;
+      if (!Number.isFinite(upper)) return lower * 1000;
+      const within = counts[i]! - below;
+      return (lower + ((rank - below) / Math.max(within, 1)) * (upper - lower)) * 1000;
+    }
+    lower = bounds[i]!;
+  }
+  return null;
+}
+
+async function durationBuckets(api: Api): Promise<DurationBuckets | null> {
+  try {
+    const response = await fetch(`${api.base}/metrics`);
+    if (response.status !== 200) return null;
+    return parseDurationBuckets(await response.text());
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds of a process from /proc (Linux); null elsewhere or when it is gone. */
+function processCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / 100;
+  } catch {
+    return null;
+  }
+}
+
+function generatorCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+export function serverView(
+  before: DurationBuckets | null,
+  after: DurationBuckets | null,
+  cpu: { generator: number; server: number | null },
+): ServerView | null {
+  if (!before || !after) return null;
+  const round = (value: number | null) => (value === null ? null : Math.round(value * 100) / 100);
+  const operations = Object.fromEntries(
+    OPERATIONS.map((op) => {
+      const inf = Number.POSITIVE_INFINITY;
+      const requests = (after[op].get(inf) ?? 0) - (before[op].get(inf) ?? 0);
+      return [
+        op,
+        {
+          requests,
+          p50_ms: round(bucketPercentile(before[op], after[op], 50)),
+          p95_ms: round(bucketPercentile(before[op], after[op], 95)),
+        },
+      ];
+    }),
+  ) as ServerView["operations"];
+  return {
+    operations,
+    cpu_s: {
+      generator: Math.round(cpu.generator * 100) / 100,
+      server: cpu.server === null ? null : Math.round(cpu.server * 100) / 100,
+    },
+  };
+}
+
 async function cacheFigures(api: Api): Promise<CacheFigures | null> {
   const res = await api.request("GET", "/api/v1/stats");
   if (res.status !== 200) throw new Error(`GET /api/v1/stats answered ${res.status}`);
@@ -660,6 +791,8 @@ export function cacheDuringRun(
 interface StartedServer {
   url: string;
   description: string;
+  /** The server's process when it is a child of this one (its CPU is read from /proc). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -770,6 +903,8 @@ async function startServer(options: LoadTestOptions): Promise<StartedServer> {
   }
   return {
     url,
+    // `deno task` runs the server as a child of its own: only Bun's process is the server itself.
+    ...(child.pid === undefined || options.runtime !== "bun" ? {} : { pid: child.pid }),
     description: `${options.runtime} child process (${command.slice(1).join(" ")}), ${storage}${cache}`,
     stop,
   };
@@ -799,6 +934,7 @@ function report(
   seeding: LoadTestReport["seeding"],
   phase: PhaseResult,
   cache: LoadTestReport["cache"],
+  server: ServerView | null = null,
 ): LoadTestReport {
   const seconds = phase.elapsedMs / 1000;
   const operations = Object.fromEntries(
@@ -837,6 +973,7 @@ function report(
     throughput_rps: Math.round((requests / seconds) * 10) / 10,
     operations,
     errors: { total: errors, by_status: phase.errorsByStatus },
+    server,
     cache,
   };
 }
@@ -869,6 +1006,20 @@ function formatText(result: LoadTestReport): string {
       ? "errors: none"
       : `errors: ${result.errors.total} (${statuses.map(([k, v]) => `${k}: ${v}`).join(", ")})`,
   );
+  if (result.server) {
+    const view = result.server;
+    const fmt = (value: number | null) => (value === null ? "n/a" : `${value.toFixed(1)} ms`);
+    lines.push(
+      `server side (its /metrics histogram, arrival to response headers): ${OPERATIONS.map(
+        (op) => `${op} p50 ${fmt(view.operations[op].p50_ms)}, p95 ${fmt(view.operations[op].p95_ms)}`,
+      ).join("; ")}`,
+    );
+    lines.push(
+      `CPU during the run: load generator ${view.cpu_s.generator.toFixed(1)} s, server ${
+        view.cpu_s.server === null ? "n/a" : `${view.cpu_s.server.toFixed(1)} s`
+      } (of ${(result.elapsed_s * availableParallelism()).toFixed(0)} s on ${availableParallelism()} cores)`,
+    );
+  }
   if (!result.cache) lines.push("cache: none reported by /api/v1/stats (no cache in front of the database)");
   else {
     const tiers = Object.entries(result.cache.tiers)
@@ -904,10 +1055,26 @@ export async function runLoadTest(
       await runPhase(target.url, options, data, options.warmupMs, 1);
     }
     const before = await cacheFigures(api);
+    const bucketsBefore = await durationBuckets(api);
+    const cpuBefore = { generator: generatorCpuSeconds(), server: processCpuSeconds(server?.pid) };
     log(`running for ${options.durationMs / 1000} s with ${options.concurrency} workers …`);
     const phase = await runPhase(target.url, options, data, options.durationMs, 2);
+    const cpuAfter = { generator: generatorCpuSeconds(), server: processCpuSeconds(server?.pid) };
+    const bucketsAfter = await durationBuckets(api);
     const after = await cacheFigures(api);
-    return report(options, target, seeding, phase, cacheDuringRun(before, after));
+    const cpu = {
+      generator: cpuAfter.generator - cpuBefore.generator,
+      server:
+        cpuAfter.server === null || cpuBefore.server === null ? null : cpuAfter.server - cpuBefore.server,
+    };
+    return report(
+      options,
+      target,
+      seeding,
+      phase,
+      cacheDuringRun(before, after),
+      serverView(bucketsBefore, bucketsAfter, cpu),
+    );
   } finally {
     await server?.stop();
   }
