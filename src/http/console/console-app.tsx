@@ -74,7 +74,11 @@ export function createConsoleApp(deps: ConsoleDeps): Hono<AppEnv> {
   };
 
   ui.use("*", async (c, next) => {
+    // `/ui/` is the subjects page; no route of its own, so the permission table keeps one line per page.
+    if (c.req.path === `${CONSOLE_BASE}/`) return c.redirect(CONSOLE_BASE);
     await next();
+    // A path under /ui that no page serves answers a page saying so, in place of the API's JSON 404.
+    if (c.req.method === "GET" && c.res.status === 404) c.res = await c.html(<NotFoundPage />, 404);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
   });
 
@@ -135,11 +139,6 @@ export function createConsoleApp(deps: ConsoleDeps): Hono<AppEnv> {
       },
     }),
     compareHandler(deps.limits),
-  );
-
-  // `/ui/` and any other path under the console: the subjects page, or a page that says there is none.
-  ui.get("/*", (c) =>
-    c.req.path === `${CONSOLE_BASE}/` ? c.redirect(CONSOLE_BASE) : c.html(<NotFoundPage />, 404),
   );
 
   ui.onError(createErrorHandler(deps.logger));
