@@ -389,6 +389,40 @@ describe.skipIf(!available)("auth across instances", () => {
     }
   });
 
+  test("with both cache tiers off, key changes ride a bus of their own", async () => {
+    const env = {
+      AUTH_REQUIRED: "true",
+      AUTH_BOOTSTRAP_ADMIN_KEY: BOOTSTRAP,
+      CACHE_L1_MAX_ENTRIES: "0",
+      AUTH_KEY_CACHE_SECONDS: "3600",
+    };
+    const fresh = await createTestDatabase();
+    const a = await startRegistryInstance(fresh.url, env, undefined);
+    const b = await startRegistryInstance(fresh.url, env, undefined);
+    try {
+      const ask = (instance: typeof a, method: string, path: string, key: string, body?: unknown) =>
+        instance.registry.app.request(path, {
+          method,
+          headers: { ...bearer(key), "Content-Type": "application/json" },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+      const admin = (await (
+        await ask(a, "POST", "/api/v1/keys", BOOTSTRAP, { role: "admin" })
+      ).json()) as CreatedKey;
+      expect((await ask(b, "GET", "/api/v1/keys", admin.key)).status).toBe(200);
+      expect((await ask(a, "DELETE", `/api/v1/keys/${admin.id}`, admin.key)).status).toBe(200);
+      await until(
+        async () => (await ask(b, "GET", "/api/v1/keys", admin.key)).status,
+        (status) => status === 401,
+        2000,
+      );
+    } finally {
+      await a.registry.close();
+      await b.registry.close();
+      await fresh.drop();
+    }
+  });
+
   test("METRICS_PUBLIC=false asks /metrics for a key", async () => {
     const instance = await startRegistryInstance(
       database.url,
@@ -413,5 +447,53 @@ describe.skipIf(!available)("auth across instances", () => {
     expect(
       authRequired(await loadConfig({ env: { AUTH_REQUIRED: "false", DATABASE_URL: database.url } })),
     ).toBe(false);
+  });
+});
+
+describe("auth settings", () => {
+  const configError = async (env: Record<string, string>) => {
+    const { loadConfig } = await import("../../src/app/config/load-config.ts");
+    return loadConfig({ env }).then(
+      () => null,
+      (error: Error) => error.message,
+    );
+  };
+
+  test("a short bootstrap key is refused at start-up, naming the setting and hiding the value", async () => {
+    const message = await configError({ AUTH_BOOTSTRAP_ADMIN_KEY: "hunter2" });
+    expect(message).toContain("AUTH_BOOTSTRAP_ADMIN_KEY: expected a key of 32 characters or more");
+    expect(message).not.toContain("hunter2");
+  });
+
+  test("a JWKS URL needs an issuer and an audience", async () => {
+    const url = "https://id.example.test/jwks.json";
+    expect(await configError({ AUTH_JWT_JWKS_URL: url, AUTH_JWT_AUDIENCE: "r" })).toContain(
+      "AUTH_JWT_ISSUER",
+    );
+    expect(await configError({ AUTH_JWT_JWKS_URL: url, AUTH_JWT_ISSUER: "i" })).toContain(
+      "AUTH_JWT_AUDIENCE",
+    );
+    expect(
+      await configError({ AUTH_JWT_JWKS_URL: url, AUTH_JWT_ISSUER: "i", AUTH_JWT_AUDIENCE: "r" }),
+    ).toBeNull();
+    expect(await configError({ AUTH_REQUIRED: "maybe" })).toContain("AUTH_REQUIRED: expected true or false");
+  });
+
+  test("the embedded database runs open and says so loudly at start-up", async () => {
+    const { loadConfig } = await import("../../src/app/config/load-config.ts");
+    const { createRegistry } = await import("../../src/app/create-registry.ts");
+    const { createLogger } = await import("../../src/observability/logger.ts");
+    const lines: { level: string; message: string }[] = [];
+    const registry = await createRegistry(await loadConfig({ env: { DATABASE_URL: "pglite://memory" } }), {
+      logger: createLogger("info", (line) => lines.push(JSON.parse(line))),
+    });
+    try {
+      expect(
+        lines.some((line) => line.level === "warn" && line.message.includes("AUTHENTICATION IS OFF")),
+      ).toBe(true);
+      expect((await registry.app.request("/api/v1/subjects")).status).toBe(200);
+    } finally {
+      await registry.close();
+    }
   });
 });
