@@ -201,3 +201,54 @@ describe("a dead server", () => {
     expect(performance.now() - started).toBeLessThan(500);
   });
 });
+
+describe.skipIf(!topologies)("on Deno", () => {
+  // The registry also runs on Deno (npm packages through its Node compatibility): the same drivers must
+  // work there, and close() must release every connection, or a Deno process never exits.
+  test("the Sentinel and Cluster drivers write, read and delete, and close() lets the process exit", async () => {
+    const configs = [
+      {
+        kind: "sentinel",
+        sentinels: sentinel!.sentinels,
+        master: sentinel!.master,
+        password: "data-secret",
+        sentinelPassword: "sentinel-secret",
+      },
+      { kind: "cluster", nodes: cluster!.nodes, password: "cluster-secret" },
+    ];
+    const script = `
+      import { createRemoteCacheDriver } from ${JSON.stringify(new URL("../../src/cache/l2/remote-driver.ts", import.meta.url).href)};
+      for (const config of ${JSON.stringify(configs)}) {
+        const driver = await createRemoteCacheDriver(config);
+        const keys = Array.from({ length: 30 }, (_, i) => "${prefix}:deno:" + config.kind + i);
+        await driver.setMany(keys.map((key) => ({ key, value: key, ttlSeconds: 60 })));
+        const read = await driver.getMany(keys);
+        await driver.deleteMany(keys);
+        const gone = await driver.getMany(keys);
+        await driver.close();
+        console.log(config.kind, read.every((v, i) => v === keys[i]) && gone.every((v) => v === null));
+      }`;
+    const root = new URL("../..", import.meta.url).pathname;
+    const deno = Bun.spawn(
+      [`${root}node_modules/.bin/deno`, "eval", "--config", `${root}deno.json`, script],
+      {
+        cwd: root,
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const timer = setTimeout(() => deno.kill(9), 20_000);
+    const code = await deno.exited;
+    clearTimeout(timer);
+    const out = await new Response(deno.stdout).text();
+    expect({
+      code,
+      out: out.trim(),
+      stderr: code === 0 ? "" : await new Response(deno.stderr).text(),
+    }).toEqual({
+      code: 0,
+      out: "sentinel true\ncluster true",
+      stderr: "",
+    });
+  });
+});

@@ -122,8 +122,11 @@ export async function createIoredisDriver(config: TcpDriverConfig): Promise<Remo
       try {
         await client.quit();
       } catch {
-        client.disconnect();
+        // Not connected: nothing to say goodbye to.
       }
+      // QUIT leaves the failover detector's subscriptions to the sentinels open (a Deno process then never
+      // exits); disconnect() closes them too, and is a no-op for a client already ended.
+      client.disconnect();
     },
   };
   return replay ? replay.guard(driver) : driver;
