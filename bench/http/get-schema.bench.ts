@@ -10,11 +10,14 @@
  *   l1        the registry, answered from L1
  *   l2        the registry with L1 off (CACHE_L1_MAX_ENTRIES=0), answered from L2
  *   confluent the l1 registry process asked the Confluent way, `GET /schemas/ids/{id}`
+ *   naive     a Hono route answering with one postgres.js primary-key select of the row
+ *   pg        the registry with its caches off (no L1, no Redis): every read from PostgreSQL
  *
- * Targets: l1 ≥ 0.85x bare; l2 ≥ 1.0x redis; confluent ≥ 0.95x l1.
+ * Targets: l1 ≥ 0.85x bare; l2 ≥ 1.0x redis; confluent ≥ 0.95x l1; pg ≥ 0.9x naive.
  *
  *   ./node_modules/.bin/bun bench/http/get-schema.bench.ts
  *   DURATION=5 ROUNDS=3 CONNECTIONS=64 ./node_modules/.bin/bun bench/http/get-schema.bench.ts
+ *   KINDS=naive,pg ./node_modules/.bin/bun bench/http/get-schema.bench.ts   (some of them)
  *
  * Needs the machine's PostgreSQL (a fresh database, dropped afterwards) and
  * Redis (keys under a prefix of the run's own, deleted afterwards). The same
@@ -22,20 +25,30 @@
  */
 import { Hono } from "hono";
 import { Redis } from "ioredis";
+import postgres from "postgres";
 import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createRegistry } from "../../src/app/create-registry.ts";
 import { createTestDatabase } from "../../test/support/database.ts";
 import { deleteByPrefix, REDIS_TEST_URL } from "../../test/support/redis.ts";
 import { drive, WRK } from "./load-driver.ts";
 
-type Kind = "bare" | "redis" | "l1" | "l2" | "confluent";
-const KINDS: Kind[] = ["bare", "redis", "l1", "l2", "confluent"];
+/**
+ * Connections per server to PostgreSQL: every server of the run holds its own
+ * pool, and at the default 50 each the registries and the naive route together
+ * would pass the server's max_connections (100) under load.
+ */
+const POOL_SIZE = 16;
+
+type Kind = "bare" | "redis" | "l1" | "l2" | "confluent" | "naive" | "pg";
+const KINDS: Kind[] = ["bare", "redis", "l1", "l2", "confluent", "naive", "pg"];
 const LABELS: Record<Kind, string> = {
   bare: "bare Bun.serve, same bytes",
   redis: "Hono + one raw ioredis GET",
   l1: "registry, L1 hit",
   l2: "registry, L1 off, L2 hit",
   confluent: "registry, /schemas/ids/{id}, L1",
+  naive: "Hono + one postgres.js select",
+  pg: "registry, caches off, PostgreSQL",
 };
 
 // ---------------------------------------------------------------- servers
@@ -59,15 +72,29 @@ async function serve(kind: Kind): Promise<void> {
     });
     fetch = app.fetch;
     close = async () => void redis.disconnect();
+  } else if (kind === "naive") {
+    // The registry's pool settings where they matter: the same size (POOL_SIZE), prepared statements.
+    const sql = postgres(env.DATABASE_URL!, { max: POOL_SIZE, prepare: true, onnotice: () => {} });
+    const app = new Hono();
+    app.get("/api/v1/schemas/:id", async (c) => {
+      const [row] = await sql`
+        SELECT id, global_id, subject, version, schema_type, state, content_text, content_hash, metadata,
+               created_at, updated_at
+        FROM schemas WHERE id = ${c.req.param("id")}`;
+      return row ? c.json(row) : c.notFound();
+    });
+    fetch = app.fetch;
+    close = () => sql.end({ timeout: 1 });
   } else {
     const config = await loadConfig({
       env: {
         LOG_LEVEL: "warn",
         DATABASE_URL: env.DATABASE_URL!,
         AUTH_REQUIRED: "false",
-        REDIS_URL: env.REDIS_URL!,
+        ...(kind === "pg" ? {} : { REDIS_URL: env.REDIS_URL! }),
         CACHE_WARM_ON_STARTUP: "false",
-        ...(kind === "l2" ? { CACHE_L1_MAX_ENTRIES: "0" } : {}),
+        DATABASE_MAX_CONNECTIONS: String(POOL_SIZE),
+        ...(kind === "l2" || kind === "pg" ? { CACHE_L1_MAX_ENTRIES: "0" } : {}),
       },
     });
     const registry = await createRegistry(config, { cache: { keyPrefix: env.KEY_PREFIX! } });
@@ -158,6 +185,8 @@ async function main(): Promise<void> {
     redis.disconnect();
 
     children.push(await spawnServer("l2", base));
+    children.push(await spawnServer("pg", base));
+    children.push(await spawnServer("naive", base));
     children.push(await spawnServer("bare", { BODY_FILE: tmp, CONTENT_TYPE: contentType }));
     children.push(
       await spawnServer("redis", {
@@ -176,15 +205,16 @@ async function main(): Promise<void> {
       `GET ${path}: ${bytes.length} bytes (${contentType}); ${WRK ? `wrk -t1 -c${connections}` : `autocannon -c ${connections}`}, ${rounds} rounds of ${seconds} s each, interleaved`,
     );
     // Warm-up: fills the caches (l2's first read loads from PostgreSQL) and the JIT of every process.
-    for (const kind of KINDS) await drive(urlOf(kind), 1, connections);
+    const kinds = process.env.KINDS ? (process.env.KINDS.split(",") as Kind[]) : KINDS;
+    for (const kind of kinds) await drive(urlOf(kind), 1, connections);
 
-    const rates: Record<Kind, number[]> = { bare: [], redis: [], l1: [], l2: [], confluent: [] };
+    const rates = Object.fromEntries(KINDS.map((kind) => [kind, [] as number[]])) as Record<Kind, number[]>;
     for (let round = 0; round < rounds; round++) {
-      for (const kind of KINDS) rates[kind].push(await drive(urlOf(kind), seconds, connections));
+      for (const kind of kinds) rates[kind].push(await drive(urlOf(kind), seconds, connections));
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     console.log("");
-    for (const kind of KINDS) {
+    for (const kind of kinds) {
       const each = rates[kind].map((r) => Math.round(r).toLocaleString("en")).join(" / ");
       console.log(
         `${LABELS[kind].padEnd(30)} median ${Math.round(median(rates[kind])).toLocaleString("en").padStart(7)} req/s  (${each})`,
@@ -192,6 +222,7 @@ async function main(): Promise<void> {
     }
     const perRound = (a: Kind, b: Kind) => rates[a].map((rate, i) => rate / rates[b][i]!);
     const show = (a: Kind, b: Kind, target: number) => {
+      if (!kinds.includes(a) || !kinds.includes(b)) return;
       const ratios = perRound(a, b);
       const m = median(ratios);
       console.log(
@@ -202,6 +233,7 @@ async function main(): Promise<void> {
     show("l1", "bare", 0.85);
     show("l2", "redis", 1.0);
     show("confluent", "l1", 0.95);
+    show("pg", "naive", 0.9);
   } finally {
     for (const child of children) child.process.kill("SIGTERM");
     await Promise.all(children.map((child) => child.process.exited));
