@@ -16,11 +16,15 @@
 import { notifyKeyChange } from "../src/app/auth-tier.ts";
 import { ConfigError } from "../src/app/config/load-config.ts";
 import { type ApiKey, generateKey, hashSecret, isKeyId } from "../src/domain/api-keys.ts";
+import type { WriteContext } from "../src/domain/audit.ts";
 import { ROLES, type Role } from "../src/domain/principal.ts";
 import { resolveDatabase } from "../src/storage/embedded/resolve-database.ts";
 import { PostgresApiKeyStore } from "../src/storage/postgres/api-key-store.ts";
 import { closePool, createPool } from "../src/storage/postgres/pool.ts";
 import { loadScriptConfig } from "./lib/script-config.ts";
+
+/** Who the audit log names for a key created or revoked from a shell: no request, no API key. */
+const FROM_SHELL: WriteContext = { actor: { id: "scripts/keys.ts", kind: "system" }, requestId: null };
 
 const USAGE = [
   "usage: bun scripts/keys.ts create --role reader|writer|admin [--subjects p1,p2] [--expires <ISO time>|<N>d|<N>h]",
@@ -117,12 +121,17 @@ async function main(): Promise<number> {
           .map((prefix) => prefix.trim())
           .filter(Boolean) ?? [];
       const { id, secret, key } = generateKey();
-      const stored = await store.create(id, await hashSecret(secret), {
-        role: role as Role,
-        subjects: subjects.length > 0 ? subjects : null,
-        description: options.get("description") ?? null,
-        expiresAt: expiryOf(options.get("expires")),
-      });
+      const stored = await store.create(
+        id,
+        await hashSecret(secret),
+        {
+          role: role as Role,
+          subjects: subjects.length > 0 ? subjects : null,
+          description: options.get("description") ?? null,
+          expiresAt: expiryOf(options.get("expires")),
+        },
+        FROM_SHELL,
+      );
       await notifyKeyChange(sql, id);
       if (json) console.log(JSON.stringify({ ...toJson(stored), key }));
       else {
@@ -142,7 +151,7 @@ async function main(): Promise<number> {
     }
     if (command === "revoke" && rest.length === 1) {
       const id = rest[0]!;
-      const revoked = isKeyId(id) ? await store.revoke(id) : null;
+      const revoked = isKeyId(id) ? await store.revoke(id, FROM_SHELL) : null;
       if (!revoked) {
         console.error(`no API key ${id}`);
         return 1;

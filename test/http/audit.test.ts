@@ -395,3 +395,69 @@ describe.skipIf(!available)("audit retention on its timer", () => {
     expect(errors.length).toBe(1);
   });
 });
+
+describe.skipIf(!available)("audit log with authentication on", () => {
+  const BOOTSTRAP = "audit-test-bootstrap-key-0123456789abcdef";
+  let t: TestRegistry;
+  const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  beforeAll(async () => {
+    t = await startTestRegistry({
+      database: "postgres",
+      env: { AUTH_REQUIRED: "true", AUTH_BOOTSTRAP_ADMIN_KEY: BOOTSTRAP, CACHE_WARM_ON_STARTUP: "false" },
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function createKey(by: string, role: string): Promise<{ id: string; key: string }> {
+    const created = await t.request("POST", "/api/v1/keys", { body: { role }, headers: bearer(by) });
+    expect(created.status).toBe(201);
+    return created.body;
+  }
+
+  test("entries name the key that wrote; key creates and revokes are recorded; only admins read the log", async () => {
+    const admin = await createKey(BOOTSTRAP, "admin");
+    const writer = await createKey(admin.key, "writer");
+    const reader = await createKey(admin.key, "reader");
+
+    const registered = await t.request("POST", "/api/v1/schemas", {
+      body: { subject: "audit.auth.Order", schema_type: "json", content: jsonSchema(1) },
+      headers: { ...bearer(writer.key), "X-Request-Id": "req-by-writer" },
+    });
+    expect(registered.status).toBe(201);
+    const revoked = await t.request("DELETE", `/api/v1/keys/${reader.id}`, { headers: bearer(admin.key) });
+    expect(revoked.status).toBe(200);
+
+    // Readers and writers may not read the log; admins may.
+    const other = await createKey(admin.key, "reader");
+    expect((await t.get("/api/v1/audit", bearer(other.key))).status).toBe(403);
+    expect((await t.get("/api/v1/audit", bearer(writer.key))).status).toBe(403);
+    expect((await t.get("/api/v1/audit")).status).toBe(401);
+    const log = await t.get("/api/v1/audit?limit=100", bearer(admin.key));
+    expect(log.status).toBe(200);
+    const entries = [...log.body.items].reverse();
+    expect(entries.map((e: JsonBody) => [e.operation, e.actor.id, e.actor.kind])).toEqual([
+      ["key.create", "bootstrap", "key"],
+      ["key.create", admin.id, "key"],
+      ["key.create", admin.id, "key"],
+      ["schema.register", writer.id, "key"],
+      ["key.revoke", admin.id, "key"],
+      ["key.create", admin.id, "key"],
+    ]);
+    expect(entries[1].details).toEqual({
+      key_id: writer.id,
+      role: "writer",
+      subjects: null,
+      expires_at: null,
+    });
+    expect(entries[3]).toMatchObject({ request_id: "req-by-writer", subject: "audit.auth.Order" });
+    expect(entries[4].details).toMatchObject({ key_id: reader.id, role: "reader" });
+    // No secret, not even its hash, is in the log.
+    expect(JSON.stringify(log.body)).not.toContain(admin.key.split(".").at(-1));
+    const byWriter = await t.get(`/api/v1/audit?actor=${writer.id}`, bearer(admin.key));
+    expect(byWriter.body.items.map((e: JsonBody) => e.operation)).toEqual(["schema.register"]);
+  });
+});

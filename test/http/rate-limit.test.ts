@@ -358,3 +358,46 @@ describe.skipIf(!postgresUp || !redisUp)("a Redis outage does not take the regis
     expect(inRedis).toBe(true);
   }, 30_000);
 });
+
+describe.skipIf(!postgresUp)("rate limits per API key", () => {
+  const BOOTSTRAP = "ratelimit-test-bootstrap-key-0123456789ab";
+  let database: TestDatabase;
+  let registry: Registry;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    registry = await startInstance(database.url, {
+      AUTH_REQUIRED: "true",
+      AUTH_BOOTSTRAP_ADMIN_KEY: BOOTSTRAP,
+      RATE_LIMIT_PER_SECOND: "1",
+      RATE_LIMIT_BURST: "2",
+      RATE_LIMIT_WRITE_PER_SECOND: "100",
+    });
+  });
+
+  afterAll(async () => {
+    await registry?.close();
+    await database?.drop();
+  });
+
+  test("each key has its own bucket, whatever address it calls from; a refused caller is told before its key is", async () => {
+    const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+    // The bootstrap key serves until the first key exists: that one is an admin, which makes the next.
+    const create = async (by: string, role: string) =>
+      (await call(registry, "POST", "/api/v1/keys", { body: { role }, headers: bearer(by) })).body;
+    const one = await create(BOOTSTRAP, "admin");
+    const two = await create(one.key, "reader");
+    const address = "198.51.100.30";
+    const read = (key: string) =>
+      call(registry, "GET", "/api/v1/subjects", { address, headers: bearer(key) });
+    expect([
+      (await read(one.key)).status,
+      (await read(one.key)).status,
+      (await read(one.key)).status,
+    ]).toEqual([200, 200, 429]);
+    // Same address, another key: a full bucket.
+    expect((await read(two.key)).status).toBe(200);
+    // Unknown credentials are refused by authentication (401), which runs first.
+    expect((await read("srk_0000000000000000.nope")).status).toBe(401);
+  });
+});

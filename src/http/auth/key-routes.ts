@@ -11,6 +11,7 @@ import { RegistryError } from "../../domain/errors.ts";
 import { ROLES } from "../../domain/principal.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
 import { API_PREFIX, errorResponses, requestIdHeader } from "../contract.ts";
+import { writeContext } from "../write-context.ts";
 
 /** At most this many prefixes per key: a key is for a team, not a catalogue. */
 const MAX_PREFIXES = 100;
@@ -100,12 +101,17 @@ export function apiKeyRoutes(app: RegistryApp, deps: AppDeps): void {
       throw RegistryError.invalidRequest("expires_at must be in the future", { field: "expires_at" });
     }
     const { id, secret, key } = generateKey();
-    const stored = await authenticator.keys.create(id, await hashSecret(secret), {
-      role: body.role,
-      subjects: body.subjects ?? null,
-      description: body.description ?? null,
-      expiresAt,
-    });
+    const stored = await authenticator.keys.create(
+      id,
+      await hashSecret(secret),
+      {
+        role: body.role,
+        subjects: body.subjects ?? null,
+        description: body.description ?? null,
+        expiresAt,
+      },
+      writeContext(c),
+    );
     // The first key ends the bootstrap key's term on every instance.
     await authenticator.announce(id);
     return c.json({ ...toResource(stored), key }, 201);
@@ -152,7 +158,7 @@ export function apiKeyRoutes(app: RegistryApp, deps: AppDeps): void {
   app.openapi(revoke, async (c) => {
     const authenticator = authOf(deps);
     const { id } = c.req.valid("param");
-    const revoked = isKeyId(id) ? await authenticator.keys.revoke(id) : null;
+    const revoked = isKeyId(id) ? await authenticator.keys.revoke(id, writeContext(c)) : null;
     if (!revoked) throw RegistryError.notFound(`API key ${id} does not exist`, { id });
     await authenticator.announce(id);
     return c.json(toResource(revoked), 200);

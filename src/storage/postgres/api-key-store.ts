@@ -4,10 +4,12 @@
  * must not be found by a replica that has not replayed the delete yet.
  */
 import type { ApiKey, NewApiKey, StoredApiKey } from "../../domain/api-keys.ts";
+import type { WriteContext } from "../../domain/audit.ts";
 import type { Role } from "../../domain/principal.ts";
 import type { ApiKeyStore } from "../api-keys.ts";
+import { insertAudit, keyEntry } from "./audit-store.ts";
 import { toRegistryError } from "./db-errors.ts";
-import type { Pool } from "./pool.ts";
+import { atomic, type Db, type Pool } from "./pool.ts";
 
 interface KeyRow {
   id: string;
@@ -32,8 +34,8 @@ function toKey(row: KeyRow): ApiKey {
 export class PostgresApiKeyStore implements ApiKeyStore {
   constructor(private readonly sql: Pool) {}
 
-  async create(id: string, secretHash: Uint8Array, key: NewApiKey): Promise<ApiKey> {
-    return this.run(async (sql) => {
+  async create(id: string, secretHash: Uint8Array, key: NewApiKey, audit?: WriteContext): Promise<ApiKey> {
+    return this.audited(audit, "key.create", async (sql) => {
       const [row] = await sql<KeyRow[]>`
         INSERT INTO api_keys (id, secret_hash, role, subjects, description, expires_at)
         VALUES (${id}, ${secretHash}, ${key.role}, ${key.subjects === null ? null : [...key.subjects]},
@@ -61,8 +63,8 @@ export class PostgresApiKeyStore implements ApiKeyStore {
     });
   }
 
-  async revoke(id: string): Promise<ApiKey | null> {
-    return this.run(async (sql) => {
+  async revoke(id: string, audit?: WriteContext): Promise<ApiKey | null> {
+    return this.audited(audit, "key.revoke", async (sql) => {
       const [row] = await sql<KeyRow[]>`
         DELETE FROM api_keys WHERE id = ${id}
         RETURNING id, role, subjects, description, created_at, expires_at`;
@@ -75,6 +77,22 @@ export class PostgresApiKeyStore implements ApiKeyStore {
       const [row] = await sql<{ count: number }[]>`SELECT count(*)::integer AS count FROM api_keys`;
       return row!.count;
     });
+  }
+
+  /** `work`; given `audit`, in one transaction with the audit entry of the key it created or revoked. */
+  private async audited<T extends ApiKey | null>(
+    audit: WriteContext | undefined,
+    operation: "key.create" | "key.revoke",
+    work: (sql: Db) => Promise<T>,
+  ): Promise<T> {
+    if (!audit) return this.run(work);
+    return this.run((sql) =>
+      atomic(sql, async (tx) => {
+        const key = await work(tx);
+        if (key !== null) await insertAudit(tx, audit, [keyEntry(operation, key)]);
+        return key;
+      }),
+    );
   }
 
   private async run<T>(work: (sql: Pool) => Promise<T>): Promise<T> {

@@ -7,6 +7,7 @@
  * timer, in batches, so a prune never holds a long lock or a long statement.
  */
 import type postgres from "postgres";
+import type { ApiKey } from "../../domain/api-keys.ts";
 import type { AuditEntry, AuditOperation, AuditPage, AuditQuery, WriteContext } from "../../domain/audit.ts";
 import type { SchemaRecord } from "../../domain/types.ts";
 import { backgroundInterval } from "../../runtime/timers.ts";
@@ -84,6 +85,22 @@ export function schemaEntry(
     hashBefore: hashes.before,
     hashAfter: hashes.after,
     ...(details ? { details } : {}),
+  };
+}
+
+/** The entry of an API key created or revoked: the key's id, role and limits (never its secret). */
+export function keyEntry(
+  operation: "key.create" | "key.revoke",
+  key: Pick<ApiKey, "id" | "role" | "subjects" | "expiresAt">,
+): NewAuditEntry {
+  return {
+    operation,
+    details: {
+      key_id: key.id,
+      role: key.role,
+      subjects: key.subjects,
+      expires_at: key.expiresAt?.toISOString() ?? null,
+    },
   };
 }
 
