@@ -102,6 +102,12 @@ export class Authenticator {
   readonly #bus: KeyChangeBus | null;
   readonly #now: () => number;
   readonly #remembered = new Map<string, Remembered>();
+  /**
+   * Credentials just refused, and until when (performance.now()): a client
+   * retrying a wrong or revoked key, or a flood of one bad header, costs a
+   * Map lookup rather than a database read each time. Cleared by any key change.
+   */
+  readonly #refused = new Map<string, { error: RegistryError; until: number }>();
   readonly #unsubscribe: (() => void) | null;
   #generation = 0;
   /** Whether the key table was empty, and until when that answer holds. */
@@ -142,6 +148,11 @@ export class Authenticator {
       if (remembered.until > (monotonicNow ?? performance.now())) return remembered.principal;
       this.#remembered.delete(header);
     }
+    const refused = this.#refused.get(header);
+    if (refused !== undefined) {
+      if (refused.until > performance.now()) throw refused.error;
+      this.#refused.delete(header);
+    }
     return this.#verify(header);
   }
 
@@ -149,6 +160,7 @@ export class Authenticator {
   forget(keyId: string | "all"): void {
     this.#generation++;
     this.#empty = null;
+    this.#refused.clear();
     if (keyId === "all") {
       this.#remembered.clear();
       return;
@@ -172,19 +184,31 @@ export class Authenticator {
 
   async #verify(header: string): Promise<Principal> {
     const generation = this.#generation;
-    const { principal, expiresAt } = await this.#principalOf(header);
+    let verified: { principal: Principal; expiresAt?: number | undefined };
+    try {
+      verified = await this.#principalOf(header);
+    } catch (error) {
+      // Refusals are remembered briefly; a backend that did not answer (`unavailable`) is asked again.
+      const refusal =
+        error instanceof RegistryError && (error.code === "unauthorized" || error.code === "forbidden");
+      if (refusal && this.#cacheMs > 0 && generation === this.#generation) {
+        remember(this.#refused, this.#maxEntries, header, {
+          error,
+          until: performance.now() + Math.min(this.#cacheMs, REFUSAL_MS),
+        });
+      }
+      throw error;
+    }
+    const { principal, expiresAt } = verified;
     if (this.#cacheMs > 0 && generation === this.#generation) {
       const lifetime = Math.min(
         this.#cacheMs,
         expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - this.#now(),
       );
-      const until = performance.now() + lifetime;
-      if (this.#remembered.size >= this.#maxEntries) {
-        // The oldest entry goes: a Map iterates in insertion order.
-        const oldest = this.#remembered.keys().next().value;
-        if (oldest !== undefined) this.#remembered.delete(oldest);
-      }
-      this.#remembered.set(header, { principal, until });
+      remember(this.#remembered, this.#maxEntries, header, {
+        principal,
+        until: performance.now() + lifetime,
+      });
     }
     return principal;
   }
@@ -294,6 +318,18 @@ export class Authenticator {
       ...(verified.expiresAt !== undefined ? { expiresAt: verified.expiresAt * 1000 } : {}),
     };
   }
+}
+
+/** How long a refusal is remembered at most, ms: a key created meanwhile is never one refused (ids are random). */
+const REFUSAL_MS = 5000;
+
+/** Sets an entry of a bounded map; the oldest entry goes when it is full (a Map iterates in insertion order). */
+function remember<V>(map: Map<string, V>, maxEntries: number, key: string, value: V): void {
+  if (map.size >= maxEntries) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+  map.set(key, value);
 }
 
 export function unauthorized(message: string): RegistryError {
