@@ -230,7 +230,10 @@ describe.skipIf(!available)("auth on: keys, roles and subject prefixes", () => {
     expect((await api.get("/subjects", basic(id, secret))).status).toBe(200);
     // The whole key as the password works too; a wrong secret does not.
     expect((await api.get("/subjects", basic(id, reader.key))).status).toBe(200);
-    const wrong = await api.get("/subjects", basic(id, `${secret.slice(0, -1)}A`));
+    const wrong = await api.get(
+      "/subjects",
+      basic(id, `${secret.slice(0, -1)}${secret.endsWith("A") ? "B" : "A"}`),
+    );
     expect(wrong.status).toBe(401);
     expect(wrong.body.error_code).toBe(40101);
   });
@@ -275,6 +278,11 @@ describe.skipIf(!available)("auth on: keys, roles and subject prefixes", () => {
     expect((await api.get("/subjects/team-b.orders/versions", bearer(k))).body).toMatchObject({
       error_code: 40301,
     });
+    // A content id both teams hold, read as the other team's version: refused.
+    const asOther = await api.get(`/schemas/ids/${shared.body.content_id}?subject=team-b.shared`, bearer(k));
+    expect(asOther.body).toMatchObject({ error_code: 40301 });
+    const asMine = await api.get(`/schemas/ids/${shared.body.content_id}?subject=team-a.orders`, bearer(k));
+    expect(asMine.status).toBe(200);
   });
 
   test("a caller limited to prefixes may not change the whole registry, whatever its role", async () => {
