@@ -44,6 +44,7 @@ import type { SchemaRepository, Storage } from "../storage/storage.ts";
 import { type AuthTier, createAuthTier } from "./auth-tier.ts";
 import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-tier.ts";
 import type { AdmissionConfig, Config } from "./config/config-schema.ts";
+import { embeddedDatabaseRefused, isPermissionError } from "./config/host-permissions.ts";
 import { type S3ConfigInput, s3ConfigFromApp } from "./config/s3-config.ts";
 import { instrumentContentStore } from "./instrumented-content-store.ts";
 import { instrumentStorage } from "./instrumented-storage.ts";
@@ -104,7 +105,14 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   const { storage } = config;
   const limits = limitsFrom(config);
 
-  const database = await resolveDatabase(storage.databaseUrl ?? undefined, storage.dataDir);
+  const database = await resolveDatabase(storage.databaseUrl ?? undefined, storage.dataDir).catch(
+    (error: unknown) => {
+      // An edge host grants no file system: say which setting to change rather than PGlite's stack.
+      if (!isPermissionError(error)) throw error;
+      const url = storage.databaseUrl?.toLowerCase();
+      throw embeddedDatabaseRefused(url === "pglite://memory" ? null : storage.dataDir, error);
+    },
+  );
   const metrics = new RegistryMetrics();
   const pool = poolSettings(config, database);
   // From the configured pool, not the embedded database's single connection: its statements queue in

@@ -56,6 +56,9 @@ export function createS3Client(config: S3Config, options: { forPresigning?: bool
     ...(config.credentials ? { credentials: config.credentials } : {}),
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // The SDK's own provider asks the OS for its release (os.release()), which an edge host refuses
+    // (Deno without --allow-sys): a fixed user agent needs no such access.
+    defaultUserAgentProvider: async () => [["schema-registry"], ["aws-sdk-js"]],
     maxAttempts: config.maxAttempts,
     requestHandler: {
       connectionTimeout: config.connectTimeoutMs,

@@ -1,0 +1,217 @@
+/**
+ * The registry as each host serves it, started as a real process against the
+ * same backends: a fresh database on the machine's PostgreSQL (migrated by
+ * the test, as an operator migrates before deploying to an edge), Upstash as
+ * L2 through the REST bridge onto the machine's Redis, and S3 by presigned
+ * URLs on s3rver.
+ *
+ * - bun:       `bun src/server.ts`
+ * - deno-edge: `deno run --allow-net --allow-env src/server.ts`, the
+ *              permissions Deno Deploy grants and nothing more
+ * - workerd:   `bun build` of deploy/workerd/worker.ts into a git-ignored
+ *              directory, then `workerd serve deploy/workerd/config.capnp`
+ *              (the binary from the npm package `workerd`)
+ *
+ * Each host gets the same settings; a host's process is stopped by its PID.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import postgres from "postgres";
+import { freePort } from "../../scripts/lib/free-port.ts";
+import { migrate } from "../../src/storage/postgres/migrator.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { REDIS_TEST_URL } from "../support/redis.ts";
+import { S3RVER_CREDENTIALS, startS3, type TestS3 } from "../support/s3.ts";
+import { startUpstashBridge, type UpstashBridge } from "../support/upstash-bridge.ts";
+
+export const ROOT = join(import.meta.dir, "../..");
+const DENO = join(ROOT, "node_modules/.bin/deno");
+export const WORKERD = join(ROOT, "node_modules/.bin/workerd");
+export const WORKER_CONFIG = join(ROOT, "deploy/workerd/config.capnp");
+/** Where the Worker's bundle is written (git-ignored; the config embeds it from here). */
+export const WORKER_BUNDLE_DIR = join(ROOT, "deploy/workerd/dist");
+/** Starts share two cores with every other test: generous. */
+const START_TIMEOUT_MS = 60_000;
+/** A Redis database of its own, emptied at start: cached entries of another run's database must not be found. */
+const UPSTASH_REDIS_DB = 11;
+
+export type HostName = "bun" | "deno-edge" | "workerd";
+export const HOSTS: readonly HostName[] = ["bun", "deno-edge"];
+
+export interface Backends {
+  database: TestDatabase;
+  upstash: UpstashBridge;
+  s3: TestS3;
+  stop(): Promise<void>;
+}
+
+export async function startBackends(): Promise<Backends> {
+  const database = await createTestDatabase();
+  const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+  try {
+    await migrate(sql);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+  const redisUrl = `${REDIS_TEST_URL.replace(/\/\d*$/, "")}/${UPSTASH_REDIS_DB}`;
+  const upstash = await startUpstashBridge(redisUrl);
+  await fetch(upstash.url, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${upstash.token}` },
+    body: JSON.stringify(["FLUSHDB"]),
+  });
+  const s3 = await startS3({ bucket: "edge-registry" });
+  return {
+    database,
+    upstash,
+    s3,
+    async stop() {
+      await upstash.stop();
+      await s3.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** The settings every host gets: the same registry, whatever runs it. */
+export function hostEnv(backends: Backends, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: backends.database.url,
+    DATABASE_MIGRATE_ON_START: "false",
+    DATABASE_MAX_CONNECTIONS: "4",
+    AUTH_REQUIRED: "false",
+    LOG_LEVEL: "warn",
+    CACHE_WARM_ON_STARTUP: "false",
+    UPSTASH_REDIS_REST_URL: backends.upstash.url,
+    UPSTASH_REDIS_REST_TOKEN: backends.upstash.token,
+    S3_BUCKET: backends.s3.bucket,
+    S3_ENDPOINT: backends.s3.endpoint,
+    S3_FORCE_PATH_STYLE: "true",
+    S3_MIN_SIZE_BYTES: "2048",
+    S3_SWEEP_INTERVAL_SECONDS: "0",
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_REGION: "us-east-1",
+    MAX_SCHEMA_BYTES: String(256 * 1024),
+    ...extra,
+  };
+}
+
+export interface HostProcess {
+  host: HostName;
+  url: string;
+  pid: number;
+  /** performance.now() when the process was spawned and when it first answered. */
+  spawnedAt: number;
+  answeredAt: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Bundles the Worker (deploy/workerd/worker.ts) for workerd; returns how long it took, ms. */
+export async function bundleWorker(): Promise<number> {
+  const started = performance.now();
+  mkdirSync(WORKER_BUNDLE_DIR, { recursive: true });
+  const build = Bun.spawnSync(
+    [
+      process.execPath,
+      "build",
+      "deploy/workerd/worker.ts",
+      "--outdir",
+      WORKER_BUNDLE_DIR,
+      "--target",
+      "browser",
+      "--format",
+      "esm",
+      "--conditions",
+      "workerd",
+      "--conditions",
+      "worker",
+      "--external",
+      "cloudflare:*",
+      "--external",
+      "node:*",
+      "--minify-syntax",
+    ],
+    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+  );
+  if (build.exitCode !== 0) {
+    throw new Error(
+      `bun build of the Worker failed:\n${build.stdout.toString()}\n${build.stderr.toString()}`,
+    );
+  }
+  return performance.now() - started;
+}
+
+function commandOf(host: HostName, port: number): string[] {
+  switch (host) {
+    case "bun":
+      return [process.execPath, "src/server.ts"];
+    case "deno-edge":
+      return [DENO, "run", "--allow-net", "--allow-env", "src/server.ts"];
+    case "workerd":
+      return [WORKERD, "serve", WORKER_CONFIG, `--socket-addr=http=127.0.0.1:${port}`, "--experimental"];
+  }
+}
+
+/**
+ * Starts `host` on a free port and waits until `probePath` answers (any
+ * status below 500). The Worker must already be bundled (bundleWorker).
+ */
+export async function startHost(
+  host: HostName,
+  env: Record<string, string>,
+  probePath = "/health/live",
+): Promise<HostProcess> {
+  const port = freePort();
+  const spawnedAt = performance.now();
+  const child = Bun.spawn(commandOf(host, port), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: String(port), ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let output = "";
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      output += decoder.decode(value, { stream: true });
+    }
+  };
+  void drain(child.stdout as ReadableStream<Uint8Array>);
+  void drain(child.stderr as ReadableStream<Uint8Array>);
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    child.kill("SIGTERM");
+    const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
+    if (!exited) child.kill("SIGKILL");
+  };
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${host} exited with ${child.exitCode}:\n${output}`);
+    const answer = await fetch(`${url}${probePath}`).catch(() => null);
+    if (answer && answer.status < 500) {
+      await answer.arrayBuffer();
+      break;
+    }
+    await answer?.arrayBuffer();
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${host} did not answer within ${START_TIMEOUT_MS} ms:\n${output}`);
+    }
+    await Bun.sleep(host === "workerd" ? 2 : 50);
+  }
+  return {
+    host,
+    url,
+    pid: child.pid,
+    spawnedAt,
+    answeredAt: performance.now(),
+    output: () => output,
+    stop,
+  };
+}
