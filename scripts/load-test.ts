@@ -644,8 +644,8 @@ async function runPhase(
   return { elapsedMs: performance.now() - started, operations, errorsByStatus };
 }
 
-/** Cumulative request-duration buckets per operation, from the server's /metrics. */
-type DurationBuckets = Record<Operation, Map<number, number>>;
+/** Cumulative request-duration buckets per operation (or whatever `classify` names), from the server's /metrics. */
+type DurationBuckets = Record<string, Map<number, number>>;
 
 /** Which operation of the mix a route of the histogram belongs to. */
 export function operationOf(method: string, route: string): Operation | null {
@@ -656,10 +656,13 @@ export function operationOf(method: string, route: string): Operation | null {
   return null;
 }
 
-export function parseDurationBuckets(text: string): DurationBuckets {
-  const buckets = Object.fromEntries(
+export function parseDurationBuckets(
+  text: string,
+  classify: (method: string, route: string) => string | null = operationOf,
+): DurationBuckets {
+  const buckets: DurationBuckets = Object.fromEntries(
     OPERATIONS.map((op) => [op, new Map<number, number>()]),
-  ) as DurationBuckets;
+  );
   const line = /^schema_registry_http_request_duration_seconds_bucket\{([^}]*)\} ([0-9.e+]+)$/;
   for (const raw of text.split("\n")) {
     const match = line.exec(raw);
@@ -667,9 +670,10 @@ export function parseDurationBuckets(text: string): DurationBuckets {
     const labels = Object.fromEntries(
       [...match[1]!.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
     );
-    const op = operationOf(labels.method ?? "", labels.route ?? "");
+    const op = classify(labels.method ?? "", labels.route ?? "");
     if (op === null || labels.le === undefined) continue;
     const le = labels.le === "+Inf" ? Number.POSITIVE_INFINITY : Number(labels.le);
+    buckets[op] ??= new Map<number, number>();
     const into = buckets[op];
     into.set(le, (into.get(le) ?? 0) + Number(match[2]));
   }
@@ -739,13 +743,14 @@ export function serverView(
   const operations = Object.fromEntries(
     OPERATIONS.map((op) => {
       const inf = Number.POSITIVE_INFINITY;
-      const requests = (after[op].get(inf) ?? 0) - (before[op].get(inf) ?? 0);
+      const [was, now] = [before[op] ?? new Map<number, number>(), after[op] ?? new Map<number, number>()];
+      const requests = (now.get(inf) ?? 0) - (was.get(inf) ?? 0);
       return [
         op,
         {
           requests,
-          p50_ms: round(bucketPercentile(before[op], after[op], 50)),
-          p95_ms: round(bucketPercentile(before[op], after[op], 95)),
+          p50_ms: round(bucketPercentile(was, now, 50)),
+          p95_ms: round(bucketPercentile(was, now, 95)),
         },
       ];
     }),
