@@ -128,6 +128,22 @@ describe("the settings table", () => {
       S3_UPLOAD_EXPIRY_SECONDS: "storage.s3.upload_expiry_seconds",
       S3_SWEEP_INTERVAL_SECONDS: "storage.s3.sweep_interval_seconds",
       S3_SWEEP_GRACE_SECONDS: "storage.s3.sweep_grace_seconds",
+      HOST: "server.host",
+      AUDIT_RETENTION_DAYS: "audit.retention_days",
+      RATE_LIMIT_PER_SECOND: "rate_limit.per_second",
+      RATE_LIMIT_BURST: "rate_limit.burst",
+      RATE_LIMIT_WRITE_PER_SECOND: "rate_limit.write_per_second",
+      RATE_LIMIT_WRITE_BURST: "rate_limit.write_burst",
+      TRUST_PROXY: "rate_limit.trust_proxy",
+      AUTH_REQUIRED: "auth.required",
+      AUTH_BOOTSTRAP_ADMIN_KEY: "auth.bootstrap_admin_key",
+      AUTH_KEY_CACHE_SECONDS: "auth.key_cache_seconds",
+      AUTH_JWT_JWKS_URL: "auth.jwt_jwks_url",
+      AUTH_JWT_ISSUER: "auth.jwt_issuer",
+      AUTH_JWT_AUDIENCE: "auth.jwt_audience",
+      AUTH_JWT_ROLE_CLAIM: "auth.jwt_role_claim",
+      AUTH_JWT_SUBJECTS_CLAIM: "auth.jwt_subjects_claim",
+      METRICS_PUBLIC: "auth.metrics_public",
     });
   });
 });
@@ -517,5 +533,46 @@ describe("bad values stop start-up with the setting and its source", () => {
     expect(error.message).toContain("storage.cache.upstash_token");
     expect(error.message).toContain("(hidden)");
     expect(error.message).not.toContain("42");
+  });
+});
+
+describe("audit retention and rate limits", () => {
+  test("defaults: a year of audit entries, pruned hourly; no rate limit, no proxy trusted", async () => {
+    const config = await loadConfig({ env: {} });
+    expect(config.audit).toEqual({ retentionDays: 365, pruneIntervalSeconds: 3600 });
+    expect(config.rate_limit).toEqual({ read: null, write: null, trustProxy: 0 });
+  });
+
+  test("a read rate limits writes alike unless they have their own; bursts default to twice the rate", async () => {
+    const both = await loadConfig({ env: { RATE_LIMIT_PER_SECOND: "10" } });
+    expect(both.rate_limit).toEqual({
+      read: { perSecond: 10, burst: 20 },
+      write: { perSecond: 10, burst: 20 },
+      trustProxy: 0,
+    });
+    const own = await loadConfig({
+      env: {
+        RATE_LIMIT_PER_SECOND: "10",
+        RATE_LIMIT_BURST: "15",
+        RATE_LIMIT_WRITE_PER_SECOND: "0",
+        TRUST_PROXY: "1",
+      },
+    });
+    expect(own.rate_limit).toEqual({ read: { perSecond: 10, burst: 15 }, write: null, trustProxy: 1 });
+    const writesOnly = await loadConfig({
+      env: { RATE_LIMIT_WRITE_PER_SECOND: "2", RATE_LIMIT_WRITE_BURST: "5", AUDIT_RETENTION_DAYS: "0" },
+    });
+    expect(writesOnly.rate_limit.read).toBeNull();
+    expect(writesOnly.rate_limit.write).toEqual({ perSecond: 2, burst: 5 });
+    expect(writesOnly.audit.retentionDays).toBe(0);
+  });
+
+  test("a bad value names its setting", async () => {
+    const rate = await configError(loadConfig({ env: { RATE_LIMIT_PER_SECOND: "-1" } }));
+    expect(rate.message).toContain("RATE_LIMIT_PER_SECOND: expected an integer from 0 to 1000000");
+    const days = await configError(loadConfig({ env: { AUDIT_RETENTION_DAYS: "a year" } }));
+    expect(days.message).toContain("AUDIT_RETENTION_DAYS: expected an integer");
+    const proxy = await configError(loadConfig({ env: { TRUST_PROXY: "true" } }));
+    expect(proxy.message).toContain("TRUST_PROXY: expected an integer from 0 to 10");
   });
 });
