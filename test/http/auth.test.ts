@@ -503,5 +503,5 @@ describe("auth settings", () => {
     } finally {
       await registry.close();
     }
-  });
+  }, 60_000);
 });
