@@ -153,6 +153,18 @@ describe.skipIf(!available).each(["ioredis", "upstash", ...(topologies ? ["senti
     test("ping succeeds", async () => {
       await driver().ping();
     });
+
+    test("runs a one-key Lua script wherever its key lives (on a cluster: on every node)", async () => {
+      // A fresh script each run: the first call on each node is EVALSHA's NOSCRIPT, then EVAL.
+      const script = `-- ${crypto.randomUUID()}\nredis.call('SET', KEYS[1], ARGV[1], 'EX', 60)\nreturn redis.call('GET', KEYS[1])`;
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 20; i++) {
+          const answer = await driver().evalScript!(script, [key(`lua${i}`)], [`v${round}.${i}`]);
+          expect(answer).toBe(`v${round}.${i}`);
+        }
+      }
+      expect(await driver().get(key("lua7"))).toBe("v1.7");
+    });
   },
 );
 
