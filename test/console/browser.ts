@@ -64,7 +64,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
     args: FLAGS,
     viewport: LAPTOP,
   });
-  context.setDefaultTimeout(10_000);
+  context.setDefaultTimeout(20_000);
   const offHost: string[] = [];
   const pageErrors: string[] = [];
   await context.route("**/*", (route) => {

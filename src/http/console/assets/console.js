@@ -192,6 +192,8 @@
     input.required = Boolean(typed);
     input.pattern = typed ? typed.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : ".*";
     if (typed) replace($("#confirm-typed-label"), `Type ${typed} to confirm`);
+    // Escape closes without a value and keeps the last one: clear it, or an earlier Confirm would count.
+    dialog.returnValue = "";
     dialog.showModal();
     (typed ? input : $("#confirm-cancel")).focus();
     return new Promise((resolve) => {
@@ -887,16 +889,19 @@
 
   // ---- page: check a change ---------------------------------------------------
 
-  function contentFromText(text) {
-    // The API reads a string as JSON text (json, avro) or as .proto source, and says what is wrong with it.
-    return text;
-  }
-
   function setUpCheckPage() {
     const form = $("#check-form");
     const out = $("#check-result");
     const error = $("#check-error");
     let lastBody = null;
+
+    // What was checked is what a register sends: any edit after the check asks for a new one.
+    const stale = () => {
+      lastBody = null;
+      $("#register-button").disabled = true;
+      replace($("#register-note"), "Check the schema first.");
+    };
+    form.addEventListener("input", stale);
 
     $("#check-file").addEventListener("change", async (event) => {
       const file = event.target.files?.[0];
@@ -905,12 +910,14 @@
       if (/\.proto$/i.test(file.name)) $("#check-type").value = "protobuf";
       else if (/\.avsc$/i.test(file.name)) $("#check-type").value = "avro";
       else if (/\.json$/i.test(file.name)) $("#check-type").value = "json";
+      stale();
     });
 
     const bodyOfForm = () => {
       const body = {
         schema_type: $("#check-type").value,
-        content: contentFromText($("#check-content").value),
+        // Sent as text: the API reads it as JSON (json, avro) or .proto source, and says what is wrong with it.
+        content: $("#check-content").value,
       };
       const version = $("#check-version").value.trim();
       if (version) body.version = version;
