@@ -117,6 +117,21 @@ describe.skipIf(!available)("PostgreSQL restarted under load", () => {
         await Promise.all(clients);
       }
 
+      const failedReads = reads.filter((r) => r.status !== 200);
+      if (failedReads.length > 0) {
+        // What the registry logged about them, to tell a cache miss from a server that was not ready yet.
+        const ids = new Set(failedReads.map((r) => r.body?.error?.request_id));
+        const causes = app.logs.filter((l) => ids.has(l.request_id)).map((l) => JSON.stringify(l.error));
+        console.log({
+          windows,
+          failedAt: failedReads.map((r) => Math.round(r.at)),
+          causes: [...new Set(causes)],
+        });
+        const bus = app.logs
+          .filter((l) => /invalidation bus/.test(l.message))
+          .map((l) => `${l.time} ${l.level}`);
+        console.log({ bus, tail: (await pg.log()).split("\n").slice(-12).join("\n") });
+      }
       // Cached reads: every one answered, at cache speed, the outage notwithstanding.
       expect(reads.filter((r) => r.status !== 200)).toEqual([]);
       const duringOutage = (t: Timed) => windows.some((w) => t.at >= w.down && t.at + t.ms <= w.up);

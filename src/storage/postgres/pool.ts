@@ -33,6 +33,7 @@
 import postgres from "postgres";
 import { RegistryError } from "../../domain/errors.ts";
 import { currentScope, type DeadlineScope } from "../../runtime/deadline-scope.ts";
+import { currentRequest } from "../../runtime/request-context.ts";
 
 export type Pool = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -59,6 +60,13 @@ export interface PoolSettings {
    * embedded PGlite, whose single connection serves every statement in turn.
    */
   boundedWait?: boolean;
+  /**
+   * Connections belong to the request being served (runtime/request-context.ts)
+   * and close when it ends: for a Worker, where a socket opened for one request
+   * cannot be used by another. Each request opens its own, so put a pooler
+   * (PgBouncer, Hyperdrive) in front of PostgreSQL. Default false.
+   */
+  perRequest?: boolean;
 }
 
 export const DEFAULT_POOL_SETTINGS: Required<PoolSettings> = {
@@ -69,6 +77,7 @@ export const DEFAULT_POOL_SETTINGS: Required<PoolSettings> = {
   statementTimeoutMs: 3000,
   applicationName: "schema-registry",
   boundedWait: true,
+  perRequest: false,
 };
 
 /** The longest a connection waits before trying again after a failed attempt, seconds. */
@@ -86,6 +95,7 @@ export function reconnectDelaySeconds(failures: number): number {
 
 /** Connections open lazily: a server that is down delays nothing until a statement needs it. */
 export function createPool(url: string, settings: PoolSettings = {}): Pool {
+  if (settings.perRequest) return requestScopedPool(url, { ...settings, perRequest: false });
   const s = { ...DEFAULT_POOL_SETTINGS, ...definedOnly(settings) };
   const sql = postgres(url, {
     max: s.maxConnections,
@@ -105,6 +115,49 @@ export function createPool(url: string, settings: PoolSettings = {}): Pool {
     s.connectTimeoutSeconds * 1000,
   );
   return guardPool(sql, gate);
+}
+
+/**
+ * A pool whose connections are the current request's: each request that runs
+ * a statement opens a pool of its own on first use, closed once the request's
+ * deferred work is done. Outside a request there is nothing to run on.
+ */
+function requestScopedPool(url: string, settings: PoolSettings): Pool {
+  const owner = Symbol("request pool");
+  const current = (): Pool => {
+    const request = currentRequest();
+    if (!request) {
+      throw new RegistryError(
+        "unavailable",
+        "no request is being served to open a PostgreSQL connection for",
+      );
+    }
+    let pool = request.resources.get(owner) as Pool | undefined;
+    if (!pool) {
+      const opened = createPool(url, settings);
+      pool = opened;
+      request.resources.set(owner, opened);
+      request.onClose(() => opened.end({ timeout: 1 }));
+    }
+    return pool;
+  };
+  const end = async () => {
+    const request = currentRequest();
+    const pool = request?.resources.get(owner) as Pool | undefined;
+    if (!request || !pool) return;
+    request.resources.delete(owner);
+    await pool.end({ timeout: 1 });
+  };
+  return new Proxy(function requestPool() {} as unknown as Pool, {
+    apply: (_target, _this, args) =>
+      Reflect.apply(current() as unknown as (...a: unknown[]) => unknown, undefined, args),
+    get(_target, property) {
+      if (property === "end") return end;
+      const pool = current();
+      const value = Reflect.get(pool as object, property);
+      return typeof value === "function" ? value.bind(pool) : value;
+    },
+  });
 }
 
 /** Lets statements in flight finish for up to `timeoutSeconds`, then closes the connections. */
@@ -163,6 +216,21 @@ function cancelOnServer(query: DriverQuery): void {
   query.canceller = null;
   // The cancel request needs a connection of its own; a server that does not answer it changes nothing.
   canceller(query).catch(() => {});
+}
+
+/**
+ * SQLSTATEs of a session the server ended or would not open (admin_shutdown, crash_shutdown,
+ * cannot_connect_now): no statement of it committed. postgres.js (3.4.9) also keeps such an error from
+ * a connection's last session and fails the first statement after it reconnects with it, unsent: after
+ * a restart, one statement per connection that was busy when the server went down.
+ */
+const SESSION_REFUSED = new Set(["57P01", "57P02", "57P03"]);
+/** Tries of a statement whose session was refused, the first included. */
+const SESSION_ATTEMPTS = 3;
+
+function sessionRefused(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && SESSION_REFUSED.has(code);
 }
 
 interface Waiter {
@@ -260,6 +328,17 @@ function guardPool(sql: postgres.Sql, gate: ConnectionGate): Pool {
             gate.release();
           };
           Promise.prototype.then.call(q, done, done);
+          // A session the server ended or refused never committed the statement: it runs again, on the
+          // slot it holds, rather than fail a request on a connection that was dead before it was sent.
+          const reject = q.reject;
+          let attempts = 1;
+          q.reject = (error) => {
+            if (attempts >= SESSION_ATTEMPTS || !sessionRefused(error) || scope?.expired)
+              return reject(error);
+            attempts++;
+            q.state = null;
+            driver(q);
+          };
           driver(q);
         },
         (error) => q.reject(error),
@@ -272,14 +351,22 @@ function guardPool(sql: postgres.Sql, gate: ConnectionGate): Pool {
     const work = args.at(-1) as (tx: Tx) => unknown;
     const mode = args.length > 1 ? [args[0]] : [];
     const scope = currentScope();
-    return new Promise<void>((resolve, reject) => gate.acquire(scope, resolve, reject)).then(() => {
-      const run = (sql.begin as (...a: unknown[]) => Promise<unknown>)(...mode, (tx: Tx) => {
+    const attempt = (attempts: number): Promise<unknown> => {
+      let started = false;
+      return (sql.begin as (...a: unknown[]) => Promise<unknown>)(...mode, (tx: Tx) => {
         // The connection may have come after the deadline: then nothing runs, and the transaction rolls back.
         if (scope?.expired) throw deadlineExceeded();
+        started = true;
         return work(scope ? guardTransaction(tx, scope) : tx);
+      }).catch((error: unknown) => {
+        // BEGIN itself met a session the server had ended: nothing of the work ran, so it may start again.
+        if (started || attempts >= SESSION_ATTEMPTS || !sessionRefused(error) || scope?.expired) throw error;
+        return attempt(attempts + 1);
       });
-      return run.finally(() => gate.release());
-    });
+    };
+    return new Promise<void>((resolve, reject) => gate.acquire(scope, resolve, reject)).then(() =>
+      attempt(1).finally(() => gate.release()),
+    );
   };
 
   return new Proxy(sql, {
