@@ -663,7 +663,8 @@ export function parseDurationBuckets(
   const buckets: DurationBuckets = Object.fromEntries(
     OPERATIONS.map((op) => [op, new Map<number, number>()]),
   );
-  const line = /^schema_registry_http_request_duration_seconds_bucket\{([^}]*)\} ([0-9.e+]+)$/;
+  // Greedy up to the last brace: a label value may hold braces of its own (a route template's `{id}`).
+  const line = /^schema_registry_http_request_duration_seconds_bucket\{(.*)\} ([0-9.e+]+)$/;
   for (const raw of text.split("\n")) {
     const match = line.exec(raw);
     if (!match) continue;

@@ -6,10 +6,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import {
+  bucketPercentile,
   cacheDuringRun,
   Histogram,
   type LoadTestReport,
   parseDuration,
+  parseDurationBuckets,
   parseMix,
   parseOptions,
   random,
@@ -17,6 +19,31 @@ import {
 } from "../../scripts/load-test.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
+
+describe("the server's view from /metrics", () => {
+  const scrape = (fast: number, slow: number) =>
+    [
+      "# TYPE schema_registry_http_request_duration_seconds histogram",
+      `schema_registry_http_request_duration_seconds_bucket{method="GET",route="/api/v1/schemas/{id}",status="200",le="0.001"} ${fast}`,
+      `schema_registry_http_request_duration_seconds_bucket{method="GET",route="/api/v1/schemas/{id}",status="200",le="0.1"} ${fast + slow}`,
+      `schema_registry_http_request_duration_seconds_bucket{method="GET",route="/api/v1/schemas/{id}",status="200",le="+Inf"} ${fast + slow}`,
+      `schema_registry_http_request_duration_seconds_bucket{method="POST",route="/api/v1/schemas",status="201",le="+Inf"} 7`,
+      `schema_registry_http_request_duration_seconds_bucket{method="GET",route="/health/ready",status="200",le="+Inf"} 3`,
+    ].join("\n");
+
+  test("buckets per operation of the mix, and percentiles of the requests between two scrapes", () => {
+    const before = parseDurationBuckets(scrape(100, 0));
+    const after = parseDurationBuckets(scrape(190, 10));
+    expect(after.write?.get(Number.POSITIVE_INFINITY)).toBe(7);
+    expect(after.read?.get(Number.POSITIVE_INFINITY)).toBe(200);
+    // Between the scrapes: 90 requests under 1 ms, 10 between 1 and 100 ms.
+    expect(bucketPercentile(before.read!, after.read!, 50)).toBeCloseTo(0.56, 1);
+    const p95 = bucketPercentile(before.read!, after.read!, 95)!;
+    expect(p95).toBeGreaterThan(1);
+    expect(p95).toBeLessThan(100);
+    expect(bucketPercentile(after.read!, after.read!, 95)).toBeNull();
+  });
+});
 
 describe("Histogram", () => {
   test("percentiles within 1 % of the exact ones over six orders of magnitude", () => {
