@@ -502,7 +502,22 @@ function nativeBody(route: RouteSpec, components: JsonSchema, fixtures: FuzzFixt
   const resolved = route.bodySchema ? resolve(route.bodySchema, components) : {};
   const properties = (resolved.properties ?? {}) as Record<string, unknown>;
   if ("content" in properties) {
-    return fc
+    // Valid content for the object store under a fixture's subject and version: refused late (the
+    // version is taken), after the upload, so the object must go again with the refusal.
+    const lateRefusal = fc
+      .record({
+        subject: fc.constantFrom(...fixtures.subjects),
+        version: fc.constantFrom("1.0.0", "1.1.0"),
+        size: fc.integer({ min: 4096, max: 200_000 }),
+        nonce: fc.integer(),
+      })
+      .map(({ subject, version, size, nonce }) => ({
+        subject,
+        version,
+        schema_type: "json",
+        content: { type: "object", description: `${nonce} ${"late ".repeat(Math.ceil(size / 5))}` },
+      }));
+    const hostile = fc
       .record({
         base,
         schemaType: schemaTypes,
@@ -537,6 +552,7 @@ function nativeBody(route: RouteSpec, components: JsonSchema, fixtures: FuzzFixt
           return body;
         }),
       );
+    return fc.oneof({ arbitrary: hostile, weight: 9 }, { arbitrary: lateRefusal, weight: 1 });
   }
   if ("documents" in properties || route.template.endsWith("/validate")) {
     return fc.oneof(
@@ -551,6 +567,10 @@ function nativeBody(route: RouteSpec, components: JsonSchema, fixtures: FuzzFixt
         .integer({ min: 1001, max: 1100 })
         .map((n) => ({ documents: Array.from({ length: n }, (_, i) => i) })),
       fc.constant(`${"a".repeat(50_000)}!`),
+      // Strings that take a backtracking engine exponential time on `^(a+)+$` and `^(x+x+)+y$`.
+      fc
+        .record({ n: fc.constantFrom(30, 40, 5000), key: fc.constantFrom("name", "x") })
+        .map(({ n, key }) => (key === "name" ? { name: `${"a".repeat(n)}!` } : { [`${"x".repeat(n)}`]: 1 })),
     );
   }
   return base;
