@@ -330,7 +330,11 @@ async function openStorage(
   const primary = createPool(database.url, pool);
   let replicas: ReadReplicas | null;
   try {
-    if (config.storage.migrateOnStart) await migrate(primary, (message) => logger.info(message));
+    if (config.storage.migrateOnStart) {
+      await migrate(primary, (message) => logger.info(message));
+      // Before any write: the next fresh embedded database starts from this one, migrated and empty.
+      await database.saveAsTemplate?.();
+    }
     replicas = readReplicas(primary, config, database, pool, logger);
   } catch (error) {
     await closePool(primary, 1);

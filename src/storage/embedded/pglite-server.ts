@@ -17,10 +17,12 @@
  * connection (EMBEDDED_MAX_CONNECTIONS). The socket accepts one more, so a
  * reconnect is not refused while the old socket is still being torn down.
  */
-import { mkdir } from "node:fs/promises";
+import { access, mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { loadTemplate, saveTemplate, templateFile } from "./data-dir-template.ts";
 import type { ResolvedDatabase } from "./resolve-database.ts";
 
 export { type ResolvedDatabase, resolveDatabase } from "./resolve-database.ts";
@@ -34,8 +36,16 @@ export interface EmbeddedDatabase extends ResolvedDatabase {
   maxConnections: number;
   /** The data directory, or null when the database lives in memory. */
   dataDir: string | null;
-  /** How long PGlite took to open (a first start also runs initdb). */
+  /** How long PGlite took to open (a first start also runs initdb, unless it came from a template). */
   startupMs: number;
+  /** Whether this fresh database was unpacked from a template (data-dir-template.ts). */
+  fromTemplate: boolean;
+  /**
+   * Keeps this database, just migrated, as the template of later fresh ones.
+   * Present only on a fresh database that had no template; call it once the
+   * migrations are applied and before anything else is written.
+   */
+  saveAsTemplate?: () => Promise<void>;
 }
 
 /** Starts PGlite on `dataDir` (created when missing), or in memory when `dataDir` is null. */
@@ -43,7 +53,13 @@ export async function startEmbeddedPostgres(dataDir: string | null): Promise<Emb
   // PGlite creates the last directory level only.
   if (dataDir !== null) await mkdir(dataDir, { recursive: true });
   const started = performance.now();
-  const db = await PGlite.create({ dataDir: dataDir ?? "memory://", extensions: { pg_trgm } });
+  const template = (await isFresh(dataDir)) ? await templateFile() : null;
+  const tarball = template ? await loadTemplate(template) : null;
+  const db = await PGlite.create({
+    dataDir: dataDir ?? "memory://",
+    extensions: { pg_trgm },
+    ...(tarball ? { loadDataDir: tarball } : {}),
+  });
   const startupMs = performance.now() - started;
   const server = new PGLiteSocketServer({
     db,
@@ -66,6 +82,10 @@ export async function startEmbeddedPostgres(dataDir: string | null): Promise<Emb
     maxConnections: EMBEDDED_MAX_CONNECTIONS,
     dataDir,
     startupMs,
+    fromTemplate: tarball !== null,
+    ...(template && !tarball
+      ? { saveAsTemplate: async () => saveTemplate(template, await db.dumpDataDir("gzip")).catch(() => {}) }
+      : {}),
     stop() {
       stopping ??= (async () => {
         await server.stop();
@@ -75,4 +95,13 @@ export async function startEmbeddedPostgres(dataDir: string | null): Promise<Emb
       return stopping;
     },
   };
+}
+
+/** A data directory PostgreSQL has not been initialised in yet (memory always is). */
+async function isFresh(dataDir: string | null): Promise<boolean> {
+  if (dataDir === null) return true;
+  return access(join(dataDir, "PG_VERSION")).then(
+    () => false,
+    () => true,
+  );
 }

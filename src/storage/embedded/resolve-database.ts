@@ -19,6 +19,8 @@ export interface ResolvedDatabase {
   maxConnections?: number;
   /** Stops the embedded database; nothing for a server. Call after the storage has closed. */
   stop(): Promise<void>;
+  /** An embedded database that started fresh keeps itself, once migrated, for the next fresh start. */
+  saveAsTemplate?: () => Promise<void>;
 }
 
 export type DatabaseTarget = { kind: "server"; url: string } | { kind: "embedded"; dataDir: string | null };
