@@ -4,8 +4,10 @@
  * docs page. Web-standard only, so it serves on Bun and Deno alike and tests
  * call `app.request()`.
  *
- * Order of the pipeline: request id → telemetry → authentication → body limit → route (zod
- * validation → handler) → onError / notFound. The telemetry middleware
+ * Order of the pipeline: request id → telemetry → deadline → header bound →
+ * authentication → rate limit → body limit → JSON depth bound → route (zod
+ * validation → handler) → onError / notFound. The bounds (request-bounds.ts)
+ * come before anything that parses the request. The telemetry middleware
  * (metrics and the access log) comes right after the request id, so it times
  * everything after it and every log line carries the id. The composition
  * root may put a fast path in front of it all (schema-fast-path.ts).
