@@ -601,9 +601,7 @@ export class RegistryService {
 
   /** The mode check for a write addressed by schema id: the schema's subject decides. */
   private async checkWritableRef(ref: SchemaRef): Promise<void> {
-    // Through the read path (L1 when cached): a schema's subject never changes, so a cached row names it
-    // as well as the database would, and a state change or delete saves a round trip.
-    const schema = await this.reader.getById(ref, { includeDeleted: true });
+    const schema = await this.storage.schemas.getById(ref, { includeDeleted: true });
     // A missing schema is the write's own not_found to answer.
     await this.checkWritable(schema?.subject ?? null);
   }
