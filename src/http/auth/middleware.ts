@@ -151,12 +151,12 @@ export function authentication(auth: HttpAuth | undefined, logger: Logger): Midd
       // Neither step makes a promise for a remembered key and a caller without prefixes.
       const known = authenticator.authenticate(c.req.raw.headers.get("authorization"));
       const principal = known instanceof Promise ? await known : known;
-      const allowed = operation ? authorize(principal, operation, lookups) : undefined;
       // Confluent's by-id reads may name a subject to read the schema as (`?subject=`): it too must be the caller's.
       if (permission?.scope === "content-id" && principal.subjectPrefixes !== null) {
         const asked = c.req.query("subject");
         if (asked && !allowsSubject(principal, asked)) throw outsidePrefixes(principal, asked);
       }
+      const allowed = operation ? authorize(principal, operation, lookups) : undefined;
       if (allowed instanceof Promise) await allowed;
       c.set("principal", principal);
     } catch (error) {
