@@ -56,6 +56,11 @@ export interface CacheTierOptions {
   queryTtlMs?: number;
   /** Longest a search page is served after another instance's write, ms. Default 2,000. */
   searchStaleMs?: number;
+  /**
+   * False: no LISTEN/NOTIFY bus (an edge isolate holds no connection between requests;
+   * app/edge-coherence.ts tells it of other nodes' writes instead). Default true.
+   */
+  bus?: boolean;
 }
 
 export interface CacheTierDeps {
@@ -127,7 +132,7 @@ export async function createCacheTier(
 
   let busSql: { end(options?: { timeout?: number }): Promise<void> } | null = null;
   let bus: RetryingBus | null = null;
-  if (!database.embedded) {
+  if (!database.embedded && options.bus !== false) {
     // One connection for NOTIFY; postgres.js opens the LISTEN connection beside it, with the same settings.
     const sql = createPool(database.url, {
       ...deps.pool,

@@ -4,6 +4,16 @@
  * applies the migrations on it (unless told not to), builds the storage on it
  * (with read replicas when configured), then the service and the app.
  * The Bun entry point, Deno and the tests all start the registry through here.
+ *
+ * Two modes, chosen by the runtime adapter that starts the registry:
+ * - `server` (Bun, Deno): a process that lives for days; pools, the
+ *   LISTEN/NOTIFY bus, timers, the warm-up and the sweep run in the background.
+ * - `edge` (a Worker isolate, deploy/workerd/worker.ts): nothing may outlive a
+ *   request. PostgreSQL connections belong to the request (pool `perRequest`),
+ *   no bus and no search pool; other nodes' writes reach L1 through a
+ *   generation stamp in L2 (edge-coherence.ts); background work (access-log
+ *   flushes, view refreshes, audit pruning) runs after responses through the
+ *   host's waitUntil (runtime/timers.ts); no warm-up, no sweep.
  */
 
 import { RedisTokenBuckets } from "../cache/rate-limit/redis-buckets.ts";
@@ -46,6 +56,7 @@ import { type CacheTier, type CacheTierOptions, createCacheTier } from "./cache-
 import type { AdmissionConfig, Config } from "./config/config-schema.ts";
 import { embeddedDatabaseRefused, isPermissionError } from "./config/host-permissions.ts";
 import { type S3ConfigInput, s3ConfigFromApp } from "./config/s3-config.ts";
+import { createEdgeCoherence, type EdgeCoherence } from "./edge-coherence.ts";
 import { instrumentContentStore } from "./instrumented-content-store.ts";
 import { instrumentStorage } from "./instrumented-storage.ts";
 
@@ -75,6 +86,8 @@ export interface Registry {
   storageMode: string;
   /** Flushes the access log, closes the pool, stops the embedded database. Safe to call twice. */
   close(): Promise<void>;
+  /** Edge mode with L2: awaited before a request when due (edge-coherence.ts); null otherwise. */
+  coherence: EdgeCoherence | null;
 }
 
 /** Ports of the read and write paths that a caller may fill itself (tests: the cache, the content store). */
@@ -94,7 +107,13 @@ export interface RegistryOptions {
   cache?: CacheTierOptions;
   /** Settings of the object store that configuration does not carry (explicit credentials, part size). */
   objectStore?: Partial<S3ConfigInput>;
+  /** `server` (the default: Bun, Deno) or `edge` (an isolate; see the header). */
+  mode?: RegistryMode;
+  /** Edge mode: the longest a node serves an L1 entry after another node's write, ms. Default 1,000. */
+  edgeStalenessMs?: number;
 }
+
+export type RegistryMode = "server" | "edge";
 
 export function limitsFrom(config: Config): Limits {
   return { ...DEFAULT_LIMITS, ...config.limits, maxSchemaBytes: config.storage.maxSchemaBytes };
@@ -104,6 +123,12 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   const logger = options.logger ?? createLogger(config.server.logLevel);
   const { storage } = config;
   const limits = limitsFrom(config);
+  const edge = options.mode === "edge";
+  if (edge && config.storage.readUrls.length > 0) {
+    throw new Error(
+      "DATABASE_READ_URLS: read replicas are not routed at the edge (their routing runs on a timer)",
+    );
+  }
 
   const database = await resolveDatabase(storage.databaseUrl ?? undefined, storage.dataDir).catch(
     (error: unknown) => {
@@ -114,7 +139,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     },
   );
   const metrics = new RegistryMetrics();
-  const pool = poolSettings(config, database);
+  const pool = { ...poolSettings(config, database), ...(edge ? { perRequest: true } : {}) };
   // From the configured pool, not the embedded database's single connection: its statements queue in
   // the driver anyway, and bounds sized for one would refuse what it can still serve in turn.
   const admissionBounds = admissionFrom(config.admission, config.storage.pool.maxConnections);
@@ -125,7 +150,14 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   }));
   let opened: OpenedStorage;
   try {
-    opened = await openStorage(config, database, pool, logger, searchPoolSize(config, admissionBounds));
+    opened = await openStorage(
+      config,
+      database,
+      pool,
+      logger,
+      // An isolate's requests each open their own connections: a second pool per request would only add some.
+      edge ? 0 : searchPoolSize(config, admissionBounds),
+    );
   } catch (error) {
     await database.stop();
     throw error;
@@ -178,6 +210,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   }
   // The cache tier is built from configuration unless an extension brings a read path of its own.
   let cacheTier: CacheTier | null = null;
+  let coherence: EdgeCoherence | null = null;
   if (!seams.reader) {
     try {
       cacheTier = await createCacheTier(
@@ -189,7 +222,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
           logger,
           ...(replicas ? { catchUp: () => replicas.catchUp() } : {}),
         },
-        options.cache,
+        edge ? { ...options.cache, bus: false } : options.cache,
       );
     } catch (error) {
       await metadataStore.close();
@@ -201,6 +234,20 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     seams.reader = cacheTier.reader;
     seams.changes = seams.changes ? combineListeners(cacheTier.changes, seams.changes) : cacheTier.changes;
     seams.cacheStats ??= () => cacheTier.cacheStats();
+    const remote = cacheTier.cache.remote;
+    if (edge && remote) {
+      const tier = cacheTier;
+      coherence = createEdgeCoherence({
+        remote,
+        key: tier.cache.namespace.full("edge:generation"),
+        ...(options.edgeStalenessMs !== undefined ? { intervalMs: options.edgeStalenessMs } : {}),
+        drop: () => {
+          tier.cache.clearLocal();
+          tier.queries?.bump();
+        },
+      });
+      seams.changes = combineListeners(seams.changes, coherence.changes);
+    }
     // Outside the instrumentation: a cache hit is no transfer from the object store.
     seams.content = cacheTier.cacheContent(seams.content ?? inlineContentStore);
     if (!sources.cache) metrics.watchCache(() => cacheTier.metrics());
@@ -246,7 +293,8 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   try {
     authTier = await createAuthTier(config, {
       primary: opened.primary,
-      database,
+      // No LISTEN at the edge: a key change reaches edge nodes when their key cache expires (AUTH_KEY_CACHE_SECONDS).
+      database: edge ? { ...database, embedded: true } : database,
       pool,
       bus: cacheTier?.bus ?? null,
       reader: seams.reader ?? metadataStore.schemas,
@@ -273,8 +321,11 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     auth,
     requestTimeoutMs,
   });
-  cacheTier?.startWarming();
-  objectContent?.startSweeping();
+  // An isolate lives for requests, not for background work: the warm-up and the sweep are left to servers.
+  if (!edge) {
+    cacheTier?.startWarming();
+    objectContent?.startSweeping();
+  }
 
   let closing: Promise<void> | null = null;
   return {
@@ -291,6 +342,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     admission,
     objectContent,
     storageMode: describeStorage(config, database) + describeReplicas(replicas),
+    coherence,
     close() {
       closing ??= (async () => {
         try {

@@ -21,19 +21,24 @@ export const REQUEST_ID_HEADER = "X-Request-Id";
 export const MAX_REQUEST_ID_LENGTH = 128;
 const SANE_ID = /^[\w.:=-]{1,128}$/;
 
-// UUID-shaped (8-4-4-4-12 hex), as ids always were: 80 random bits, then the counter's 48.
-const PREFIX = Array.from(crypto.getRandomValues(new Uint8Array(10)), (byte) =>
-  byte.toString(16).padStart(2, "0"),
-)
-  .join("")
-  .replace(/^(.{8})(.{4})(.{4})(.{4})$/, "$1-$2-$3-$4-");
+// UUID-shaped (8-4-4-4-12 hex), as ids always were: 80 random bits, then the counter's 48. Drawn on the
+// first id rather than at load: a Worker may not generate random values while its modules load.
+let prefix: string | null = null;
 // Starts anywhere in [2^44, 2^45): always 12 hex digits (no padding per id), and ids do not tell how many came before.
-let counter = 2 ** 44 + Math.floor(Math.random() * 2 ** 44);
+let counter = 0;
 
 /** A new id, never handed out before by this process. */
 export function newRequestId(): string {
+  if (prefix === null) {
+    prefix = Array.from(crypto.getRandomValues(new Uint8Array(10)), (byte) =>
+      byte.toString(16).padStart(2, "0"),
+    )
+      .join("")
+      .replace(/^(.{8})(.{4})(.{4})(.{4})$/, "$1-$2-$3-$4-");
+    counter = 2 ** 44 + Math.floor(Math.random() * 2 ** 44);
+  }
   counter++;
-  return PREFIX + counter.toString(16);
+  return prefix + counter.toString(16);
 }
 
 /** The client's id when it is sane, else a new one. */

@@ -8,15 +8,15 @@
  * - bun:       `bun src/server.ts`
  * - deno-edge: `deno run --allow-net --allow-env src/server.ts`, the
  *              permissions Deno Deploy grants and nothing more
- * - workerd:   `bun build` of deploy/workerd/worker.ts into a git-ignored
- *              directory, then `workerd serve deploy/workerd/config.capnp`
+ * - workerd:   deploy/workerd/build.ts bundles deploy/workerd/worker.ts into
+ *              a git-ignored directory, then `workerd serve deploy/workerd/config.capnp`
  *              (the binary from the npm package `workerd`)
  *
  * Each host gets the same settings; a host's process is stopped by its PID.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
+import { buildWorker } from "../../deploy/workerd/build.ts";
 import { freePort } from "../../scripts/lib/free-port.ts";
 import { migrate } from "../../src/storage/postgres/migrator.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -28,15 +28,13 @@ export const ROOT = join(import.meta.dir, "../..");
 const DENO = join(ROOT, "node_modules/.bin/deno");
 export const WORKERD = join(ROOT, "node_modules/.bin/workerd");
 export const WORKER_CONFIG = join(ROOT, "deploy/workerd/config.capnp");
-/** Where the Worker's bundle is written (git-ignored; the config embeds it from here). */
-export const WORKER_BUNDLE_DIR = join(ROOT, "deploy/workerd/dist");
 /** Starts share two cores with every other test: generous. */
 const START_TIMEOUT_MS = 60_000;
 /** A Redis database of its own, emptied at start: cached entries of another run's database must not be found. */
 const UPSTASH_REDIS_DB = 11;
 
 export type HostName = "bun" | "deno-edge" | "workerd";
-export const HOSTS: readonly HostName[] = ["bun", "deno-edge"];
+export const HOSTS: readonly HostName[] = ["bun", "deno-edge", "workerd"];
 
 export interface Backends {
   database: TestDatabase;
@@ -108,39 +106,9 @@ export interface HostProcess {
   stop(): Promise<void>;
 }
 
-/** Bundles the Worker (deploy/workerd/worker.ts) for workerd; returns how long it took, ms. */
+/** Bundles the Worker (deploy/workerd/build.ts); returns how long it took, ms. */
 export async function bundleWorker(): Promise<number> {
-  const started = performance.now();
-  mkdirSync(WORKER_BUNDLE_DIR, { recursive: true });
-  const build = Bun.spawnSync(
-    [
-      process.execPath,
-      "build",
-      "deploy/workerd/worker.ts",
-      "--outdir",
-      WORKER_BUNDLE_DIR,
-      "--target",
-      "browser",
-      "--format",
-      "esm",
-      "--conditions",
-      "workerd",
-      "--conditions",
-      "worker",
-      "--external",
-      "cloudflare:*",
-      "--external",
-      "node:*",
-      "--minify-syntax",
-    ],
-    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
-  );
-  if (build.exitCode !== 0) {
-    throw new Error(
-      `bun build of the Worker failed:\n${build.stdout.toString()}\n${build.stderr.toString()}`,
-    );
-  }
-  return performance.now() - started;
+  return (await buildWorker()).ms;
 }
 
 function commandOf(host: HostName, port: number): string[] {

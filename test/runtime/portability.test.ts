@@ -26,6 +26,8 @@ const ALLOWED: Record<string, string> = {
   "src/app/config/read-config-file.ts": "reads the TOML file (no web-standard local file API)",
   "src/storage/embedded/pglite-server.ts": "creates PGlite's data directory with node:fs",
   "src/runtime/timers.ts": "unrefs background timers on Deno (Deno.unrefTimer)",
+  "src/runtime/request-context.ts":
+    "carries an edge isolate's request (its connections, its deferred work) with AsyncLocalStorage (node:async_hooks, which workerd provides with nodejs_compat)",
   "src/runtime/deadline-scope.ts":
     "carries the request's deadline with AsyncLocalStorage (node:async_hooks, which Bun and Deno both implement)",
 };

@@ -90,7 +90,9 @@ export class PostgresAccessLog implements AccessLog {
   }
 
   start(): void {
-    this.timer ??= backgroundInterval(() => void this.flush(), this.flushIntervalMs);
+    // The flush's promise is returned (it never rejects) so that an edge isolate, which runs background
+    // work after a response rather than on a timer, waits for it before its request ends.
+    this.timer ??= backgroundInterval(() => this.flush(), this.flushIntervalMs);
   }
 
   stop(): void {

@@ -38,7 +38,8 @@ export class ViewRefresher {
 
   start(): void {
     if (this.options.intervalMs > 0) {
-      this.intervalTimer ??= backgroundInterval(() => void this.refreshNow(), this.options.intervalMs);
+      // refreshNow never rejects; its promise is returned for an edge isolate to wait for (runtime/timers.ts).
+      this.intervalTimer ??= backgroundInterval(() => this.refreshNow(), this.options.intervalMs);
     }
   }
 
@@ -46,7 +47,7 @@ export class ViewRefresher {
     if (this.stopped || this.debounceTimer !== null) return;
     this.debounceTimer = backgroundTimeout(() => {
       this.debounceTimer = null;
-      void this.refreshNow();
+      return this.refreshNow();
     }, this.options.debounceMs);
   }
 
