@@ -10,7 +10,9 @@
  * `schema_contents` (the Confluent id), the schema with every column a
  * register writes (content hash over the canonical text, content as sent,
  * version key and sort key from the domain's semver parser, subject version),
- * its first history entry, and whatever the triggers derive (search columns).
+ * its first history entry, and the search rows the triggers would derive
+ * (filled in one statement at the end when the triggers are skipped, which
+ * needs a superuser; run it while no registry writes to the database).
  * Subjects look like `com.acme.<area>.<Name>`; every schema has an 8-word
  * description drawn from a vocabulary, two tags, an owner and custom metadata.
  * It prints rows per second. `seedDatabase` is what benchmarks call.
