@@ -123,13 +123,15 @@ function commandOf(host: HostName, port: number): string[] {
 }
 
 /**
- * Starts `host` on a free port and waits until `probePath` answers (any
- * status below 500). The Worker must already be bundled (bundleWorker).
+ * Starts `host` on a free port and waits until `probePath` answers with a
+ * status `answered` accepts (by default any below 500). The Worker must
+ * already be bundled (bundleWorker).
  */
 export async function startHost(
   host: HostName,
   env: Record<string, string>,
   probePath = "/health/live",
+  answered: (status: number) => boolean = (status) => status < 500,
 ): Promise<HostProcess> {
   const port = freePort();
   const spawnedAt = performance.now();
@@ -162,7 +164,7 @@ export async function startHost(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${host} exited with ${child.exitCode}:\n${output}`);
     const answer = await fetch(`${url}${probePath}`).catch(() => null);
-    if (answer && answer.status < 500) {
+    if (answer && answered(answer.status)) {
       await answer.arrayBuffer();
       break;
     }
