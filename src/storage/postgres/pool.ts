@@ -21,6 +21,12 @@
  *   whole length) reach it; the others wait at most the connect timeout, and
  *   never past the deadline of the request they serve, then fail `unavailable`
  *   with `reason: "timeout"` without having been sent.
+ * - A connection whose socket closed with a write pending (busy as the server
+ *   shut down) is wedged for good (see WEDGED below): each later attempt ends
+ *   in CONNECT_TIMEOUT against a healthy server. The driver is replaced when
+ *   the server answers again after an outage, and after a CONNECT_TIMEOUT.
+ *   A connection's first statement after a reconnect may also fail, unsent,
+ *   with its previous session's error (57P01 …): it is run again.
  *
  * The deadline (runtime/deadline-scope.ts): a statement of a request whose
  * time is up is refused before it is sent; when the time runs out, a
@@ -97,24 +103,40 @@ export function reconnectDelaySeconds(failures: number): number {
 export function createPool(url: string, settings: PoolSettings = {}): Pool {
   if (settings.perRequest) return requestScopedPool(url, { ...settings, perRequest: false });
   const s = { ...DEFAULT_POOL_SETTINGS, ...definedOnly(settings) };
-  const sql = postgres(url, {
-    max: s.maxConnections,
-    idle_timeout: s.idleTimeoutSeconds,
-    max_lifetime: s.maxLifetimeSeconds,
-    connect_timeout: s.connectTimeoutSeconds,
-    backoff: reconnectDelaySeconds,
-    prepare: true,
-    onnotice: () => {},
-    connection: {
-      application_name: s.applicationName,
-      ...(s.statementTimeoutMs > 0 ? { statement_timeout: s.statementTimeoutMs } : {}),
-    },
-  });
+  const open = () =>
+    postgres(url, {
+      max: s.maxConnections,
+      idle_timeout: s.idleTimeoutSeconds,
+      max_lifetime: s.maxLifetimeSeconds,
+      connect_timeout: s.connectTimeoutSeconds,
+      backoff: reconnectDelaySeconds,
+      prepare: true,
+      onnotice: () => {},
+      connection: {
+        application_name: s.applicationName,
+        ...(s.statementTimeoutMs > 0 ? { statement_timeout: s.statementTimeoutMs } : {}),
+      },
+    });
+  let driver = open();
+  let renewedAt = Number.NEGATIVE_INFINITY;
+  // A connection wedged by postgres.js (see WEDGED) never connects again: statements go to a fresh driver,
+  // at most once per connect timeout, while the old one closes its pool connections (what runs on them
+  // finishes; a LISTEN it holds for the bus stays, since close() leaves it alone). Done when a statement
+  // times out connecting, and when the server answers again after the connections failed: a restart may
+  // have wedged some, and a fresh driver leaves them behind before a request meets one.
+  const renew = (force = false) => {
+    const now = performance.now();
+    if (!force && now - renewedAt < s.connectTimeoutSeconds * 1000) return;
+    renewedAt = now;
+    const wedged = driver;
+    driver = open();
+    (wedged as unknown as { close(): Promise<void> }).close().catch(() => {});
+  };
   const gate = new ConnectionGate(
     s.boundedWait ? s.maxConnections : Number.POSITIVE_INFINITY,
     s.connectTimeoutSeconds * 1000,
   );
-  return guardPool(sql, gate);
+  return guardPool(() => driver, gate, renew);
 }
 
 /**
@@ -225,6 +247,32 @@ function cancelOnServer(query: DriverQuery): void {
  * a restart, one statement per connection that was busy when the server went down.
  */
 const SESSION_REFUSED = new Set(["57P01", "57P02", "57P03"]);
+/**
+ * WEDGED: postgres.js (3.4.9) keeps a connection's pending write across a reconnect: when a socket closes
+ * with a write scheduled (statements sent as the server shut down), the next session's startup message is
+ * queued behind a flush that was cancelled and never runs, so every later attempt of that connection ends
+ * in CONNECT_TIMEOUT, even against a healthy server. That is where the restart's 6 to 35 s hangs and the
+ * bus's CONNECT_TIMEOUT lines came from; such a connection is only left behind by replacing the driver.
+ */
+/** Failures of the connection rather than of the statement: the server is down, restarting or gone. */
+const CONNECTION_LOST = new Set([
+  ...SESSION_REFUSED,
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+]);
+
+function lostConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && CONNECTION_LOST.has(code);
+}
+
+function isWedged(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "CONNECT_TIMEOUT";
+}
+
 /** Tries of a statement whose session was refused, the first included. */
 const SESSION_ATTEMPTS = 3;
 
@@ -310,7 +358,21 @@ class ConnectionGate {
  * what is run passes the gate; `json`, `array`, `listen`, `reserve` and
  * `end` are the driver's own.
  */
-function guardPool(sql: postgres.Sql, gate: ConnectionGate): Pool {
+function guardPool(
+  current: () => postgres.Sql,
+  gate: ConnectionGate,
+  renew: (force?: boolean) => void,
+): Pool {
+  /** Statements failed for the connection since the last that succeeded: the server went away. */
+  let failing = false;
+  const settled = (error?: unknown) => {
+    if (error === undefined) {
+      if (failing) {
+        failing = false;
+        renew(true);
+      }
+    } else if (lostConnection(error)) failing = true;
+  };
   const guardQuery = (query: DriverQuery): DriverQuery => {
     const driver = query.handler;
     query.handler = (q) => {
@@ -327,12 +389,23 @@ function guardPool(sql: postgres.Sql, gate: ConnectionGate): Pool {
             untrack?.();
             gate.release();
           };
-          Promise.prototype.then.call(q, done, done);
+          Promise.prototype.then.call(
+            q,
+            () => {
+              done();
+              settled();
+            },
+            (error: unknown) => {
+              done();
+              settled(error);
+            },
+          );
           // A session the server ended or refused never committed the statement: it runs again, on the
           // slot it holds, rather than fail a request on a connection that was dead before it was sent.
           const reject = q.reject;
           let attempts = 1;
           q.reject = (error) => {
+            if (isWedged(error)) renew();
             if (attempts >= SESSION_ATTEMPTS || !sessionRefused(error) || scope?.expired)
               return reject(error);
             attempts++;
@@ -353,12 +426,13 @@ function guardPool(sql: postgres.Sql, gate: ConnectionGate): Pool {
     const scope = currentScope();
     const attempt = (attempts: number): Promise<unknown> => {
       let started = false;
-      return (sql.begin as (...a: unknown[]) => Promise<unknown>)(...mode, (tx: Tx) => {
+      return (current().begin as (...a: unknown[]) => Promise<unknown>)(...mode, (tx: Tx) => {
         // The connection may have come after the deadline: then nothing runs, and the transaction rolls back.
         if (scope?.expired) throw deadlineExceeded();
         started = true;
         return work(scope ? guardTransaction(tx, scope) : tx);
       }).catch((error: unknown) => {
+        if (isWedged(error)) renew();
         // BEGIN itself met a session the server had ended: nothing of the work ran, so it may start again.
         if (started || attempts >= SESSION_ATTEMPTS || !sessionRefused(error) || scope?.expired) throw error;
         return attempt(attempts + 1);
@@ -369,20 +443,22 @@ function guardPool(sql: postgres.Sql, gate: ConnectionGate): Pool {
     );
   };
 
-  return new Proxy(sql, {
-    apply(target, thisArg, args) {
-      const result = Reflect.apply(target, thisArg, args);
+  // The target only makes the proxy callable; everything goes to the driver of the moment.
+  return new Proxy(function pool() {} as unknown as postgres.Sql, {
+    apply(_target, thisArg, args) {
+      const result = Reflect.apply(current() as unknown as (...a: unknown[]) => unknown, thisArg, args);
       return isQuery(result) ? guardQuery(result) : result;
     },
-    get(target, property, receiver) {
+    get(_target, property) {
       if (property === "begin") return begin;
+      const sql = current();
       if (property === "unsafe") {
         return (...args: unknown[]) => {
-          const result = (target.unsafe as (...a: unknown[]) => unknown)(...args);
+          const result = (sql.unsafe as (...a: unknown[]) => unknown)(...args);
           return isQuery(result) ? guardQuery(result) : result;
         };
       }
-      return Reflect.get(target, property, receiver);
+      return Reflect.get(sql, property);
     },
   }) as Pool;
 }
