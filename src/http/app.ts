@@ -23,6 +23,7 @@ import { MAX_VALIDATION_DOCUMENTS } from "../registry/registry-service.ts";
 import type { AddRoute, AppDeps, AppEnv, RegistryApp } from "./app-env.ts";
 import { apiKeyRoutes } from "./auth/key-routes.ts";
 import { authentication } from "./auth/middleware.ts";
+import { describeSecurity } from "./auth/openapi.ts";
 import { addConfluentRoutes, isConfluentPath, refuseConfluent } from "./confluent/confluent-api.ts";
 import { addApiReference } from "./console/api-reference.ts";
 import { CONSOLE_BASE, createConsoleApp } from "./console/console-app.tsx";
@@ -170,6 +171,7 @@ export function createApp(deps: AppDeps): RegistryApp {
   }
 
   let document: unknown;
+  let described: unknown;
   app.get("/openapi.json", (c) => {
     // Built once: the routes do not change after start-up.
     document ??= app.getOpenAPI31Document({
@@ -193,7 +195,12 @@ export function createApp(deps: AppDeps): RegistryApp {
         { name: "keys", description: "API keys: who may call the registry (admin)." },
       ],
     });
-    return c.json(document);
+    // The permission table written into it: the security schemes and what each operation needs.
+    described ??= describeSecurity(document, {
+      required: deps.auth?.authenticator.required ?? false,
+      metricsPublic: deps.auth?.metricsPublic ?? true,
+    });
+    return c.json(described);
   });
 
   app.notFound(createNotFoundHandler(allowedMethodsOf(app)));

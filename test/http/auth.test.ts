@@ -95,6 +95,18 @@ describe.skipIf(!available)("auth on: keys, roles and subject prefixes", () => {
     }
   });
 
+  test("the OpenAPI document names the schemes and what each operation needs", async () => {
+    const document = (await api.get("/openapi.json")).body;
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(["basic", "bearer"]);
+    const createKey = document.paths["/api/v1/keys"].post;
+    expect(createKey["x-required-role"]).toBe("admin");
+    expect(createKey.security).toEqual([{ bearer: [] }, { basic: [] }]);
+    expect(createKey.description).toContain("Needs the `admin` role");
+    expect(document.paths["/api/v1/schemas/{id}"].get["x-required-role"]).toBe("reader");
+    expect(document.paths["/health/ready"].get.security).toEqual([]);
+    expect(document.paths["/metrics"].get["x-required-role"]).toBe("none");
+  });
+
   test("the bootstrap key works while no key exists, and the first key ends it", async () => {
     expect((await api.get("/api/v1/keys", bearer(BOOTSTRAP))).body).toEqual({ items: [] });
     admin = await createKey(BOOTSTRAP, { role: "admin", description: "first admin" });
