@@ -25,6 +25,8 @@ const ALLOWED: Record<string, string> = {
   "src/runtime/deno.ts": "Deno.serve, signal listeners, environment and memory",
   "src/app/config/read-config-file.ts": "reads the TOML file (no web-standard local file API)",
   "src/storage/embedded/pglite-server.ts": "creates PGlite's data directory with node:fs",
+  "src/storage/embedded/data-dir-template.ts":
+    "reads and writes the embedded database's template tarball under node_modules/.cache with node:fs",
   "src/runtime/timers.ts": "unrefs background timers on Deno (Deno.unrefTimer)",
   "src/runtime/request-context.ts":
     "carries an edge isolate's request (its connections, its deferred work) with AsyncLocalStorage (node:async_hooks, which workerd provides with nodejs_compat)",
