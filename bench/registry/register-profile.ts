@@ -1,20 +1,26 @@
 /**
  * Where a register's time goes, measured rather than guessed: the same
  * workload as register.bench.ts (SUBJECTS subjects with 5 prior versions, then
- * one more version each at CONCURRENCY) on a fresh database, with
+ * one more version each at CONCURRENCY) on a fresh database, printing
  *
+ *   - the CPU per register of this process and of the database's own
+ *     backends (from /proc), so other work on the machine is not counted;
  *   - PostgreSQL's own per-function timing (track_functions = all): the
  *     register function and every trigger function it fires, total and self
  *     time per call;
- *   - the time of each statement the registry sends, from the client
- *     (postgres.js resolves a query's promise when its result is in), by the
- *     statement's first words;
- *   - EXPLAIN (ANALYZE, BUFFERS) of the evolution context and of one register
- *     (rolled back), printed when PLANS=1.
+ *   - the rows each table gained and the index scans made, and the indexes a
+ *     register maintains;
+ *   - with PLANS=1, EXPLAIN (ANALYZE, BUFFERS) of one register (rolled back);
+ *   - with LOG_STATEMENTS=1, every statement's duration in the server's log
+ *     (log_min_duration_statement = 0 on this database) for the timed phase;
+ *   - with KEEP=1, the database is kept for EXPLAIN and A/B runs afterwards.
+ *
+ * TREE=<checkout> profiles another tree the same way (register.bench.ts's
+ * baseline worktree, say), for a comparison in the same conditions.
  *
  * Run: ./node_modules/.bin/bun bench/registry/register-profile.ts
  * (BENCH_DATABASE_URL: an admin connection, default postgres://postgres@127.0.0.1:5432/postgres;
- *  SUBJECTS (default 400))
+ *  SUBJECTS (default 400), CONCURRENCY (default 16))
  */
 import { resolve } from "node:path";
 import postgres from "postgres";
