@@ -33,7 +33,7 @@ export async function buildWorker(): Promise<{ bytes: number; ms: number }> {
     format: "esm",
     conditions: ["workerd", "worker"],
     external: ["cloudflare:*", "node:*"],
-    minify: { syntax: true },
+    minify: true,
     plugins: [
       {
         name: "not-at-the-edge",

@@ -7,8 +7,10 @@
  * request's work to the request:
  *
  * - Configuration is the Worker's bindings (text bindings named as the
- *   environment variables), read once, on the first request: an isolate may
- *   do no I/O outside a request, and start-up opens connections.
+ *   environment variables, `env` of cloudflare:workers), read once while the
+ *   isolate loads; the registry is built then too (CPU only: it opens no
+ *   connection until a request needs one, since an isolate may do no I/O
+ *   outside a request). Should that fail, the first request builds it.
  * - Each request runs in a request context (src/runtime/request-context.ts):
  *   its PostgreSQL connections (postgres.js over cloudflare:sockets) are its
  *   own and close once it is done, inside `ctx.waitUntil`, after the
@@ -26,6 +28,10 @@
  * Worker routes `new Function` through it; without it (Cloudflare's hosted
  * Workers offer none), registering JSON Schema or Avro content fails.
  */
+
+// @ts-expect-error: workerd's own module, resolved by the runtime (the bundle leaves cloudflare:* as imports).
+import { env as bindings } from "cloudflare:workers";
+import { z } from "zod";
 import { ConfigError, loadConfig } from "../../src/app/config/load-config.ts";
 import { createRegistry, type Registry } from "../../src/app/create-registry.ts";
 import { ERROR_STATUS, errorEnvelope } from "../../src/domain/errors.ts";
@@ -50,6 +56,9 @@ const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 const DEFAULT_L1_BYTES = 32 * 1024 * 1024;
 
 driveBackgroundWorkByRequests();
+// The Worker validates requests with zod's interpreter: its JIT would compile each schema through
+// UNSAFE_EVAL on the first request that meets it, time a cold isolate spends before answering.
+z.config({ jitless: true });
 
 let starting: Promise<Registry> | null = null;
 let maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
@@ -114,6 +123,18 @@ function errorResponse(request: Request, code: keyof typeof ERROR_STATUS, messag
     status: ERROR_STATUS[code],
     headers: { "Content-Type": "application/json", [REQUEST_ID_HEADER]: requestId },
   });
+}
+
+// Built while the isolate starts, not on its first request: building the app is CPU only (connections,
+// Upstash and S3 calls all wait for a request), so the first request finds it ready. Should anything in it
+// be refused outside a request, the first request starts it again.
+try {
+  starting = start(bindings as Env);
+  starting.catch(() => {
+    starting = null;
+  });
+} catch {
+  starting = null;
 }
 
 export default {

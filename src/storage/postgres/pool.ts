@@ -170,12 +170,16 @@ function requestScopedPool(url: string, settings: PoolSettings): Pool {
     request.resources.delete(owner);
     await pool.end({ timeout: 1 });
   };
+  // Outside a request (an isolate building the registry at start-up), reads of the driver's helpers
+  // (`unsafe` fragments, `json`, options) go to a pool that is never connected: no socket, no I/O.
+  let detached: Pool | null = null;
   return new Proxy(function requestPool() {} as unknown as Pool, {
     apply: (_target, _this, args) =>
       Reflect.apply(current() as unknown as (...a: unknown[]) => unknown, undefined, args),
     get(_target, property) {
       if (property === "end") return end;
-      const pool = current();
+      if (!currentRequest()) detached ??= createPool(url, settings);
+      const pool = detached && !currentRequest() ? detached : current();
       const value = Reflect.get(pool as object, property);
       return typeof value === "function" ? value.bind(pool) : value;
     },

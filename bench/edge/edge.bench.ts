@@ -1,0 +1,156 @@
+/**
+ * The edge targets, measured in one run against real processes on this
+ * machine's PostgreSQL, Upstash (the REST bridge onto Redis) and s3rver:
+ *
+ * 1. Cold start of the workerd Worker to its first answered read (target
+ *    under 50 ms): a schema registered and read through a Bun origin (so
+ *    Upstash holds it, as it would for a new edge node), then COLD times a
+ *    fresh `workerd serve`: spawn → its socket accepts (workerd's own start,
+ *    the bundle's evaluation included), and the first `GET
+ *    /api/v1/schemas/{id}` sent → answered (the registry's start in the
+ *    isolate, the generation check and the L2 read); and the first read of a
+ *    fresh process sent once its isolate has loaded (workerd accepts before
+ *    it evaluates the Worker's module). The median of the runs.
+ * 2. An L1 hit in a warm isolate against the same read on Bun (target within
+ *    2×): the same `GET` sent sequentially over keep-alive, rounds alternating
+ *    between Bun, Deno with edge permissions and workerd so drift hits all
+ *    alike; each figure is the median over rounds of the mean per-request
+ *    wall time, the client's share included (the same for every host).
+ *
+ *   ./node_modules/.bin/bun bench/edge/edge.bench.ts     (COLD=7 ROUNDS=15 BATCH=500 to change)
+ */
+import { buildWorker } from "../../deploy/workerd/build.ts";
+import { freePort } from "../../scripts/lib/free-port.ts";
+import {
+  type HostName,
+  type HostProcess,
+  hostEnv,
+  ROOT,
+  startBackends,
+  startHost,
+  WORKER_CONFIG,
+  WORKERD,
+} from "../../test/runtime/edge-hosts.ts";
+
+const COLD = Number(process.env.COLD ?? 7);
+const ROUNDS = Number(process.env.ROUNDS ?? 15);
+const BATCH = Number(process.env.BATCH ?? 500);
+/** workerd accepts on its socket before the Worker's module has loaded; this long after, it has. */
+const SETTLE_MS = 1000;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+const ms = (value: number) => `${value.toFixed(value < 1 ? 3 : 1)} ms`;
+
+const backends = await startBackends();
+const env = hostEnv(backends, { LOG_LEVEL: "error" });
+const bundle = await buildWorker();
+console.log(
+  `Worker bundle: ${(bundle.bytes / 1024 / 1024).toFixed(2)} MiB, built in ${Math.round(bundle.ms)} ms`,
+);
+
+const hosts = new Map<HostName, HostProcess>();
+try {
+  const origin = await startHost("bun", env);
+  hosts.set("bun", origin);
+  const created = (await (
+    await fetch(`${origin.url}/api/v1/schemas`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        subject: "bench.edge.Order",
+        schema_type: "json",
+        content: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+      }),
+    })
+  ).json()) as { id: string };
+  const path = `/api/v1/schemas/${created.id}`;
+  // Through the origin: the schema is now in Upstash, where a new edge node finds it.
+  await (await fetch(origin.url + path)).arrayBuffer();
+
+  // 1. Cold starts.
+  const listening: number[] = [];
+  const firstRead: number[] = [];
+  const total: number[] = [];
+  // The same first read sent once the isolate has loaded: what the read costs apart from the load.
+  const loadedRead: number[] = [];
+  for (let run = 0; run < COLD; run++) {
+    const cold = await coldStart(env, path);
+    listening.push(cold.listeningMs);
+    firstRead.push(cold.firstReadMs);
+    total.push(cold.listeningMs + cold.firstReadMs);
+    loadedRead.push((await coldStart(env, path, SETTLE_MS)).firstReadMs);
+  }
+  console.log(`\nworkerd cold start, median of ${COLD}:`);
+  console.log(`  spawn → socket accepts:            ${ms(median(listening))}`);
+  console.log(`  first read sent → answered:        ${ms(median(firstRead))}   (target < 50 ms)`);
+  console.log(`  spawn → first answered read:       ${ms(median(total))}`);
+  console.log(`  first read, isolate loaded (${SETTLE_MS} ms after accept): ${ms(median(loadedRead))}`);
+
+  // 2. L1 hits in warm processes.
+  hosts.set("deno-edge", await startHost("deno-edge", env));
+  hosts.set("workerd", await startHost("workerd", env));
+  for (const node of hosts.values()) {
+    for (let i = 0; i < 200; i++) await (await fetch(node.url + path)).arrayBuffer();
+  }
+  const perHost = new Map<HostName, number[]>([...hosts.keys()].map((name) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, node] of hosts) {
+      const started = performance.now();
+      for (let i = 0; i < BATCH; i++) {
+        const response = await fetch(node.url + path);
+        if (response.status !== 200) throw new Error(`${name} answered ${response.status}`);
+        await response.arrayBuffer();
+      }
+      perHost.get(name)!.push((performance.now() - started) / BATCH);
+    }
+  }
+  const bun = median(perHost.get("bun")!);
+  console.log(`\nL1 hit, GET ${path.replace(created.id, "{id}")}, median of ${ROUNDS} rounds × ${BATCH}:`);
+  for (const [name, samples] of perHost) {
+    const value = median(samples);
+    console.log(
+      `  ${name.padEnd(10)} ${ms(value).padStart(10)} per request   ${(value / bun).toFixed(2)}× Bun`,
+    );
+  }
+  console.log("  (target: workerd within 2× Bun)");
+} finally {
+  for (const node of hosts.values()) await node.stop();
+  await backends.stop();
+}
+
+/** A fresh workerd: spawn → TCP accept, then the first read's round trip. */
+async function coldStart(settings: Record<string, string>, path: string, settleMs = 0) {
+  const port = freePort();
+  const spawned = performance.now();
+  const child = Bun.spawn(
+    [WORKERD, "serve", WORKER_CONFIG, `--socket-addr=http=127.0.0.1:${port}`, "--experimental"],
+    { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...settings }, stdout: "ignore", stderr: "ignore" },
+  );
+  try {
+    for (;;) {
+      const accepted = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
+        (socket) => {
+          socket.end();
+          return true;
+        },
+        () => false,
+      );
+      if (accepted) break;
+      if (performance.now() - spawned > 30_000) throw new Error("workerd did not listen within 30 s");
+      await Bun.sleep(1);
+    }
+    const listeningMs = performance.now() - spawned;
+    if (settleMs > 0) await Bun.sleep(settleMs);
+    const sent = performance.now();
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`the first read answered ${response.status}`);
+    return { listeningMs, firstReadMs: performance.now() - sent };
+  } finally {
+    child.kill("SIGTERM");
+    await child.exited;
+  }
+}
