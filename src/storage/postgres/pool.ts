@@ -258,6 +258,19 @@ const SESSION_REFUSED = new Set(["57P01", "57P02", "57P03"]);
  * in CONNECT_TIMEOUT, even against a healthy server. That is where the restart's 6 to 35 s hangs and the
  * bus's CONNECT_TIMEOUT lines came from; such a connection is only left behind by replacing the driver.
  */
+const handlers = new WeakMap<postgres.Sql, (query: DriverQuery) => void>();
+
+/** The function a driver runs its statements with (every Query it writes carries it). */
+function handlerOf(sql: postgres.Sql): (query: DriverQuery) => void {
+  let handler = handlers.get(sql);
+  if (!handler) {
+    // A statement that is never run: only its handler is read.
+    handler = (sql`` as unknown as DriverQuery).handler;
+    handlers.set(sql, handler);
+  }
+  return handler;
+}
+
 /** Failures of the connection rather than of the statement: the server is down, restarting or gone. */
 const CONNECTION_LOST = new Set([
   ...SESSION_REFUSED,
@@ -378,7 +391,6 @@ function guardPool(
     } else if (lostConnection(error)) failing = true;
   };
   const guardQuery = (query: DriverQuery): DriverQuery => {
-    const driver = query.handler;
     query.handler = (q) => {
       const scope = currentScope();
       gate.acquire(
@@ -414,9 +426,11 @@ function guardPool(
               return reject(error);
             attempts++;
             q.state = null;
-            driver(q);
+            handlerOf(current())(q);
           };
-          driver(q);
+          // The driver of the moment, not the one the statement was written on: that one may have been
+          // replaced (renew) while the statement waited for its slot, and closed drivers serve nothing.
+          handlerOf(current())(q);
         },
         (error) => q.reject(error),
       );
