@@ -173,15 +173,23 @@ describe.skipIf(!available)("PostgreSQL restarted under load", () => {
         expect(refused.length).toBeGreaterThan(0);
         // Every acknowledged register is there, once, with the id the client was given.
         expect(acknowledged.filter((w) => bySubject.get(w.subject)?.join() !== w.body.id)).toEqual([]);
-        // A register answered 503 was not applied.
-        expect(refused.filter((w) => bySubject.has(w.subject)).map((w) => w.subject)).toEqual([]);
-        expect(rows.length).toBe(acknowledged.length);
+        // A register answered 503 for its deadline was not applied. One that lost its connection while its
+        // statement ran may have committed before the server went (no client can know): that is told apart
+        // by the reason, and the retry below settles it.
+        const timedOut = refused.filter((w) => w.body?.error?.details?.reason === "timeout");
+        expect(timedOut.filter((w) => bySubject.has(w.subject)).map((w) => w.subject)).toEqual([]);
+        const ambiguous = refused.filter((w) => bySubject.has(w.subject));
+        expect(rows.length).toBe(acknowledged.length + ambiguous.length);
 
-        // The client's remedy for a 503: send it again. Each is registered once.
+        // The client's remedy for a 503: send it again. Each is registered once, the one already applied
+        // answered with the schema it made.
         for (const w of refused) {
           const again = await app.call("POST", "/api/v1/schemas", registerBody(w.subject, w.n));
-          expect(again.status).toBe(201);
+          expect(again.status).toBe(bySubject.has(w.subject) ? 200 : 201);
+          if (bySubject.has(w.subject)) expect(again.body.id).toBe(bySubject.get(w.subject)![0]);
         }
+        if (ambiguous.length > 0)
+          console.log(`${ambiguous.length} register(s) committed as the server went down, answered 503`);
         const [totals] = await sql<{ count: number; distinct: number }[]>`
           SELECT count(*)::int AS count, count(DISTINCT subject)::int AS distinct
           FROM schemas WHERE subject LIKE 'load.%'`;
