@@ -411,8 +411,10 @@ export class RegistryService {
     reason: string | null,
     context: WriteContext = SYSTEM_WRITE,
   ): Promise<SchemaView> {
-    await this.checkWritableRef(ref);
-    const schema = await this.writes.run(() => this.storage.schemas.updateState(ref, to, reason, context));
+    // The mode is checked in the write's own statement: one round trip, and no window between check and write.
+    const schema = await this.writes.run(() =>
+      this.storage.schemas.updateState(ref, to, reason, context, MODE_CHECKED),
+    );
     await this.notify({ kind: "state_changed", schema });
     return this.present(schema, {});
   }
@@ -423,13 +425,13 @@ export class RegistryService {
     options: { permanent: boolean },
     context: WriteContext = SYSTEM_WRITE,
   ): Promise<SchemaRecord> {
-    await this.checkWritableRef(ref);
     if (options.permanent) {
+      await this.checkWritableRef(ref);
       const schema = await this.writes.run(() => this.storage.schemas.permanentDelete(ref, context));
       await this.deleted(schema, true);
       return schema;
     }
-    const schema = await this.writes.run(() => this.storage.schemas.softDelete(ref, context));
+    const schema = await this.writes.run(() => this.storage.schemas.softDelete(ref, context, MODE_CHECKED));
     await this.deleted(schema, false);
     return schema;
   }
@@ -944,6 +946,9 @@ export class RegistryService {
     }
   }
 }
+
+/** A state change's or soft delete's mode check, made by the storage inside the write's statement. */
+const MODE_CHECKED = { checkMode: true } as const;
 
 function refDetails(ref: SchemaRef): Record<string, unknown> {
   return "id" in ref ? { id: ref.id } : { global_id: ref.globalId };

@@ -31,6 +31,17 @@ import type {
 } from "../domain/types.ts";
 import type { ContentKeyLocks } from "./content-key-locks.ts";
 
+/** How a state change or soft delete is guarded beyond the row's own rules. */
+export interface LifecycleWriteOptions {
+  /**
+   * Refuse with `read_only` when the mode in force for the schema's subject
+   * (or, for a schema that does not exist, the registry's) is READONLY or
+   * READONLY_OVERRIDE: decided in the write's own statement, on the modes as
+   * they are when the row is locked, before `not_found` or any row rule.
+   */
+  checkMode?: boolean;
+}
+
 /**
  * A row to register: the record's fields that the caller decides. `content`
  * is the content value, null when it lives in the object store; `contentText`
@@ -146,10 +157,11 @@ export interface SchemaRepository {
     to: SchemaState,
     reason: string | null,
     audit?: WriteContext,
+    options?: LifecycleWriteOptions,
   ): Promise<SchemaRecord>;
   stateHistory(ref: SchemaRef): Promise<StateTransition[]>;
   /** Sets `deleted_at`. Throws `not_found` when missing or already deleted. */
-  softDelete(ref: SchemaRef, audit?: WriteContext): Promise<SchemaRecord>;
+  softDelete(ref: SchemaRef, audit?: WriteContext, options?: LifecycleWriteOptions): Promise<SchemaRecord>;
   /** Removes a soft-deleted schema for good. Throws `conflict` when it is not soft-deleted. */
   permanentDelete(ref: SchemaRef, audit?: WriteContext): Promise<SchemaRecord>;
 

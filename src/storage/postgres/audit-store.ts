@@ -1,9 +1,9 @@
 /**
  * The audit log on PostgreSQL (`audit_log`, migration 007): the insert the
- * storage's write methods run inside their own transaction (`insertAudit`,
- * and `registerAudit`, a CTE that rides in the register's one statement so
- * the hot path gains no round trip), the reads of `GET /audit`, and the
- * retention: `AuditPruner` deletes entries older than the retention on a
+ * storage's write methods run inside their own transaction (`insertAudit`;
+ * `registerAudit` and `lifecycleAudit`, CTEs that ride in a register's, state
+ * change's or soft delete's one statement so they gain no round trip), the
+ * reads of `GET /audit`, and the retention: `AuditPruner` deletes entries older than the retention on a
  * timer, in batches, so a prune never holds a long lock or a long statement.
  */
 import type postgres from "postgres";
@@ -122,6 +122,30 @@ export function registerAudit(db: Db, context: WriteContext | undefined) {
             ORDER BY p.version_sort DESC LIMIT 1),
            r.content_hash
     FROM r WHERE r.outcome = 'created')`;
+}
+
+/**
+ * A CTE (to follow a CTE `changed` holding the row a state change or soft
+ * delete wrote, `RETURNING` the record's columns) that records that write in
+ * the write's own statement: the entry `schemaEntry` would make, the content
+ * hash before and (unless `deleted`) after, and `details` as a jsonb
+ * expression over `c` (the changed row).
+ */
+export function lifecycleAudit(
+  db: Db,
+  context: WriteContext | undefined,
+  operation: "schema.state_change" | "schema.delete",
+  details: postgres.PendingQuery<postgres.Row[]>,
+  deleted: boolean,
+) {
+  if (!context) return db``;
+  return db`, audited AS (
+    INSERT INTO audit_log (actor_id, actor_kind, request_id, operation, subject, version, subject_version,
+                           schema_id, content_id, hash_before, hash_after, details)
+    SELECT ${context.actor.id}, ${context.actor.kind}, ${context.requestId}, ${operation}, c.subject, c.version,
+           c.subject_version, c.id, c.content_id, c.content_hash, ${deleted ? db`NULL` : db`c.content_hash`},
+           ${details}
+    FROM changed AS c)`;
 }
 
 export class PostgresAuditLog implements AuditLog {

@@ -20,30 +20,32 @@ import type {
 } from "../../domain/compatibility/index.ts";
 import { RegistryError } from "../../domain/errors.ts";
 import { ALLOWED_TRANSITIONS, canTransition } from "../../domain/lifecycle.ts";
-import type { Mode } from "../../domain/modes.ts";
+import { isReadOnly, type Mode, readOnlyError } from "../../domain/modes.ts";
 import { referencesKey } from "../../domain/references.ts";
 import { invalidVersion, parseSemVer, versionKey, versionSortKey } from "../../domain/semver.ts";
-import type {
-  ListVersionsOptions,
-  Page,
-  PageRequest,
-  ReadOptions,
-  SchemaRecord,
-  SchemaRef,
-  SchemaState,
-  StateTransition,
-  StorageStats,
-  SubjectSummary,
+import {
+  type ListVersionsOptions,
+  type Page,
+  type PageRequest,
+  type ReadOptions,
+  SCHEMA_STATES,
+  type SchemaRecord,
+  type SchemaRef,
+  type SchemaState,
+  type StateTransition,
+  type StorageStats,
+  type SubjectSummary,
 } from "../../domain/types.ts";
 import type {
   EvolutionContext,
+  LifecycleWriteOptions,
   NewSchema,
   RegisterOptions,
   RegisterOutcome,
   SchemaRepository,
   SchemaTransaction,
 } from "../schema-repository.ts";
-import { insertAudit, registerAudit, schemaEntry } from "./audit-store.ts";
+import { insertAudit, lifecycleAudit, registerAudit, schemaEntry } from "./audit-store.ts";
 import { PostgresContentKeyLocks } from "./content-key-locks.ts";
 import { isDatabaseError, toRegistryError } from "./db-errors.ts";
 import { type DbHandles, primaryOnly } from "./handles.ts";
@@ -241,58 +243,93 @@ export class PostgresSchemaRepository implements SchemaRepository {
     to: SchemaState,
     reason: string | null,
     audit?: WriteContext,
+    options: LifecycleWriteOptions = {},
   ): Promise<SchemaRecord> {
-    if (!isValidRef(ref)) throw refNotFound(ref);
+    if (!isValidRef(ref)) return this.missing(ref, options);
+    // The states `to` may be reached from: the row must be in one of them when it is locked.
+    const from = SCHEMA_STATES.filter((state) => canTransition(state, to));
     return this.write(async (db) => {
-      const record = await atomic(db, async (tx) => {
-        const [current] = await tx<{ id: string; state: SchemaState; deleted_at: Date | null }[]>`
-          SELECT id, state, deleted_at FROM schemas WHERE ${where(tx, ref)} FOR UPDATE`;
-        if (!current || current.deleted_at !== null) throw refNotFound(ref);
-        if (!canTransition(current.state, to)) {
-          const allowed = ALLOWED_TRANSITIONS[current.state];
-          throw new RegistryError(
-            "invalid_transition",
-            `a schema cannot move from ${current.state} to ${to}` +
-              (allowed.length > 0 ? ` (allowed: ${allowed.join(", ")})` : ` (${current.state} is final)`),
-            { from: current.state, to, allowed: [...allowed] },
-          );
-        }
-        const [changed] = await tx<SchemaRow[]>`
-          WITH changed AS (
-            UPDATE schemas SET state = ${to} WHERE id = ${current.id} RETURNING ${this.shared.columns.record}
-          ), logged AS (
-            INSERT INTO schema_state_history (schema_id, from_state, to_state, reason)
-            SELECT id, ${current.state}, ${to}, ${reason} FROM changed
-          )
-          SELECT * FROM changed`;
-        const record = toSchemaRecord(changed!);
-        if (audit) {
-          const hashes = { before: record.contentHash, after: record.contentHash };
-          const details = { from: current.state, to, reason };
-          await insertAudit(tx, audit, [schemaEntry("schema.state_change", record, hashes, details)]);
-        }
-        return record;
-      });
+      // One statement, one round trip: the row locked, the modes read, the
+      // update, its history row and its audit entry, all or nothing. The
+      // checks decide inside the statement (nothing is written when one
+      // refuses); the row that comes back says which one did.
+      const [row] = await db<LifecycleRow[]>`
+        WITH target AS MATERIALIZED (
+          SELECT id, subject, state, deleted_at FROM schemas WHERE ${where(db, ref)} FOR UPDATE
+        ), guard AS MATERIALIZED (
+          SELECT t.id AS target_id, t.subject AS target_subject, t.state AS current_state,
+                 t.deleted_at IS NOT NULL AS deleted, ${modeInForce(db, options)} AS mode
+          FROM (VALUES (1)) AS one (n) LEFT JOIN target AS t ON true
+        ), changed AS (
+          UPDATE schemas AS s SET state = ${to}
+          FROM guard AS g
+          WHERE s.id = g.target_id AND NOT g.deleted AND g.current_state = ANY(${from}::text[])
+            AND g.mode NOT IN ('READONLY', 'READONLY_OVERRIDE')
+          RETURNING ${this.shared.columns.record}, g.current_state AS from_state
+        ), logged AS (
+          INSERT INTO schema_state_history (schema_id, from_state, to_state, reason)
+          SELECT id, from_state, ${to}, ${reason} FROM changed
+        ) ${lifecycleAudit(db, audit, "schema.state_change", db`jsonb_build_object('from', c.from_state, 'to', ${to}::text, 'reason', ${reason}::text)`, false)}
+        SELECT g.target_subject, g.current_state, g.deleted, g.mode, c.*
+        FROM guard AS g LEFT JOIN changed AS c ON true`;
+      const changed = checkedLifecycle(row, ref);
+      if (changed === null) {
+        const current = row!.current_state!;
+        const allowed = ALLOWED_TRANSITIONS[current];
+        throw new RegistryError(
+          "invalid_transition",
+          `a schema cannot move from ${current} to ${to}` +
+            (allowed.length > 0 ? ` (allowed: ${allowed.join(", ")})` : ` (${current} is final)`),
+          { from: current, to, allowed: [...allowed] },
+        );
+      }
       this.shared.changed();
-      return record;
+      return toSchemaRecord(changed);
     });
   }
 
-  async softDelete(ref: SchemaRef, audit?: WriteContext): Promise<SchemaRecord> {
+  async softDelete(
+    ref: SchemaRef,
+    audit?: WriteContext,
+    options: LifecycleWriteOptions = {},
+  ): Promise<SchemaRecord> {
+    if (!isValidRef(ref)) return this.missing(ref, options);
     return this.write(async (db) => {
-      if (!isValidRef(ref)) throw refNotFound(ref);
-      const row = await atomic(db, async (tx) => {
-        await refuseWhileReferenced(tx, ref, false);
-        const [updated] = await tx<SchemaRow[]>`
-          UPDATE schemas SET deleted_at = now()
-          WHERE ${where(tx, ref)} AND deleted_at IS NULL
-          RETURNING ${this.shared.columns.record}`;
-        if (updated && audit) await auditDelete(tx, audit, "schema.delete", updated);
-        return updated;
-      });
-      if (!row) throw refNotFound(ref);
+      // One statement, as updateState: the row locked, the modes read, the
+      // versions that reference it found (it stays while live rows do), the
+      // update and its audit entry.
+      const [row] = await db<LifecycleRow[]>`
+        WITH target AS MATERIALIZED (
+          SELECT id, subject, subject_version, state, deleted_at FROM schemas WHERE ${where(db, ref)} FOR UPDATE
+        ), guard AS MATERIALIZED (
+          SELECT t.id AS target_id, t.subject AS target_subject, t.subject_version AS target_version,
+                 t.state AS current_state, t.deleted_at IS NOT NULL AS deleted, ${modeInForce(db, options)} AS mode,
+                 CASE WHEN t.deleted_at IS NULL THEN ARRAY(
+                   SELECT DISTINCT r.content_id FROM schemas AS r
+                   WHERE r.deleted_at IS NULL
+                     AND r."references" @> jsonb_build_array(
+                       jsonb_build_object('subject', t.subject, 'version', t.subject_version))
+                   ORDER BY r.content_id) END AS referrers
+          FROM (VALUES (1)) AS one (n) LEFT JOIN target AS t ON true
+        ), changed AS (
+          UPDATE schemas AS s SET deleted_at = now()
+          FROM guard AS g
+          WHERE s.id = g.target_id AND NOT g.deleted AND cardinality(g.referrers) = 0
+            AND g.mode NOT IN ('READONLY', 'READONLY_OVERRIDE')
+          RETURNING ${this.shared.columns.record}
+        ) ${lifecycleAudit(db, audit, "schema.delete", db`'{}'::jsonb`, true)}
+        SELECT g.target_subject, g.target_version, g.current_state, g.deleted, g.mode, g.referrers, c.*
+        FROM guard AS g LEFT JOIN changed AS c ON true`;
+      const deleted = checkedLifecycle(row, ref);
+      if (deleted === null) {
+        throw referencedError(
+          row!.target_subject!,
+          row!.target_version!,
+          (row!.referrers ?? []).map((id) => Number(id)),
+        );
+      }
       this.shared.changed();
-      return toSchemaRecord(row);
+      return toSchemaRecord(deleted);
     });
   }
 
@@ -519,6 +556,23 @@ export class PostgresSchemaRepository implements SchemaRepository {
 
   // ---------------------------------------------------------------- helpers
 
+  /**
+   * A reference no row can have: `not_found`, unless the mode check asked for
+   * refuses first (the registry's own mode decides, as there is no subject).
+   */
+  private async missing(ref: SchemaRef, options: LifecycleWriteOptions): Promise<never> {
+    if (options.checkMode) {
+      const [row] = await this.write(
+        (db) =>
+          db<
+            { mode: Mode }[]
+          >`SELECT ${modeInForce(db, options)} AS mode FROM (VALUES (NULL::text)) AS t (subject)`,
+      );
+      if (row && isReadOnly(row.mode)) throw readOnlyError(null, row.mode);
+    }
+    throw refNotFound(ref);
+  }
+
   /** On the primary; the reader hears of it even when it failed (a lost connection may follow a COMMIT). */
   private async write<T>(operation: (db: Db) => Promise<T>): Promise<T> {
     try {
@@ -565,6 +619,43 @@ function auditDelete(
   return insertAudit(tx, audit, [
     schemaEntry(operation, record, { before: record.contentHash, after: null }),
   ]);
+}
+
+/** What a state change's or soft delete's one statement answers: the checks' inputs, and the row if it changed. */
+type LifecycleRow = Partial<SchemaRow> & {
+  target_subject: string | null;
+  target_version?: number | null;
+  current_state: SchemaState | null;
+  deleted: boolean | null;
+  mode: Mode;
+  /** Content ids of the live versions that reference the target (int8 arrives as a string). */
+  referrers?: string[] | null;
+};
+
+/**
+ * The refusals a lifecycle statement decided, in the order the API answers
+ * them: a read-only mode, then a missing or soft-deleted row. Answers the
+ * changed row, or null when the row's own rule refused (the caller names it).
+ */
+function checkedLifecycle(row: LifecycleRow | undefined, ref: SchemaRef): SchemaRow | null {
+  if (!row) throw new RegistryError("internal", "a lifecycle write produced no outcome");
+  if (isReadOnly(row.mode)) throw readOnlyError(row.target_subject, row.mode);
+  if (row.target_subject === null || row.deleted) throw refNotFound(ref);
+  return typeof row.id === "string" ? (row as SchemaRow) : null;
+}
+
+/**
+ * The mode in force for the subject `t.subject` (its own, else the
+ * registry's, READONLY_OVERRIDE set globally winning, as modeInForce in the
+ * registry), or READWRITE when the caller asked for no mode check.
+ */
+function modeInForce(db: Db, options: LifecycleWriteOptions) {
+  if (!options.checkMode) return db`'READWRITE'::text`;
+  return db`(
+    SELECT CASE WHEN gc.mode = 'READONLY_OVERRIDE' THEN gc.mode
+                ELSE coalesce((SELECT sc.mode FROM subject_config AS sc WHERE sc.subject = t.subject),
+                              gc.mode, 'READWRITE') END
+    FROM (VALUES (1)) AS g1 (n) LEFT JOIN global_config AS gc ON gc.singleton)`;
 }
 
 function isNull(value: unknown): boolean {
