@@ -15,10 +15,15 @@
  *    2×): the same `GET` sent sequentially over keep-alive, rounds alternating
  *    between Bun, Deno with edge permissions and workerd so drift hits all
  *    alike; each figure is the median over rounds of the mean per-request
- *    wall time, the client's share included (the same for every host).
+ *    wall time, the client's share included (the same for every host). Each
+ *    host's floor is measured beside it (the same body from a handler that
+ *    does nothing else), so the registry's own share can be told from the
+ *    host's HTTP stack.
  *
  *   ./node_modules/.bin/bun bench/edge/edge.bench.ts     (COLD=7 ROUNDS=15 BATCH=500 to change)
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { buildWorker } from "../../deploy/workerd/build.ts";
 import { freePort } from "../../scripts/lib/free-port.ts";
 import {
@@ -52,6 +57,7 @@ console.log(
 );
 
 const hosts = new Map<HostName, HostProcess>();
+const floors: { name: string; url: string; stop(): void }[] = [];
 try {
   const origin = await startHost("bun", env);
   hosts.set("bun", origin);
@@ -89,36 +95,91 @@ try {
   console.log(`  spawn → first answered read:       ${ms(median(total))}`);
   console.log(`  first read, isolate loaded (${SETTLE_MS} ms after accept): ${ms(median(loadedRead))}`);
 
-  // 2. L1 hits in warm processes.
+  // 2. L1 hits in warm processes, beside each host's floor: the same body from a handler that does nothing else.
   hosts.set("deno-edge", await startHost("deno-edge", env));
   hosts.set("workerd", await startHost("workerd", env));
-  for (const node of hosts.values()) {
-    for (let i = 0; i < 200; i++) await (await fetch(node.url + path)).arrayBuffer();
+  const sample = await (await fetch(hosts.get("bun")!.url + path)).text();
+  floors.push(await startFloor("bun", sample), await startFloor("workerd", sample));
+  const targets = new Map<string, string>([
+    ...[...hosts].map(([name, node]) => [name, node.url + path] as [string, string]),
+    ...floors.map((floor) => [`${floor.name} floor`, floor.url] as [string, string]),
+  ]);
+  for (const url of targets.values()) {
+    for (let i = 0; i < 200; i++) await (await fetch(url)).arrayBuffer();
   }
-  const perHost = new Map<HostName, number[]>([...hosts.keys()].map((name) => [name, []]));
+  const perTarget = new Map<string, number[]>([...targets.keys()].map((name) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, node] of hosts) {
+    for (const [name, url] of targets) {
       const started = performance.now();
       for (let i = 0; i < BATCH; i++) {
-        const response = await fetch(node.url + path);
+        const response = await fetch(url);
         if (response.status !== 200) throw new Error(`${name} answered ${response.status}`);
         await response.arrayBuffer();
       }
-      perHost.get(name)!.push((performance.now() - started) / BATCH);
+      perTarget.get(name)!.push((performance.now() - started) / BATCH);
     }
   }
-  const bun = median(perHost.get("bun")!);
+  const of = (name: string) => median(perTarget.get(name)!);
+  const bun = of("bun");
   console.log(`\nL1 hit, GET ${path.replace(created.id, "{id}")}, median of ${ROUNDS} rounds × ${BATCH}:`);
-  for (const [name, samples] of perHost) {
-    const value = median(samples);
+  for (const name of targets.keys()) {
     console.log(
-      `  ${name.padEnd(10)} ${ms(value).padStart(10)} per request   ${(value / bun).toFixed(2)}× Bun`,
+      `  ${name.padEnd(14)} ${ms(of(name)).padStart(10)} per request   ${(of(name) / bun).toFixed(2)}× Bun`,
     );
   }
-  console.log("  (target: workerd within 2× Bun)");
+  const bunOwn = of("bun") - of("bun floor");
+  const workerdOwn = of("workerd") - of("workerd floor");
+  console.log(
+    `  the registry's own share (host minus its floor): Bun ${ms(bunOwn)}, workerd ${ms(workerdOwn)}, ${(workerdOwn / bunOwn).toFixed(2)}×`,
+  );
+  console.log(`  the hosts' floors: workerd ${(of("workerd floor") / of("bun floor")).toFixed(2)}× Bun`);
+  console.log("  (target: an L1 hit on workerd within 2× Bun)");
 } finally {
   for (const node of hosts.values()) await node.stop();
+  for (const floor of floors) floor.stop();
   await backends.stop();
+}
+
+/**
+ * A host answering `body` and doing nothing else, in a process of its own:
+ * Bun.serve, and a Worker of one line on workerd (written next to the bundle).
+ */
+async function startFloor(name: "bun" | "workerd", body: string) {
+  const port = freePort();
+  const dir = join(ROOT, "deploy/workerd/dist/floor");
+  mkdirSync(dir, { recursive: true });
+  const handler = `new Response(${JSON.stringify(body)}, { headers: { "content-type": "application/json" } })`;
+  let command: string[];
+  if (name === "bun") {
+    writeFileSync(
+      join(dir, "bun.ts"),
+      `Bun.serve({ hostname: "127.0.0.1", port: ${port}, fetch: () => ${handler} });`,
+    );
+    command = [process.execPath, join(dir, "bun.ts")];
+  } else {
+    writeFileSync(join(dir, "worker.js"), `export default { fetch: () => ${handler} };`);
+    writeFileSync(
+      join(dir, "config.capnp"),
+      `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "floor", worker = (modules = [(name = "worker.js", esModule = embed "worker.js")], compatibilityDate = "2025-09-01"))],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "floor")],
+);`,
+    );
+    command = [WORKERD, "serve", join(dir, "config.capnp")];
+  }
+  const child = Bun.spawn(command, { stdout: "ignore", stderr: "ignore" });
+  const url = `http://127.0.0.1:${port}/`;
+  for (let tries = 0; ; tries++) {
+    const answer = await fetch(url).catch(() => null);
+    if (answer?.ok) {
+      await answer.arrayBuffer();
+      break;
+    }
+    if (tries > 600) throw new Error(`the ${name} floor did not answer`);
+    await Bun.sleep(50);
+  }
+  return { name, url, stop: () => child.kill("SIGTERM") };
 }
 
 /** A fresh workerd: spawn → TCP accept, then the first read's round trip. */

@@ -38,7 +38,11 @@ import { ERROR_STATUS, errorEnvelope } from "../../src/domain/errors.ts";
 import { REQUEST_ID_HEADER, requestIdFrom } from "../../src/domain/request-id.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { createRequestContext, runInRequest } from "../../src/runtime/request-context.ts";
-import { driveBackgroundWorkByRequests, runDueBackgroundWork } from "../../src/runtime/timers.ts";
+import {
+  backgroundWorkDue,
+  driveBackgroundWorkByRequests,
+  runDueBackgroundWork,
+} from "../../src/runtime/timers.ts";
 
 interface UnsafeEval {
   newFunction(code: string, name?: string, ...args: string[]): (...args: unknown[]) => unknown;
@@ -171,11 +175,23 @@ export default {
       if (check) await check;
       const address = request.headers.get("cf-connecting-ip");
       const response = await registry.fetch(request, address ? { clientAddress: address } : {});
-      context.defer(() => runDueBackgroundWork());
+      if (backgroundWorkDue()) context.defer(() => runDueBackgroundWork());
       return response;
     });
-    // After the response: the due background work, then this request's connections close.
-    ctx.waitUntil(served.then(() => runInRequest(context, () => context.finish())));
-    return served;
+    // After the response: the due background work, then this request's connections close. An L1 hit
+    // usually leaves neither, and then costs the host no work after its response.
+    const settle = () => {
+      if (!context.idle()) ctx.waitUntil(runInRequest(context, () => context.finish()));
+    };
+    return served.then(
+      (response) => {
+        settle();
+        return response;
+      },
+      (error: unknown) => {
+        settle();
+        throw error;
+      },
+    );
   },
 };

@@ -25,13 +25,15 @@ export interface RequestContext {
 const storage = new AsyncLocalStorage<RequestContext>();
 
 /** A context for one request; `finish()` runs the deferred work, then the closers, and never rejects. */
-export function createRequestContext(): RequestContext & { finish(): Promise<void> } {
+export function createRequestContext(): RequestContext & { finish(): Promise<void>; idle(): boolean } {
   const deferred: (() => Promise<unknown>)[] = [];
   const closers: (() => Promise<unknown>)[] = [];
   return {
     resources: new Map(),
     defer: (work) => void deferred.push(work),
     onClose: (close) => void closers.push(close),
+    /** Nothing deferred and nothing to close: the host need not be handed any work after the response. */
+    idle: () => deferred.length === 0 && closers.length === 0,
     async finish() {
       // Deferred work may defer more (a flush that then refreshes): run until none is left.
       while (deferred.length > 0) {

@@ -25,6 +25,13 @@ let dueWork: DueWork[] | null = null;
 /** Handles of request-driven work: numbers no host timer uses, so a clear of one is a no-op. */
 let nextHandle = 1_000_000_000;
 
+/** Whether any request-driven work is due (a cheap check before a request hands work to its host). */
+export function backgroundWorkDue(now = performance.now()): boolean {
+  if (dueWork === null) return false;
+  for (const work of dueWork) if (work.dueAt <= now) return true;
+  return false;
+}
+
 /** Background work runs after requests (runDueBackgroundWork), never on a timer: for edge isolates. */
 export function driveBackgroundWorkByRequests(): void {
   dueWork ??= [];
