@@ -177,6 +177,16 @@ describe.skipIf(!available)("fuzzing's findings through the app", () => {
     expect(native.body.error.message).toContain("%00");
   });
 
+  test("a state change whose reason holds U+0000 answers 400 naming the field", async () => {
+    const created = await register('{"subject":"f.state","schema_type":"json","content":{"type":"string"}}');
+    const res = await api.request("PATCH", `/api/v1/schemas/${created.body.id}/state`, {
+      body: { state: "deprecated", reason: "a\u0000b" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain("reason");
+    expect(res.body.error.message).toContain("U+0000");
+  });
+
   test("bodies nested past the bound answer 400 in each API's body", async () => {
     const native = await api.request("POST", "/api/v1/subjects/f/compatibility", {
       raw: deepArrays(MAX_BODY_DEPTH + 1),

@@ -21,7 +21,12 @@ const TRANSITIONS = Object.entries(ALLOWED_TRANSITIONS)
 const stateChangeBody = z
   .strictObject({
     state: z.enum(SCHEMA_STATES),
-    reason: z.string().max(MAX_REASON_LENGTH).nullish(),
+    // U+0000: PostgreSQL's text refuses it, so it is refused here by name rather than by the database.
+    reason: z
+      .string()
+      .max(MAX_REASON_LENGTH)
+      .refine((text) => !text.includes("\u0000"), "must not hold the character U+0000")
+      .nullish(),
   })
   .openapi("StateChange", { example: { state: "deprecated", reason: "superseded by 2.0.0" } });
 
