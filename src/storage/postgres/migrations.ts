@@ -23,6 +23,12 @@ import auditLogDown from "../../../migrations/007_audit_log.down.sql" with { typ
 import auditLogUp from "../../../migrations/007_audit_log.up.sql" with { type: "text" };
 import leanRegisterDown from "../../../migrations/008_lean_register.down.sql" with { type: "text" };
 import leanRegisterUp from "../../../migrations/008_lean_register.up.sql" with { type: "text" };
+import searchDocumentHelpersDown from "../../../migrations/009_search_document_helpers.down.sql" with {
+  type: "text",
+};
+import searchDocumentHelpersUp from "../../../migrations/009_search_document_helpers.up.sql" with {
+  type: "text",
+};
 import { sha256Hex } from "../../domain/canonical.ts";
 import { withoutLockNotes } from "./migration-locks.ts";
 
@@ -50,6 +56,12 @@ export const MIGRATION_SOURCES: readonly MigrationSource[] = [
   { version: 6, name: "api_keys", up: apiKeysUp, down: apiKeysDown },
   { version: 7, name: "audit_log", up: auditLogUp, down: auditLogDown },
   { version: 8, name: "lean_register", up: leanRegisterUp, down: leanRegisterDown },
+  {
+    version: 9,
+    name: "search_document_helpers",
+    up: searchDocumentHelpersUp,
+    down: searchDocumentHelpersDown,
+  },
 ];
 
 /** `001_initial_schema`: the file stem of a migration. */
