@@ -162,10 +162,48 @@ export class SchemaEvolution {
           ? candidate.contentHash
           : `${candidate.contentHash}:${referencesKey(candidate.references ?? [])}`,
     };
-    const verdict = this.engine.check(candidate.schemaType, settings.compatibility, keyed, prior);
+    // A version of another schema type is read by none of this type's rules (parsing it with them
+    // failed, 500): comparing with it is a change of type, which every level but NONE refuses, as
+    // Confluent does, and which starts a new major line.
+    const level = settings.compatibility;
+    const latestSameType = context.live[0]?.schemaType === candidate.schemaType;
+    const transitive = level.endsWith("_TRANSITIVE");
+    const sameType = prior.filter((_, i) => context.live[i]!.schemaType === candidate.schemaType);
+    const otherType =
+      level === "NONE"
+        ? []
+        : context.live.filter(
+            (record, i) => record.schemaType !== candidate.schemaType && (transitive || i === 0),
+          );
+    const checked = this.engine.check(
+      candidate.schemaType,
+      level,
+      keyed,
+      transitive || latestSameType ? sameType : [],
+    );
+    const verdict =
+      otherType.length === 0
+        ? checked
+        : {
+            ...checked,
+            compatible: false,
+            violations: [
+              ...checked.violations,
+              ...otherType.map((record) => ({
+                path: "#",
+                rule: "schema_type_changed",
+                message: `Version ${record.version} is a ${record.schemaType} schema; a ${candidate.schemaType} schema cannot be compatible with it`,
+                version: record.version,
+              })),
+            ],
+            checkedVersions: context.live
+              .filter((_, i) => transitive || i === 0)
+              .map((record) => record.version),
+          };
     const latest = prior[0];
     // A subject whose every version was deleted starts a new major line, like a new subject does.
-    const bump: VersionBump = latest ? this.engine.bump(candidate.schemaType, keyed, latest) : "major";
+    const bump: VersionBump =
+      latest && latestSameType ? this.engine.bump(candidate.schemaType, keyed, latest) : "major";
     const base = context.highestVersion === null ? null : numbersOf(context.highestVersion);
     return {
       settings,

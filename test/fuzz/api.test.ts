@@ -20,7 +20,8 @@
  * Profiles: `short` (the default, and CI's: 20,000 requests with a fixed
  * seed) and `long` (`FUZZ_PROFILE=long`, or `npm run fuzz:long`: 400,000
  * requests, a new seed each run). `FUZZ_SEED=<n>` replays a run,
- * `FUZZ_REQUESTS=<n>` changes its length, `FUZZ_SHRINK=1` lets fast-check
+ * `FUZZ_REQUESTS=<n>` changes its length, `FUZZ_SKIP_ROUTES=<regexp>` leaves
+ * out routes (`POST /api/v1/keys`), `FUZZ_SHRINK=1` lets fast-check
  * shrink a failing batch to the fewest requests that still fail.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -97,7 +98,12 @@ describe.skipIf(!available)(`fuzzing both APIs through a real server (${profileN
       paths: Record<string, Record<string, Record<string, unknown>>>;
       components: Record<string, unknown>;
     };
-    routes = routesFrom(openapi, CONFLUENT_ROUTES);
+    // FUZZ_SKIP_ROUTES (a regular expression over `METHOD /template`) leaves out routes with a known
+    // finding being fixed, so a long run can look past it; the suite never sets it.
+    const skip = process.env.FUZZ_SKIP_ROUTES ? new RegExp(process.env.FUZZ_SKIP_ROUTES) : null;
+    routes = routesFrom(openapi, CONFLUENT_ROUTES).filter(
+      (route) => !skip?.test(`${route.method} ${route.template}`),
+    );
     components = openapi.components;
     fixtures = await registerFixtures(server.url);
   });

@@ -187,6 +187,27 @@ describe.skipIf(!available)("fuzzing's findings through the app", () => {
     expect(res.body.error.message).toContain("U+0000");
   });
 
+  test("a schema of another type under a subject: a new major at NONE, 409 at BACKWARD, never 500", async () => {
+    const json = await register('{"subject":"f.types","schema_type":"json","content":{"type":"object"}}');
+    expect(json.status).toBe(201);
+    const refused = await api.post("/api/v1/schemas", {
+      subject: "f.types",
+      schema_type: "protobuf",
+      content: 'syntax = "proto3"; enum E { A = 1; }',
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe("incompatible_schema");
+    expect(refused.body.error.details.violations[0].rule).toBe("schema_type_changed");
+    await api.request("PUT", "/api/v1/subjects/f.types/config", { body: { compatibility: "NONE" } });
+    const changed = await api.post("/api/v1/schemas", {
+      subject: "f.types",
+      schema_type: "protobuf",
+      content: 'syntax = "proto3"; enum E { A = 1; }',
+    });
+    expect(changed.status).toBe(201);
+    expect(changed.body.version).toBe("2.0.0");
+  });
+
   test("bodies nested past the bound answer 400 in each API's body", async () => {
     const native = await api.request("POST", "/api/v1/subjects/f/compatibility", {
       raw: deepArrays(MAX_BODY_DEPTH + 1),
