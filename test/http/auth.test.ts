@@ -133,6 +133,21 @@ describe.skipIf(!available)("auth on: keys, roles and subject prefixes", () => {
     for (const item of listed.body.items) expect(item.key).toBeUndefined();
   });
 
+  test("a NUL in a key's prefixes or description is refused with 400, and no key is made", async () => {
+    const before = await api.get("/api/v1/keys", bearer(admin.key));
+    for (const body of [
+      { role: "reader", subjects: ["team-\u0000a."] },
+      { role: "reader", description: "on\u0000call" },
+    ]) {
+      const refused = await call("POST", "/api/v1/keys", bearer(admin.key), body);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe("invalid_request");
+      expect(refused.text).toContain("NUL");
+    }
+    const after = await api.get("/api/v1/keys", bearer(admin.key));
+    expect(after.body.items.length).toBe(before.body.items.length);
+  });
+
   test("reader: reads, lists, search, validation and dry runs; no register, delete or settings", async () => {
     expect((await register(writer.key, "open.orders", 1)).status).toBe(201);
     const k = reader.key;

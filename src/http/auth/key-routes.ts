@@ -40,17 +40,21 @@ const createdKey = keyResource
   })
   .openapi("CreatedApiKey");
 
+/** PostgreSQL's text cannot hold NUL; refused here with a clear message rather than by the database. */
+const NUL_MESSAGE = "must not contain the NUL character (U+0000)";
+const withoutNul = (text: string) => !text.includes("\u0000");
+
 function keyFields(limits: AppDeps["service"]["limits"]) {
   return z.strictObject({
     role: z.enum(ROLES),
     subjects: z
-      .array(z.string().min(1).max(limits.maxSubjectLength))
+      .array(z.string().min(1).max(limits.maxSubjectLength).refine(withoutNul, NUL_MESSAGE))
       .min(1)
       .max(MAX_PREFIXES)
       .nullable()
       .optional()
       .openapi({ description: "Subject prefixes the key is limited to; absent or null: every subject." }),
-    description: z.string().max(256).optional(),
+    description: z.string().max(256).refine(withoutNul, NUL_MESSAGE).optional(),
     expires_at: z.iso
       .datetime({ offset: true })
       .optional()
