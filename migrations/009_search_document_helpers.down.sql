@@ -1,5 +1,8 @@
 -- 009_search_document_helpers, reverted: migration 005's SQL helpers come back
--- (same answers, planned again in every transaction that calls them from PL/pgSQL).
+-- (same answers, planned again in every transaction that calls them from PL/pgSQL),
+-- and registry_live_referrers goes (the previous release's soft delete does not call it).
+DROP FUNCTION registry_live_referrers(text, integer);
+
 CREATE OR REPLACE FUNCTION registry_subject_words(p_subject text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT string_agg(CASE WHEN parts = segment THEN segment ELSE segment || ' ' || parts END, ' ')

@@ -1,4 +1,5 @@
--- 009_search_document_helpers: the search document's helpers in PL/pgSQL.
+-- 009_search_document_helpers: the search document's helpers in PL/pgSQL,
+-- and the live referrers of a version read with a snapshot of their own.
 --
 -- registry_subject_words and registry_metadata_tags (migration 005) were SQL
 -- functions that cannot be inlined (an aggregate each). Called from PL/pgSQL
@@ -12,8 +13,8 @@
 -- SQL ones (checked over the 100,000 seeded schemas and edge cases: empty
 -- segments, acronyms, non-string and null tags, tags that are not an array).
 --
--- Only function bodies change: no table is locked beyond the catalog update,
--- and nothing stored depends on them (no index expression uses them; the
+-- Only functions change: no table is locked beyond the catalog update, and
+-- nothing stored depends on them (no index expression uses them; the
 -- documents already written are what these functions compute).
 CREATE OR REPLACE FUNCTION registry_subject_words(p_subject text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -39,5 +40,29 @@ BEGIN
     RETURN ARRAY(SELECT jsonb_array_elements_text(p_metadata -> 'tags'));
   END IF;
   RETURN '{}';
+END
+$$;
+
+-- registry_live_referrers: the content ids of the live versions that reference
+-- a subject's version.
+--
+-- A soft delete is one statement: it locks the version (FOR UPDATE), then
+-- refuses while live versions reference it. A register that references the
+-- version holds it FOR SHARE until it commits, so the delete waits for that
+-- register; but a plain sub-select would then look for referencing rows
+-- with the snapshot the statement took before it waited, miss the row the
+-- register just committed, and delete a version that is now referenced. A
+-- VOLATILE PL/pgSQL function takes a fresh snapshot for each query it runs,
+-- so called after the lock it sees every register that committed meanwhile
+-- (the two-statement delete before it had the same guarantee from READ
+-- COMMITTED's snapshot per statement).
+CREATE FUNCTION registry_live_referrers(p_subject text, p_subject_version integer) RETURNS bigint[]
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  RETURN ARRAY(
+    SELECT DISTINCT r.content_id FROM schemas AS r
+    WHERE r.deleted_at IS NULL
+      AND r."references" @> jsonb_build_array(jsonb_build_object('subject', p_subject, 'version', p_subject_version))
+    ORDER BY r.content_id);
 END
 $$;

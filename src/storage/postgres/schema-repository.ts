@@ -304,12 +304,8 @@ export class PostgresSchemaRepository implements SchemaRepository {
         ), guard AS MATERIALIZED (
           SELECT t.id AS target_id, t.subject AS target_subject, t.subject_version AS target_version,
                  t.state AS current_state, t.deleted_at IS NOT NULL AS deleted, ${modeInForce(db, options)} AS mode,
-                 CASE WHEN t.deleted_at IS NULL THEN ARRAY(
-                   SELECT DISTINCT r.content_id FROM schemas AS r
-                   WHERE r.deleted_at IS NULL
-                     AND r."references" @> jsonb_build_array(
-                       jsonb_build_object('subject', t.subject, 'version', t.subject_version))
-                   ORDER BY r.content_id) END AS referrers
+                 -- Called after the lock, with a snapshot of its own (migration 009 says why).
+                 CASE WHEN t.deleted_at IS NULL THEN registry_live_referrers(t.subject, t.subject_version) END AS referrers
           FROM (VALUES (1)) AS one (n) LEFT JOIN target AS t ON true
         ), changed AS (
           UPDATE schemas AS s SET deleted_at = now()
