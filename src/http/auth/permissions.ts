@@ -93,8 +93,9 @@ export const NATIVE_PERMISSIONS: Readonly<Record<Operation, Permission>> = {
   "GET /ui/check": native("open", "none"),
   "GET /ui/validate": native("open", "none"),
   "GET /ui/assets/:name": native("open", "none"),
-  // Runs the compatibility engine on two contents the browser sends; it reads nothing stored.
-  "POST /ui/api/compare": native("open", "none"),
+  // Runs the compatibility engine on two contents the browser sends; it reads nothing stored, but it
+  // costs two parses, so with auth on the console's own check (console-app.tsx) asks any known caller.
+  "POST /ui/api/compare": native("reader", "none"),
 };
 
 /** Confluent's API (src/http/confluent/); a trailing slash is the same operation. */
