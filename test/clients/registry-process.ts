@@ -6,8 +6,8 @@
  * headers, content types and status codes included.
  */
 import { join } from "node:path";
-import { freePort } from "../../scripts/lib/free-port.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { type ServerProcess, startServerProcess } from "../support/server-process.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const START_TIMEOUT_MS = 20_000;
@@ -22,61 +22,37 @@ export interface RegistryProcess {
 
 export async function startRegistryProcess(env: Record<string, string> = {}): Promise<RegistryProcess> {
   const database = await createTestDatabase();
-  const port = freePort();
-  const child = Bun.spawn([process.execPath, "src/server.ts"], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/tmp",
-      PORT: String(port),
-      DATABASE_URL: database.url,
-      DATABASE_MAX_CONNECTIONS: "5",
-      LOG_LEVEL: "warn",
-      CACHE_WARM_ON_STARTUP: "false",
-      // Auth off unless a test turns it on (a PostgreSQL DATABASE_URL would turn it on by default).
-      AUTH_REQUIRED: "false",
-      ...env,
-    },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let output = "";
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    const reader = stream.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      output += decoder.decode(value, { stream: true });
-    }
-  };
-  void drain(child.stdout as ReadableStream<Uint8Array>);
-  void drain(child.stderr as ReadableStream<Uint8Array>);
-
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
-      if (!exited) child.kill("SIGKILL");
-    }
+  let server: ServerProcess;
+  try {
+    server = await startServerProcess({
+      name: "bun src/server.ts",
+      command: () => [process.execPath, "src/server.ts"],
+      cwd: ROOT,
+      env: {
+        DATABASE_URL: database.url,
+        DATABASE_MAX_CONNECTIONS: "5",
+        LOG_LEVEL: "warn",
+        CACHE_WARM_ON_STARTUP: "false",
+        // Auth off unless a test turns it on (a PostgreSQL DATABASE_URL would turn it on by default).
+        AUTH_REQUIRED: "false",
+        ...env,
+      },
+      timeoutMs: START_TIMEOUT_MS,
+      answered: (status) => status >= 200 && status < 300,
+    });
+  } catch (error) {
     await database.drop();
-  };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await database.drop();
-      throw new Error(`bun src/server.ts exited with ${child.exitCode}:\n${output}`);
-    }
-    const live = await fetch(`${url}/health/live`).catch(() => null);
-    if (live?.ok) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`bun src/server.ts did not answer within ${START_TIMEOUT_MS} ms:\n${output}`);
-    }
-    await Bun.sleep(50);
+    throw error;
   }
-  return { url, database, output: () => output, stop };
+  return {
+    url: server.url,
+    database,
+    output: server.output,
+    async stop() {
+      await server.stop();
+      await database.drop();
+    },
+  };
 }
 
 /**

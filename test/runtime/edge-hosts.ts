@@ -17,11 +17,11 @@
 import { join } from "node:path";
 import postgres from "postgres";
 import { buildWorker } from "../../deploy/workerd/build.ts";
-import { freePort } from "../../scripts/lib/free-port.ts";
 import { migrate } from "../../src/storage/postgres/migrator.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { REDIS_TEST_URL } from "../support/redis.ts";
 import { S3RVER_CREDENTIALS, startS3, type TestS3 } from "../support/s3.ts";
+import { type ServerProcess, startServerProcess } from "../support/server-process.ts";
 import { startUpstashBridge, type UpstashBridge } from "../support/upstash-bridge.ts";
 
 export const ROOT = join(import.meta.dir, "../..");
@@ -95,15 +95,8 @@ export function hostEnv(backends: Backends, extra: Record<string, string> = {}):
   };
 }
 
-export interface HostProcess {
+export interface HostProcess extends ServerProcess {
   host: HostName;
-  url: string;
-  pid: number;
-  /** performance.now() when the process was spawned and when it first answered. */
-  spawnedAt: number;
-  answeredAt: number;
-  output(): string;
-  stop(): Promise<void>;
 }
 
 /** Bundles the Worker (deploy/workerd/build.ts); returns how long it took, ms. */
@@ -133,55 +126,15 @@ export async function startHost(
   probePath = "/health/live",
   answered: (status: number) => boolean = (status) => status < 500,
 ): Promise<HostProcess> {
-  const port = freePort();
-  const spawnedAt = performance.now();
-  const child = Bun.spawn(commandOf(host, port), {
+  const server = await startServerProcess({
+    name: host,
+    command: (port) => commandOf(host, port),
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: String(port), ...env },
-    stdout: "pipe",
-    stderr: "pipe",
+    env,
+    timeoutMs: START_TIMEOUT_MS,
+    probePath,
+    answered,
+    pollMs: host === "workerd" ? 2 : 50,
   });
-  let output = "";
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    const reader = stream.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      output += decoder.decode(value, { stream: true });
-    }
-  };
-  void drain(child.stdout as ReadableStream<Uint8Array>);
-  void drain(child.stderr as ReadableStream<Uint8Array>);
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    child.kill("SIGTERM");
-    const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
-    if (!exited) child.kill("SIGKILL");
-  };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${host} exited with ${child.exitCode}:\n${output}`);
-    const answer = await fetch(`${url}${probePath}`).catch(() => null);
-    if (answer && answered(answer.status)) {
-      await answer.arrayBuffer();
-      break;
-    }
-    await answer?.arrayBuffer();
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`${host} did not answer within ${START_TIMEOUT_MS} ms:\n${output}`);
-    }
-    await Bun.sleep(host === "workerd" ? 2 : 50);
-  }
-  return {
-    host,
-    url,
-    pid: child.pid,
-    spawnedAt,
-    answeredAt: performance.now(),
-    output: () => output,
-    stop,
-  };
+  return { host, ...server };
 }
