@@ -79,6 +79,15 @@ export interface CompatibilityViolation extends Violation {
   version: string;
 }
 
+/**
+ * The violations as the HTTP answers list them (the dry run and the
+ * console's compare): path, rule, message and version, and nothing else a
+ * rule may have attached.
+ */
+export function answeredViolations(violations: readonly CompatibilityViolation[]): CompatibilityViolation[] {
+  return violations.map(({ path, rule, message, version }) => ({ path, rule, message, version }));
+}
+
 export interface CompatibilityVerdict {
   compatible: boolean;
   level: CompatibilityLevel;

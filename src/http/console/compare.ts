@@ -16,7 +16,7 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import { createCompatibilityEngine } from "../../domain/compatibility/index.ts";
+import { answeredViolations, createCompatibilityEngine } from "../../domain/compatibility/index.ts";
 import { prepareContent } from "../../domain/content.ts";
 import { RegistryError } from "../../domain/errors.ts";
 import type { Limits } from "../../domain/limits.ts";
@@ -65,12 +65,7 @@ export function compareHandler(limits: Limits) {
     return c.json({
       compatible: verdict.compatible,
       level: verdict.level,
-      violations: verdict.violations.map(({ path, rule, message, version }) => ({
-        path,
-        rule,
-        message,
-        version,
-      })),
+      violations: answeredViolations(verdict.violations),
     });
   };
 }

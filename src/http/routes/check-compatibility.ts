@@ -5,6 +5,7 @@
  * written, whatever the verdict.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { answeredViolations } from "../../domain/compatibility/index.ts";
 import { MAX_REFERENCES } from "../../domain/references.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
 import {
@@ -136,12 +137,7 @@ export function checkCompatibility(app: RegistryApp, { service }: AppDeps): void
       {
         compatible: verdict.compatible,
         level: verdict.level,
-        violations: verdict.violations.map(({ path, rule, message, version }) => ({
-          path,
-          rule,
-          message,
-          version,
-        })),
+        violations: answeredViolations(verdict.violations),
         checked_versions: verdict.checkedVersions,
         suggested_version: verdict.suggestedVersion,
         existing_id: verdict.existing?.id ?? null,
