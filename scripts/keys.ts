@@ -14,13 +14,13 @@
  * been applied (the server does it at start, or `bun scripts/migrate.ts run`).
  */
 import { notifyKeyChange } from "../src/app/auth-tier.ts";
-import { ConfigError } from "../src/app/config/load-config.ts";
 import { type ApiKey, generateKey, hashSecret, isKeyId } from "../src/domain/api-keys.ts";
 import type { WriteContext } from "../src/domain/audit.ts";
 import { ROLES, type Role } from "../src/domain/principal.ts";
 import { resolveDatabase } from "../src/storage/embedded/resolve-database.ts";
 import { PostgresApiKeyStore } from "../src/storage/postgres/api-key-store.ts";
 import { closePool, createPool } from "../src/storage/postgres/pool.ts";
+import { runScript } from "./lib/run-script.ts";
 import { loadScriptConfig } from "./lib/script-config.ts";
 
 /** Who the audit log names for a key created or revoked from a shell: no request, no API key. */
@@ -167,27 +167,18 @@ async function main(): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
+await runScript(main, (error) => {
   if (error instanceof UsageError) {
     if (error.message) console.error(error.message);
     console.error(USAGE);
-    process.exitCode = 2;
-  } else if (error instanceof ConfigError) {
-    console.error(`configuration error: ${error.message}`);
-    process.exitCode = 2;
-  } else {
-    const cause = error instanceof Error ? (error.cause ?? error) : error;
-    const missing =
-      typeof cause === "object" && cause !== null && (cause as { code?: string }).code === "42P01";
-    console.error(
-      missing
-        ? "the api_keys table does not exist: start the server once or run `bun scripts/migrate.ts run` first"
-        : error instanceof Error
-          ? error.message
-          : error,
-    );
-    process.exitCode = 1;
+    return 2;
   }
-}
+  const cause = error instanceof Error ? (error.cause ?? error) : error;
+  if (typeof cause === "object" && cause !== null && (cause as { code?: string }).code === "42P01") {
+    console.error(
+      "the api_keys table does not exist: start the server once or run `bun scripts/migrate.ts run` first",
+    );
+    return 1;
+  }
+  return undefined;
+});

@@ -14,12 +14,12 @@
  * under ./data. Stop the server first in that case: one PGlite directory must
  * not be opened by two processes.
  */
-import { ConfigError } from "../src/app/config/load-config.ts";
 import { resolveDatabase } from "../src/storage/embedded/resolve-database.ts";
 import { lockReport } from "../src/storage/postgres/migration-locks.ts";
 import { MIGRATION_SOURCES, migrationId } from "../src/storage/postgres/migrations.ts";
 import { createMigrator, type MigrationStatus } from "../src/storage/postgres/migrator.ts";
 import { closePool, createPool } from "../src/storage/postgres/pool.ts";
+import { runScript } from "./lib/run-script.ts";
 import { loadScriptConfig } from "./lib/script-config.ts";
 
 const USAGE = "usage: bun scripts/migrate.ts run | revert [target-version] | info  [--config <file>]";
@@ -97,14 +97,4 @@ async function main(): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`configuration error: ${error.message}`);
-    process.exitCode = 2;
-  } else {
-    console.error(error instanceof Error ? error.message : error);
-    process.exitCode = 1;
-  }
-}
+await runScript(main);
