@@ -11,6 +11,7 @@ import { createS3Client } from "../../src/content/s3-object-store.ts";
 import type { PostgresStorage } from "../../src/storage/postgres/postgres-storage.ts";
 import { openStorage } from "../storage/open-storage.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
+import { runScript } from "../support/run-script.ts";
 import { closedEndpoint, S3RVER_CREDENTIALS, startS3, type TestS3 } from "../support/s3.ts";
 import { bytesOf } from "./helpers.ts";
 
@@ -26,26 +27,16 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-/** Async on purpose: s3rver runs in this process, and a blocking spawn would starve it. */
-async function runScript(script: string, args: string[], env: Record<string, string>) {
-  const child = Bun.spawn(["./node_modules/.bin/bun", script, ...args], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      S3_ENDPOINT: s3.endpoint,
-      S3_FORCE_PATH_STYLE: "true",
-      ...env,
-    },
-    stdout: "pipe",
-    stderr: "pipe",
+/** Runs an S3 script with s3rver's endpoint and credentials, plus `env`. */
+function runS3Script(script: string, args: string[], env: Record<string, string>) {
+  return runScript(script, args, {
+    PATH: process.env.PATH ?? "",
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: "true",
+    ...env,
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
 }
 
 describe("s3-setup", () => {
@@ -114,15 +105,15 @@ describe("s3-setup", () => {
   });
 
   test("as a process: exit 0 with refusals, 1 under --strict, 1 without a bucket", async () => {
-    const run = await runScript("scripts/s3-setup.ts", [], { S3_BUCKET: "script-bucket" });
+    const run = await runS3Script("scripts/s3-setup.ts", [], { S3_BUCKET: "script-bucket" });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("bucket script-bucket:");
     expect(run.stdout).toMatch(/bucket\s+APPLIED\s+created/);
-    expect((await runScript("scripts/s3-setup.ts", ["--strict"], { S3_BUCKET: "script-bucket" })).code).toBe(
-      1,
-    );
-    const none = await runScript("scripts/s3-setup.ts", [], {});
+    expect(
+      (await runS3Script("scripts/s3-setup.ts", ["--strict"], { S3_BUCKET: "script-bucket" })).code,
+    ).toBe(1);
+    const none = await runS3Script("scripts/s3-setup.ts", [], {});
     expect(none.code).toBe(1);
     expect(none.stderr).toContain("S3_BUCKET is not set");
   });
@@ -204,13 +195,13 @@ describe.skipIf(!(await postgresAvailable()))("s3-sweep against PostgreSQL", () 
     await rowFor(referenced, 3);
     const env = { S3_BUCKET: s3.bucket, DATABASE_URL: database.url };
 
-    const dry = await runScript("scripts/s3-sweep.ts", ["--dry-run", "--json"], env);
+    const dry = await runS3Script("scripts/s3-sweep.ts", ["--dry-run", "--json"], env);
     expect(dry.stderr).toBe("");
     expect(dry.code).toBe(0);
     expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, orphansDeleted: 1 });
     expect(await s3.store.head(orphan)).not.toBeNull();
 
-    const real = await runScript("scripts/s3-sweep.ts", ["--grace", "1h"], env);
+    const real = await runS3Script("scripts/s3-sweep.ts", ["--grace", "1h"], env);
     expect(real.code).toBe(0);
     expect(real.stdout).toContain("orphans deleted: 1 (200 bytes)");
     expect(await s3.store.head(orphan)).toBeNull();

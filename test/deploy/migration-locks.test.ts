@@ -7,7 +7,6 @@
  * so a database migrated before the notes keeps starting.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import { sha256Hex } from "../../src/domain/canonical.ts";
 import {
   detectLongLocks,
@@ -19,8 +18,7 @@ import { loadMigrations, MIGRATION_SOURCES, migrationId } from "../../src/storag
 import { createMigrator, Migrator } from "../../src/storage/postgres/migrator.ts";
 import { closePool, createPool } from "../../src/storage/postgres/pool.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
-
-const ROOT = resolve(import.meta.dir, "../..");
+import { runScript } from "../support/run-script.ts";
 
 describe("lock notes of the migrations", () => {
   test("every table a migration holds locked for a time growing with its rows is named by a note", () => {
@@ -148,19 +146,13 @@ describe.skipIf(!available)("on the machine's PostgreSQL", () => {
     const db = await createTestDatabase();
     databases.push(db);
     const info = async () => {
-      const child = Bun.spawn([process.execPath, "scripts/migrate.ts", "info"], {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: "silent" },
-        stdout: "pipe",
-        stderr: "pipe",
+      const { code, stdout, stderr } = await runScript("scripts/migrate.ts", ["info"], {
+        ...process.env,
+        DATABASE_URL: db.url,
+        LOG_LEVEL: "silent",
       });
-      const [out, err, code] = await Promise.all([
-        new Response(child.stdout).text(),
-        new Response(child.stderr).text(),
-        child.exited,
-      ]);
-      expect({ code, err }).toEqual({ code: 0, err: "" });
-      return out.split("\n");
+      expect({ code, err: stderr }).toEqual({ code: 0, err: "" });
+      return stdout.split("\n");
     };
     const pending = await info();
     const after = (id: string) => pending[pending.findIndex((line) => line.startsWith(id)) + 1] ?? "";

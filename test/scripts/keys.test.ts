@@ -6,31 +6,22 @@
  * exits 2 with the usage text.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { jsonSchema, type RegistryInstance, startRegistryInstance, until } from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
+import { runScript } from "../support/run-script.ts";
 
 const available = await postgresAvailable();
-const ROOT = join(import.meta.dir, "../..");
 
 describe.skipIf(!available)("scripts/keys.ts", () => {
   let database: TestDatabase;
   let instance: RegistryInstance;
 
-  const run = async (...args: string[]) => {
-    const child = Bun.spawn([process.execPath, "scripts/keys.ts", ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", DATABASE_URL: database.url, LOG_LEVEL: "silent" },
-      stdout: "pipe",
-      stderr: "pipe",
+  const run = (...args: string[]) =>
+    runScript("scripts/keys.ts", args, {
+      PATH: process.env.PATH ?? "",
+      DATABASE_URL: database.url,
+      LOG_LEVEL: "silent",
     });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    return { stdout, stderr, code };
-  };
 
   const ask = (method: string, path: string, key: string, body?: unknown) =>
     instance.registry.app.request(path, {

@@ -23,8 +23,7 @@ import {
   startRegistryProcess,
 } from "../clients/registry-process.ts";
 import { postgresAvailable } from "../support/database.ts";
-
-const ROOT = join(import.meta.dir, "../..");
+import { runScript } from "../support/run-script.ts";
 
 function schemaLine(subject: string, version: number, id: number, references: SchemaLine["references"] = []) {
   return { kind: "schema", subject, version, id, schemaType: "AVRO", schema: "{}", references } as SchemaLine;
@@ -99,20 +98,6 @@ async function ok<T = never>(url: string, method: string, path: string, body?: u
 }
 
 const s = (subject: string) => `/subjects/${encodeURIComponent(subject)}`;
-
-async function runScript(script: string, args: string[]) {
-  const child = Bun.spawn([process.execPath, `scripts/${script}`, ...args], {
-    cwd: ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
-}
 
 /** Everything a Confluent client can read of a registry, in a stable order. */
 async function observe(url: string) {
@@ -258,8 +243,8 @@ describe.skipIf(!available)("exporting a registry and importing it into another"
     [source, target] = await Promise.all([startRegistryProcess(), startRegistryProcess()]);
     await requireConfluentApi(source.url);
     await seed(source.url);
-    exported = await runScript("registry-export.ts", ["--url", source.url, "--out", file]);
-    imported = await runScript("registry-import.ts", ["--url", target.url, "--in", file]);
+    exported = await runScript("scripts/registry-export.ts", ["--url", source.url, "--out", file]);
+    imported = await runScript("scripts/registry-import.ts", ["--url", target.url, "--in", file]);
   }, 120_000);
 
   afterAll(async () => {
@@ -317,13 +302,19 @@ describe.skipIf(!available)("exporting a registry and importing it into another"
 
   test("a second import into the non-empty target is refused, and with --force restores what it holds", async () => {
     const before = await observe(target.url);
-    const refused = await runScript("registry-import.ts", ["--url", target.url, "--in", file]);
+    const refused = await runScript("scripts/registry-import.ts", ["--url", target.url, "--in", file]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/already holds \d+ subject\(s\).*--force/);
 
     // A READONLY subject refuses even a version it already holds; the import puts the mode back itself.
     await ok(target.url, "DELETE", "/mode/customers-value");
-    const forced = await runScript("registry-import.ts", ["--url", target.url, "--in", file, "--force"]);
+    const forced = await runScript("scripts/registry-import.ts", [
+      "--url",
+      target.url,
+      "--in",
+      file,
+      "--force",
+    ]);
     expect(forced.stderr).toContain("imported 13 versions");
     expect(forced.code).toBe(0);
     expect(await observe(target.url)).toEqual(before);

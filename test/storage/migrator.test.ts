@@ -20,6 +20,7 @@ import {
 } from "../../src/storage/postgres/migrations.ts";
 import { Migrator } from "../../src/storage/postgres/migrator.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
+import { runScript } from "../support/run-script.ts";
 import { openStorage } from "./open-storage.ts";
 
 const available = await postgresAvailable();
@@ -408,18 +409,11 @@ describe.skipIf(!available)("Migrator on PostgreSQL", () => {
   test("scripts/migrate.ts runs, reverts and reports against DATABASE_URL", async () => {
     const db = await database();
     const cli = async (...args: string[]) => {
-      const child = Bun.spawn([process.execPath, "scripts/migrate.ts", ...args], {
-        cwd: new URL("../../", import.meta.url).pathname,
-        env: { ...process.env, DATABASE_URL: db.url },
-        stdout: "pipe",
-        stderr: "pipe",
+      const { code, stdout, stderr } = await runScript("scripts/migrate.ts", args, {
+        ...process.env,
+        DATABASE_URL: db.url,
       });
-      const [out, err, code] = await Promise.all([
-        new Response(child.stdout).text(),
-        new Response(child.stderr).text(),
-        child.exited,
-      ]);
-      return { out: out + err, code };
+      return { out: stdout + stderr, code };
     };
     expect(await cli("run")).toMatchObject({
       code: 0,
