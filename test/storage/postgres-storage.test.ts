@@ -99,5 +99,42 @@ describe("PostgreSQL storage failures", () => {
       await released;
       expect(await storage.schemas.getLatest(subject)).toBeNull();
     });
+
+    test("a soft delete that waited for a register referencing the version sees it and is refused", async () => {
+      const stored = async (subject: string, text: string, hash: string) =>
+        (
+          await storage.schemas.register({
+            subject,
+            version: "1.0.0",
+            schemaType: "json",
+            state: "active",
+            content: JSON.parse(text),
+            contentText: text,
+            contentHash: `sha256:${hash.repeat(64)}`,
+            contentSize: text.length,
+            contentLocation: "inline",
+            contentKey: null,
+            metadata: {},
+          })
+        ).schema;
+      const base = await stored("race.base", '{"title":"base"}', "b");
+      const user = await stored("race.user", '{"title":"user"}', "c");
+      // As registry_register does for a version it references: the version held FOR SHARE, then a
+      // live row that references it, committed only after the delete has started waiting.
+      const reference = [{ name: "base.json", subject: base.subject, version: base.subjectVersion }];
+      const registered = raw.begin(async (tx) => {
+        await tx`SELECT 1 FROM schemas WHERE id = ${base.id} FOR SHARE`;
+        await tx`UPDATE schemas SET "references" = ${tx.json(reference)} WHERE id = ${user.id}`;
+        await tx`SELECT pg_sleep(0.15)`;
+      });
+      await Bun.sleep(50);
+      const error = await storage.schemas.softDelete({ id: base.id }).catch((e: unknown) => e);
+      await registered;
+      expect(isRegistryError(error) && [error.code, error.details.resource]).toEqual([
+        "conflict",
+        "reference",
+      ]);
+      expect((await storage.schemas.getById({ id: base.id }))?.deletedAt).toBeNull();
+    });
   });
 });
