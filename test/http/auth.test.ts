@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   type JsonBody,
   jsonSchema,
+  type RegistryInstance,
+  requestWithKey,
   startRegistryInstance,
   startTestRegistry,
   type TestRegistry,
@@ -33,6 +35,9 @@ interface CreatedKey {
 }
 
 const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+/** A request to one of several instances, with `key` as Bearer credentials. */
+const ask = (instance: RegistryInstance, method: string, path: string, key: string, body?: unknown) =>
+  requestWithKey(instance.registry, method, path, key, body);
 const basic = (user: string, password: string) => ({ Authorization: `Basic ${btoa(`${user}:${password}`)}` });
 const CONFLUENT_JSON = { "Content-Type": "application/vnd.schemaregistry.v1+json" };
 
@@ -390,12 +395,6 @@ describe.skipIf(!available)("auth across instances", () => {
     const a = await startRegistryInstance(database.url, env, { channel });
     const b = await startRegistryInstance(database.url, env, { channel });
     try {
-      const ask = (instance: typeof a, method: string, path: string, key: string, body?: unknown) =>
-        instance.registry.app.request(path, {
-          method,
-          headers: { ...bearer(key), "Content-Type": "application/json" },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
       const created = (await (
         await ask(a, "POST", "/api/v1/keys", BOOTSTRAP, { role: "admin" })
       ).json()) as CreatedKey;
@@ -435,12 +434,6 @@ describe.skipIf(!available)("auth across instances", () => {
     const a = await startRegistryInstance(fresh.url, env, undefined);
     const b = await startRegistryInstance(fresh.url, env, undefined);
     try {
-      const ask = (instance: typeof a, method: string, path: string, key: string, body?: unknown) =>
-        instance.registry.app.request(path, {
-          method,
-          headers: { ...bearer(key), "Content-Type": "application/json" },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
       const admin = (await (
         await ask(a, "POST", "/api/v1/keys", BOOTSTRAP, { role: "admin" })
       ).json()) as CreatedKey;

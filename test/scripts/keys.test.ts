@@ -6,7 +6,13 @@
  * exits 2 with the usage text.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { jsonSchema, type RegistryInstance, startRegistryInstance, until } from "../support/app.ts";
+import {
+  jsonSchema,
+  type RegistryInstance,
+  requestWithKey,
+  startRegistryInstance,
+  until,
+} from "../support/app.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 import { runScript } from "../support/run-script.ts";
 
@@ -24,11 +30,7 @@ describe.skipIf(!available)("scripts/keys.ts", () => {
     });
 
   const ask = (method: string, path: string, key: string, body?: unknown) =>
-    instance.registry.app.request(path, {
-      method,
-      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
+    requestWithKey(instance.registry, method, path, key, body);
 
   beforeAll(async () => {
     database = await createTestDatabase();

@@ -151,6 +151,21 @@ export async function callApi(
   return { status: response.status, body: text.length > 0 ? JSON.parse(text) : null };
 }
 
+/** One request through `app.request()` with `key` as Bearer credentials and `body`, if given, as JSON: the raw Response. */
+export async function requestWithKey(
+  registry: Registry,
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+): Promise<Response> {
+  return registry.app.request(path, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
 /** How many times the backend has run `operation`, from the query-duration histogram of /metrics. */
 export async function backendQueryCount(registry: Registry, operation: string): Promise<number> {
   const prefix = `schema_registry_db_query_duration_seconds_count{operation="${operation}"}`;
