@@ -12,6 +12,7 @@ import { ReadRouter } from "../../src/storage/postgres/read-routing.ts";
 import { parseExposition, sampleValue } from "../observability/exposition-parser.ts";
 import { startTestRegistry, type TestRegistry } from "../support/app.ts";
 import { postgresAvailable } from "../support/database.ts";
+import { holdTableLock, type TableLock } from "../support/table-lock.ts";
 
 const available = await postgresAvailable();
 
@@ -96,32 +97,19 @@ describe.skipIf(!available)("readiness and pool figures in /metrics", () => {
 
     // Two reads held behind a lock on the table, so the scrape sees them running.
     const locker = postgres(api.registry.database.url, { max: 1, onnotice: () => {} });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holding = locker.begin(async (tx) => {
-      await tx`LOCK TABLE schemas IN ACCESS EXCLUSIVE MODE`;
-      locked();
-      await released;
-    });
+    let lock: TableLock | undefined;
     try {
-      await isLocked;
+      lock = await holdTableLock(locker, "schemas");
       const pending = [
         api.registry.storage.schemas.getLatest("deploy.metrics.Nothing"),
         api.registry.storage.schemas.getLatest("deploy.metrics.Other"),
       ];
       const during = parseExposition(await api.registry.metrics.expose());
       expect(sampleValue(during, "schema_registry_db_operations_in_flight")).toBe(2);
-      release();
+      await lock.release();
       await Promise.all(pending);
     } finally {
-      release();
-      await holding;
+      await lock?.release();
       await locker.end();
     }
     const after = parseExposition(await api.registry.metrics.expose());

@@ -19,6 +19,7 @@ import {
   privatePostgresAvailable,
   startPrivatePostgres,
 } from "../support/private-postgres.ts";
+import { holdTableLock, type TableLock } from "../support/table-lock.ts";
 import { type FaultRegistry, registerBody, startFaultRegistry, type Timed } from "./harness.ts";
 
 const REQUEST_TIMEOUT_MS = 1500;
@@ -49,21 +50,9 @@ describe.skipIf(!available)("PostgreSQL stuck: a lock held by another session, t
 
     const holder = pg.client({ max: 1 });
     const admin = pg.client({ max: 1 });
-    let release = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked = () => {};
-    const lockTaken = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holding = holder.begin(async (tx) => {
-      await tx`LOCK TABLE schemas IN ACCESS EXCLUSIVE MODE`;
-      locked();
-      await released;
-    });
+    let lock: TableLock | undefined;
     try {
-      await lockTaken;
+      lock = await holdTableLock(holder, "schemas");
       const calls: Promise<Timed & { kind: string; subject?: string }>[] = [];
       for (let i = 0; i < 8; i++) {
         const subject = `stuck.w${i}`;
@@ -112,8 +101,7 @@ describe.skipIf(!available)("PostgreSQL stuck: a lock held by another session, t
       }
       expect(stillWaiting).toBe(0);
 
-      release();
-      await holding;
+      await lock.release();
       // The pool serves again at once.
       const after = await app.call("POST", "/api/v1/schemas", registerBody("stuck.after", 100));
       expect(after.status).toBe(201);
@@ -131,8 +119,7 @@ describe.skipIf(!available)("PostgreSQL stuck: a lock held by another session, t
         `stuck PostgreSQL: ${answers.length} requests on a pool of ${POOL}, all 503 within ${Math.max(...answers.map((a) => a.ms)).toFixed(0)} ms (deadline ${REQUEST_TIMEOUT_MS} ms); a register after the lock went: ${after.ms.toFixed(0)} ms`,
       );
     } finally {
-      release();
-      await holding.catch(() => {});
+      await lock?.release().catch(() => {});
       await holder.end({ timeout: 1 });
       await admin.end({ timeout: 1 });
     }
