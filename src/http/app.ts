@@ -13,7 +13,6 @@
  * root may put a fast path in front of it all (schema-fast-path.ts).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { RegistryError } from "../domain/errors.ts";
 import type { Limits } from "../domain/limits.ts";
@@ -32,6 +31,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, requestDeadline } from "./deadline.ts";
 import { createErrorHandler, createNotFoundHandler, validationHook } from "./error-handler.ts";
 import { rateLimiter } from "./rate-limit.ts";
 import {
+  boundBodyBytes,
   boundHeaders,
   boundJsonDepth,
   MAX_BODY_DEPTH,
@@ -146,21 +146,7 @@ export function createApp(deps: AppDeps): RegistryApp {
   app.use("*", authentication(deps.auth, deps.logger));
   // Per caller, so after authentication: a 429 costs one bucket lookup and nothing below it.
   if (deps.rateLimit) app.use("*", rateLimiter(deps.rateLimit, deps.metrics));
-  app.use(
-    `${API_PREFIX}/*`,
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new RegistryError(
-          "payload_too_large",
-          `request body is over the limit of ${maxBodyBytes} bytes`,
-          {
-            limit_bytes: maxBodyBytes,
-          },
-        );
-      },
-    }),
-  );
+  app.use(`${API_PREFIX}/*`, boundBodyBytes(maxBodyBytes));
 
   app.use(`${API_PREFIX}/*`, boundJsonDepth({ maxDepth: MAX_BODY_DEPTH, refuse }));
 

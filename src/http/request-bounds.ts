@@ -1,6 +1,7 @@
 /**
  * Bounds on what a request may be, checked before anything parses it: the
- * size of its request line and headers, and how deep its JSON body nests.
+ * size of its request line and headers, the size of its body, and how deep
+ * its JSON body nests.
  *
  * JSON.parse itself is iterative on both runtimes, but nearly everything
  * after it walks a value by recursion (JSON.stringify, canonical form, zod,
@@ -25,6 +26,8 @@
  * answer `{"error_code", "message"}`.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { RegistryError } from "../domain/errors.ts";
 import { MAX_CONTENT_DEPTH } from "../domain/limits.ts";
 import type { AppEnv } from "./app-env.ts";
 
@@ -39,6 +42,18 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 export const MAX_BODY_DEPTH = MAX_CONTENT_DEPTH + 24;
 
 export type BoundKind = "headers" | "depth" | "target";
+
+/** Refuses a body over `maxBytes` with the native API's 413 payload_too_large (the API's and the console's routes). */
+export function boundBodyBytes(maxBytes: number): MiddlewareHandler<AppEnv> {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new RegistryError("payload_too_large", `request body is over the limit of ${maxBytes} bytes`, {
+        limit_bytes: maxBytes,
+      });
+    },
+  });
+}
 
 /** Answers a request over a bound, or throws the error that answers it. */
 export type Refuse = (

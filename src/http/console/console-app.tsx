@@ -16,7 +16,6 @@
  * console can reach a third party, even by mistake.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { sha256Hex } from "../../domain/canonical.ts";
 import { RegistryError } from "../../domain/errors.ts";
 import type { Limits } from "../../domain/limits.ts";
@@ -24,6 +23,7 @@ import type { Logger } from "../../observability/logger.ts";
 import type { AppEnv } from "../app-env.ts";
 import { type HttpAuth, refusal } from "../auth/middleware.ts";
 import { createErrorHandler } from "../error-handler.ts";
+import { boundBodyBytes } from "../request-bounds.ts";
 import styles from "./assets/console.css" with { type: "text" };
 import script from "./assets/console.js" with { type: "text" };
 import { compareBodyLimit, compareHandler } from "./compare.ts";
@@ -126,18 +126,7 @@ export function createConsoleApp(deps: ConsoleDeps): Hono<AppEnv> {
       }
       await next();
     },
-    bodyLimit({
-      maxSize: maxCompareBytes,
-      onError: () => {
-        throw new RegistryError(
-          "payload_too_large",
-          `request body is over the limit of ${maxCompareBytes} bytes`,
-          {
-            limit_bytes: maxCompareBytes,
-          },
-        );
-      },
-    }),
+    boundBodyBytes(maxCompareBytes),
     compareHandler(deps.limits),
   );
 
