@@ -36,6 +36,7 @@ import {
   WORKER_CONFIG,
   WORKERD,
 } from "../../test/runtime/edge-hosts.ts";
+import { startServerProcess } from "../../test/support/server-process.ts";
 
 const COLD = Number(process.env.COLD ?? 7);
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
@@ -57,7 +58,7 @@ console.log(
 );
 
 const hosts = new Map<HostName, HostProcess>();
-const floors: { name: string; url: string; stop(): void }[] = [];
+const floors: { name: string; url: string; stop(): Promise<void> }[] = [];
 try {
   const origin = await startHost("bun", env);
   hosts.set("bun", origin);
@@ -136,7 +137,7 @@ try {
   console.log("  (target: an L1 hit on workerd within 2× Bun)");
 } finally {
   for (const node of hosts.values()) await node.stop();
-  for (const floor of floors) floor.stop();
+  for (const floor of floors) await floor.stop();
   await backends.stop();
 }
 
@@ -145,18 +146,17 @@ try {
  * Bun.serve, and a Worker of one line on workerd (written next to the bundle).
  */
 async function startFloor(name: "bun" | "workerd", body: string) {
-  const port = freePort();
   const dir = join(ROOT, "deploy/workerd/dist/floor");
   mkdirSync(dir, { recursive: true });
   const handler = `new Response(${JSON.stringify(body)}, { headers: { "content-type": "application/json" } })`;
-  let command: string[];
-  if (name === "bun") {
-    writeFileSync(
-      join(dir, "bun.ts"),
-      `Bun.serve({ hostname: "127.0.0.1", port: ${port}, fetch: () => ${handler} });`,
-    );
-    command = [process.execPath, join(dir, "bun.ts")];
-  } else {
+  const command = (port: number) => {
+    if (name === "bun") {
+      writeFileSync(
+        join(dir, "bun.ts"),
+        `Bun.serve({ hostname: "127.0.0.1", port: ${port}, fetch: () => ${handler} });`,
+      );
+      return [process.execPath, join(dir, "bun.ts")];
+    }
     writeFileSync(join(dir, "worker.js"), `export default { fetch: () => ${handler} };`);
     writeFileSync(
       join(dir, "config.capnp"),
@@ -166,20 +166,18 @@ const config :Workerd.Config = (
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "floor")],
 );`,
     );
-    command = [WORKERD, "serve", join(dir, "config.capnp")];
-  }
-  const child = Bun.spawn(command, { stdout: "ignore", stderr: "ignore" });
-  const url = `http://127.0.0.1:${port}/`;
-  for (let tries = 0; ; tries++) {
-    const answer = await fetch(url).catch(() => null);
-    if (answer?.ok) {
-      await answer.arrayBuffer();
-      break;
-    }
-    if (tries > 600) throw new Error(`the ${name} floor did not answer`);
-    await Bun.sleep(50);
-  }
-  return { name, url, stop: () => child.kill("SIGTERM") };
+    return [WORKERD, "serve", join(dir, "config.capnp")];
+  };
+  const floor = await startServerProcess({
+    name: `the ${name} floor`,
+    command,
+    cwd: ROOT,
+    env: {},
+    timeoutMs: 30_000,
+    probePath: "/",
+    answered: (status) => status === 200,
+  });
+  return { name, url: `${floor.url}/`, stop: floor.stop };
 }
 
 /** A fresh workerd: spawn → TCP accept, then the first read's round trip. */

@@ -4,7 +4,8 @@
  * given settings, its stdout and stderr collected for failure messages, and
  * polled until a probe path answers. Stopping sends SIGTERM, then SIGKILL
  * after 10 s. Used by test/clients/registry-process.ts (bun src/server.ts on
- * a fresh database) and test/runtime/edge-hosts.ts (each edge host).
+ * a fresh database), test/runtime/edge-hosts.ts (each edge host) and
+ * bench/edge/edge.bench.ts (the hosts' floors).
  */
 import { freePort } from "../../scripts/lib/free-port.ts";
 
