@@ -107,9 +107,11 @@ describe.skipIf(!available)(`fuzzing both APIs through a real server (${profileN
     components = openapi.components;
     fixtures = await registerFixtures(server.url);
   });
+  // The server drains before it exits (connections the raw-socket sender left open included), which
+  // can take longer than a hook's default 5 s.
   afterAll(async () => {
     await server?.stop();
-  });
+  }, 30_000);
 
   test(
     `${TOTAL} hostile requests: no 5xx, no hang, no partial write; still ready`,
