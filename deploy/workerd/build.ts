@@ -1,18 +1,26 @@
 /**
  * Bundles the Worker for workerd: `bun deploy/workerd/build.ts` writes
- * deploy/workerd/dist/worker.js (git-ignored), which config.capnp embeds.
+ * deploy/workerd/dist/ (git-ignored): the entry module worker.js, the chunks
+ * it loads, and modules.capnp, the list of them all that config.capnp imports.
  *
- * One ES module, resolved with the `workerd` and `worker` conditions (so
+ * Split into ES modules (`splitting`): what the registry loads by `import()`
+ * (the schema engines: avsc, ajv, protobufjs, re2js; the S3 SDK; the Upstash
+ * client) is a chunk of its own, which the isolate evaluates on first use, so
+ * a cold isolate's first read waits for none of them. Resolved with the `workerd` and `worker` conditions (so
  * postgres.js brings its cloudflare:sockets build and the AWS SDK its fetch
  * build); `node:*` and `cloudflare:*` stay imports for the runtime. The
  * drivers an edge node never loads (ioredis over TCP, the embedded PGlite)
  * are replaced by a module that says so: Bun inlines what `await import()`
  * loads, and their Node-only code would otherwise stop the Worker at start-up.
  */
-import { join } from "node:path";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 
 const HERE = import.meta.dir;
-export const WORKER_BUNDLE = join(HERE, "dist/worker.js");
+const DIST = join(HERE, "dist");
+export const WORKER_BUNDLE = join(DIST, "worker.js");
+/** The modules of the bundle, as workerd names them: config.capnp imports `modules` from it. */
+export const WORKER_MODULES = join(DIST, "modules.capnp");
 
 const NOT_AT_THE_EDGE = `
 const refuse = () => { throw new Error("not available in a Worker: use Upstash for L2 and a PostgreSQL DATABASE_URL"); };
@@ -26,11 +34,18 @@ export default Redis;
 
 export async function buildWorker(): Promise<{ bytes: number; ms: number }> {
   const started = performance.now();
+  mkdirSync(DIST, { recursive: true });
+  // The chunks of an earlier build (their names are hashes) would otherwise pile up in dist/.
+  for (const name of readdirSync(DIST, { withFileTypes: true }).filter((entry) => entry.isFile())) {
+    if (/\.(js|capnp)$/.test(name.name)) rmSync(join(DIST, name.name));
+  }
   const result = await Bun.build({
     entrypoints: [join(HERE, "worker.ts")],
-    outdir: join(HERE, "dist"),
+    outdir: DIST,
     target: "browser",
     format: "esm",
+    splitting: true,
+    naming: { entry: "[name].[ext]", chunk: "chunk-[hash].[ext]" },
     conditions: ["workerd", "worker"],
     external: ["cloudflare:*", "node:*"],
     minify: true,
@@ -54,10 +69,27 @@ export async function buildWorker(): Promise<{ bytes: number; ms: number }> {
     throw new Error(`the Worker bundle failed:\n${result.logs.map(String).join("\n")}`);
   }
   const bytes = result.outputs.reduce((sum, output) => sum + output.size, 0);
+  // workerd resolves `./chunk-….js` against the importing module's name, so each is named as its file.
+  const names = result.outputs
+    .map((output) => basename(output.path))
+    .sort((a, b) => (a === "worker.js" ? -1 : b === "worker.js" ? 1 : a.localeCompare(b)));
+  writeFileSync(
+    WORKER_MODULES,
+    [
+      "# Written by deploy/workerd/build.ts: the Worker's ES modules, the entry module first.",
+      'using Workerd = import "/workerd/workerd.capnp";',
+      "const modules :List(Workerd.Worker.Module) = [",
+      ...names.map((name) => `  (name = "${name}", esModule = embed "${name}"),`),
+      "];",
+      "",
+    ].join("\n"),
+  );
   return { bytes, ms: performance.now() - started };
 }
 
 if (import.meta.main) {
   const { bytes, ms } = await buildWorker();
-  console.log(`${WORKER_BUNDLE}: ${(bytes / 1024 / 1024).toFixed(2)} MiB in ${Math.round(ms)} ms`);
+  console.log(
+    `${WORKER_BUNDLE} and its chunks: ${(bytes / 1024 / 1024).toFixed(2)} MiB in ${Math.round(ms)} ms`,
+  );
 }

@@ -4,13 +4,16 @@
 #   DATABASE_URL=postgres://… UPSTASH_REDIS_REST_URL=… UPSTASH_REDIS_REST_TOKEN=… \
 #     npx workerd serve deploy/workerd/config.capnp --socket-addr=http=127.0.0.1:8787 --experimental
 #
-# The bundle (deploy/workerd/dist/, git-ignored) is embedded from its path beside this file.
+# The bundle (deploy/workerd/dist/, git-ignored) is embedded from its path beside this file: an entry
+# module and the chunks it loads by import() (the schema engines, the S3 SDK), which build.ts lists in
+# dist/modules.capnp, imported here.
 # postgres.js is bundled with the "workerd" condition: it then connects over cloudflare:sockets
 # (build.ts says what else the bundle step does).
 # Every setting is a text binding taken from the environment of the workerd process, named as the
 # registry's environment variables (the README's settings table); an unset variable is no binding.
 # UNSAFE_EVAL lets ajv and avsc compile validators while serving (deploy/workerd/worker.ts).
 using Workerd = import "/workerd/workerd.capnp";
+using Bundle = import "dist/modules.capnp";
 
 const config :Workerd.Config = (
   services = [
@@ -22,7 +25,7 @@ const config :Workerd.Config = (
 );
 
 const registry :Workerd.Worker = (
-  modules = [(name = "worker.js", esModule = embed "dist/worker.js")],
+  modules = Bundle.modules,
   compatibilityDate = "2025-09-01",
   compatibilityFlags = ["nodejs_compat"],
   bindings = [

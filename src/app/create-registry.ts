@@ -21,11 +21,6 @@ import { LocalTokenBuckets } from "../cache/rate-limit/token-bucket.ts";
 import type { ObjectContentStore } from "../content/object-content-store.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
-import {
-  descriptorToProto,
-  isSerializedDescriptor,
-  protoToDescriptor,
-} from "../domain/protobuf-descriptor.ts";
 import { combineListeners } from "../domain/schema-changes.ts";
 import { bodyLimitFor, createApp } from "../http/app.ts";
 import type { RegistryApp } from "../http/app-env.ts";
@@ -269,9 +264,14 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     service,
     storage: metadataStore,
     // Confluent's clients may send a Protobuf schema as a base64 FileDescriptorProto; the registry keeps source.
-    protobufSource: (text) => (isSerializedDescriptor(text) ? descriptorToProto(text) : text),
+    // protobufjs loads on the first Protobuf schema sent or read that way, not with the registry.
+    protobufSource: async (text) => {
+      const { isSerializedDescriptor, descriptorToProto } = await import("../domain/protobuf-descriptor.ts");
+      return isSerializedDescriptor(text) ? descriptorToProto(text) : text;
+    },
     // and may read one back that way (`format=serialized`).
-    protobufDescriptor: (source, imports) => protoToDescriptor(source, imports),
+    protobufDescriptor: async (source, imports) =>
+      (await import("../domain/protobuf-descriptor.ts")).protoToDescriptor(source, imports),
     ...(cacheTier ? { cache: cacheTier.cache } : {}),
   });
   const health: HealthProbe[] = [

@@ -17,7 +17,7 @@ import type { SchemaDocument } from "./compatibility/types.ts";
 import { RegistryError } from "./errors.ts";
 import { checkContentSize, DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import type { ContentLocation, SchemaType } from "./types.ts";
-import { checkContentDepth, validateSchemaContent } from "./validation/index.ts";
+import { checkContentDepth } from "./validation/content-depth.ts";
 import { invalidSchema, messageOf } from "./validation/invalid-schema.ts";
 
 export interface PreparedContent {
@@ -83,6 +83,8 @@ export async function prepareContent(
 
   const bytes = new TextEncoder().encode(canonicalText);
   checkContentSize(bytes.length, limits);
+  // The validators (avsc, ajv, protobufjs) load on the first content validated, not with the registry.
+  const { validateSchemaContent } = await import("./validation/index.ts");
   validateSchemaContent(schemaType, value, references);
   return {
     schemaType,

@@ -7,7 +7,7 @@
  * that shape is sent wrapped, `{"documents": [doc]}`.
  */
 import type { z } from "@hono/zod-openapi";
-import { DEFAULT_MAX_ERRORS } from "../domain/data-validation/index.ts";
+import { DEFAULT_MAX_ERRORS } from "../domain/data-validation/defaults.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { MAX_CONTENT_DEPTH } from "../domain/limits.ts";
 import {

@@ -41,13 +41,13 @@ import type {
 import type { RegistryService } from "./registry-service.ts";
 
 /** Turns a protobuf candidate's text into `.proto` source (a base64 FileDescriptorProto is converted). */
-export type ProtobufSourceOf = (text: string) => string;
+export type ProtobufSourceOf = (text: string) => string | Promise<string>;
 
 /** Compiles `.proto` source, with the files it imports, into a base64 FileDescriptorProto. */
 export type ProtobufDescriptorOf = (
   source: string,
   imports: ReadonlyArray<{ name: string; content: string }>,
-) => string;
+) => string | Promise<string>;
 
 export interface ConfluentRegistryOptions {
   service: RegistryService;
@@ -277,7 +277,7 @@ class ConfluentService implements ConfluentRegistry {
       {
         subject,
         schemaType: candidate.schemaType,
-        content: this.sourceOf(candidate),
+        content: await this.sourceOf(candidate),
         references: candidate.references,
         contentId: candidate.id,
         subjectVersion: candidate.version,
@@ -344,7 +344,7 @@ class ConfluentService implements ConfluentRegistry {
     const input = {
       subject,
       schemaType: candidate.schemaType,
-      content: this.sourceOf(candidate),
+      content: await this.sourceOf(candidate),
       references: candidate.references,
     };
     if (against === "all") return this.service.compatibilityAgainst(input, null);
@@ -506,7 +506,7 @@ class ConfluentService implements ConfluentRegistry {
     const resolved = await this.service.resolveReferences(references);
     const prepared = await prepareContent(
       candidate.schemaType,
-      this.sourceOf(candidate),
+      await this.sourceOf(candidate),
       this.service.limits,
       resolved,
     );
@@ -514,7 +514,7 @@ class ConfluentService implements ConfluentRegistry {
   }
 
   /** The candidate's text as the registry takes it: JSON text, or `.proto` source. */
-  private sourceOf(candidate: ConfluentCandidate): string {
+  private async sourceOf(candidate: ConfluentCandidate): Promise<string> {
     if (typeof candidate.schema !== "string") {
       throw RegistryError.invalidRequest("schema must be a string", { field: "schema" });
     }
@@ -531,7 +531,7 @@ class ConfluentService implements ConfluentRegistry {
     let schema = schemaText(record.schemaType, content);
     if (format === "serialized" && record.schemaType === "protobuf" && this.protobufDescriptor !== null) {
       const imports = await this.service.resolveReferences(record.references);
-      schema = this.protobufDescriptor(
+      schema = await this.protobufDescriptor(
         schema,
         imports.map((i) => ({ name: i.name, content: String(i.content) })),
       );

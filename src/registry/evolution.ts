@@ -124,6 +124,7 @@ export class SchemaEvolution {
 
   private async decideIn(context: EvolutionContext, candidate: Candidate): Promise<EvolutionDecision> {
     const { settings } = context;
+    await this.engine.ready();
     // The same content with other references is another schema: not a repeat of this one.
     const sameReferences =
       context.existing !== null &&

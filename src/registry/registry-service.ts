@@ -32,11 +32,7 @@ import {
   type EvolutionSettings,
 } from "../domain/compatibility/index.ts";
 import { prepareContent } from "../domain/content.ts";
-import {
-  compileDataValidator,
-  type DataValidator,
-  type DataVerdict,
-} from "../domain/data-validation/index.ts";
+import type { DataValidator, DataVerdict } from "../domain/data-validation/index.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { INITIAL_STATES } from "../domain/lifecycle.ts";
 import { type Limits, validateMetadata, validateSubject } from "../domain/limits.ts";
@@ -504,6 +500,8 @@ export class RegistryService {
     let validator = this.validators.get(key);
     if (validator === undefined) {
       const references = await this.resolveReferences(schema.references);
+      // The validators (ajv, avsc, protobufjs) load on the first data validated, not with the registry.
+      const { compileDataValidator } = await import("../domain/data-validation/index.ts");
       validator = compileDataValidator(
         schema.schemaType,
         { content: schema.content, ...(references.length === 0 ? {} : { references }) },
@@ -732,6 +730,7 @@ export class RegistryService {
         })),
       );
       // A check against named versions is one comparison each, whatever the level's transitivity.
+      await this.engine.ready();
       verdict = this.engine.check(
         prepared.schemaType,
         level,

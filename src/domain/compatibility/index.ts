@@ -15,9 +15,6 @@
  * change of documentation only (descriptions, comments, key order) a patch.
  */
 import type { SchemaType } from "../types.ts";
-import { avroRules } from "./avro.ts";
-import { jsonSchemaRules } from "./json-schema.ts";
-import { protobufRules } from "./protobuf.ts";
 import type { CompatibilityRules, SchemaDocument, Violation } from "./types.ts";
 
 export type { SchemaDocument, Violation } from "./types.ts";
@@ -107,8 +104,11 @@ export interface PreparedCache {
   set(key: string, prepared: unknown): void;
 }
 
+export type RulesByType = Readonly<Record<SchemaType, CompatibilityRules>>;
+
 export interface CompatibilityEngineOptions {
-  rules: Readonly<Record<SchemaType, CompatibilityRules>>;
+  /** Each type's rules, or how to load them (on the first `ready()`, so a host that only reads never does). */
+  rules: RulesByType | (() => Promise<RulesByType>);
   /** Where prepared forms are kept between checks; none by default. */
   prepared?: PreparedCache;
 }
@@ -120,12 +120,39 @@ export interface KeyedDocument {
 }
 
 export class CompatibilityEngine {
-  private readonly rules: Readonly<Record<SchemaType, CompatibilityRules>>;
+  private loaded: RulesByType | null;
+  private loading: Promise<void> | null = null;
+  private readonly load: (() => Promise<RulesByType>) | null;
   private readonly preparedCache: PreparedCache | null;
 
   constructor(options: CompatibilityEngineOptions) {
-    this.rules = options.rules;
+    this.loaded = typeof options.rules === "function" ? null : options.rules;
+    this.load = typeof options.rules === "function" ? options.rules : null;
     this.preparedCache = options.prepared ?? null;
+  }
+
+  /**
+   * Resolves once the rules are loaded; `check` and `bump` need it first. The rules of createCompatibilityEngine
+   * (and the parsers they bring: avsc, protobufjs, ajv) load on the first call, not with the module.
+   */
+  ready(): Promise<void> {
+    if (this.loaded !== null) return Promise.resolve();
+    this.loading ??= this.load!().then(
+      (rules) => {
+        this.loaded = rules;
+      },
+      (error: unknown) => {
+        this.loading = null;
+        throw error;
+      },
+    );
+    return this.loading;
+  }
+
+  private get rules(): RulesByType {
+    if (this.loaded === null)
+      throw new Error("the compatibility rules are not loaded: await engine.ready() first");
+    return this.loaded;
   }
 
   /**
@@ -201,16 +228,14 @@ export class CompatibilityEngine {
   }
 }
 
-/** Each schema type's rules. */
-export const RULES_BY_TYPE: Readonly<Record<SchemaType, CompatibilityRules>> = {
-  json: jsonSchemaRules as CompatibilityRules,
-  avro: avroRules as CompatibilityRules,
-  protobuf: protobufRules as CompatibilityRules,
-};
+/** Each schema type's rules, loaded with their parsers (src/domain/compatibility/rules.ts). */
+export async function loadRulesByType(): Promise<RulesByType> {
+  return (await import("./rules.ts")).RULES_BY_TYPE;
+}
 
-/** The engine with every type's rules. */
+/** The engine with every type's rules, loaded on its first `ready()`. */
 export function createCompatibilityEngine(options: { prepared?: PreparedCache } = {}): CompatibilityEngine {
-  return new CompatibilityEngine({ rules: RULES_BY_TYPE, ...options });
+  return new CompatibilityEngine({ rules: loadRulesByType, ...options });
 }
 
 /** The next version after `latest` for a bump: `2.0.0`, `1.3.0`, `1.2.1` from `1.2.0` (pre-releases end in their release). */

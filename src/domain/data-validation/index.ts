@@ -22,6 +22,7 @@ import { RegistryError } from "../errors.ts";
 import { MAX_CONTENT_DEPTH } from "../limits.ts";
 import { SCHEMA_TYPES, type SchemaType } from "../types.ts";
 import { compileAvroChecker } from "./avro.ts";
+import { DEFAULT_MAX_ERRORS } from "./defaults.ts";
 import { compileJsonSchemaChecker } from "./json-schema.ts";
 import { compileProtobufChecker } from "./protobuf.ts";
 
@@ -65,7 +66,7 @@ export interface DataValidationOptions {
   maxErrors?: number;
 }
 
-export const DEFAULT_MAX_ERRORS = 100;
+export { DEFAULT_MAX_ERRORS };
 
 /**
  * What a type module compiles a schema to. `check` returns undefined for a

@@ -12,6 +12,7 @@ import { invalidSchema } from "./invalid-schema.ts";
 import { validateJsonSchema } from "./json-schema.ts";
 import { validateProtobufSchema } from "./protobuf.ts";
 
+export { checkContentDepth } from "./content-depth.ts";
 export { DEFAULT_JSON_SCHEMA_DIALECT, JSON_SCHEMA_DIALECTS, jsonSchemaDialect } from "./json-schema.ts";
 export type { JsonSchemaDialect } from "./json-schema-structure.ts";
 
@@ -71,26 +72,5 @@ export function checkStorableContent(schemaType: SchemaType, content: unknown): 
       `content holds the character U+0000 (\\u0000) at ${unstorable.path || "/"}, which the registry cannot store`,
       { path: unstorable.path },
     );
-  }
-}
-
-/**
- * Rejects JSON content nested deeper than MAX_CONTENT_DEPTH before anything
- * recursive touches it. Iterative, so it cannot overflow the stack itself.
- */
-export function checkContentDepth(schemaType: SchemaType, content: unknown): void {
-  const stack: [unknown, number][] = [[content, 0]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value !== "object" || value === null) continue;
-    if (depth + 1 > MAX_CONTENT_DEPTH) {
-      throw invalidSchema(schemaType, `content is nested more than ${MAX_CONTENT_DEPTH} levels deep`, {
-        max_depth: MAX_CONTENT_DEPTH,
-      });
-    }
-    const children = Array.isArray(value) ? value : Object.values(value);
-    for (const child of children) {
-      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
-    }
   }
 }

@@ -59,6 +59,7 @@ export function compareHandler(limits: Limits) {
       prepareContent(body.schema_type, body.old.content, limits),
       prepareContent(body.schema_type, body.new.content, limits),
     ]);
+    await engine.ready();
     const verdict = engine.check(body.schema_type, body.level, { document: { content: newer.value } }, [
       { version: body.old.version, document: { content: older.value } },
     ]);
