@@ -20,6 +20,7 @@ import { passThroughQueries, type QueryResults } from "../cache/query-result-cac
 import type { CacheReport } from "../cache/stats-report.ts";
 import { type AuditPage, type AuditQuery, SYSTEM_WRITE, type WriteContext } from "../domain/audit.ts";
 import {
+  answeredViolations,
   COMPATIBILITY_LEVELS,
   type CompatibilityEngine,
   type CompatibilityLevel,
@@ -972,12 +973,7 @@ function incompatible(subject: string, decision: EvolutionDecision): RegistryErr
       subject,
       level: verdict.level,
       checked_versions: verdict.checkedVersions,
-      violations: verdict.violations.map(({ path, rule, message, version }) => ({
-        path,
-        rule,
-        message,
-        version,
-      })),
+      violations: answeredViolations(verdict.violations),
     },
   );
 }

@@ -77,9 +77,9 @@ export interface CompatibilityViolation extends Violation {
 }
 
 /**
- * The violations as the HTTP answers list them (the dry run and the
- * console's compare): path, rule, message and version, and nothing else a
- * rule may have attached.
+ * The violations as every answer lists them (a refused register's details,
+ * the dry run and the console's compare): path, rule, message and version,
+ * and nothing else a rule may have attached.
  */
 export function answeredViolations(violations: readonly CompatibilityViolation[]): CompatibilityViolation[] {
   return violations.map(({ path, rule, message, version }) => ({ path, rule, message, version }));
