@@ -18,8 +18,9 @@
  * versions, otherwise by ascending id. Progress goes to stderr. The exit code
  * is 1 when the registry could not be read, 2 on a usage error.
  */
+
 import { createWriteStream } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseScriptArgs } from "./lib/script-args.ts";
 
 // ---------------------------------------------------------------- the file's lines
 
@@ -381,26 +382,13 @@ export async function exportRegistry(
 const USAGE = "usage: bun scripts/registry-export.ts --url <registry> [--out file.jsonl] [--auth user:pass]";
 
 async function main(argv: string[]): Promise<number> {
-  let values: { url?: string; out?: string; auth?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        url: { type: "string" },
-        out: { type: "string" },
-        auth: { type: "string" },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.error(USAGE);
-    return 0;
-  }
+  const args = parseScriptArgs(
+    argv,
+    { url: { type: "string" }, out: { type: "string" }, auth: { type: "string" } },
+    USAGE,
+  );
+  if ("exitCode" in args) return args.exitCode;
+  const { values } = args;
   if (!values.url) {
     console.error(`--url is required\n${USAGE}`);
     return 2;

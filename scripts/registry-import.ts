@@ -19,7 +19,7 @@
  * are printed; the target is put back in READWRITE), 2 a usage error or a
  * file that is not an export.
  */
-import { parseArgs } from "node:util";
+import { parseScriptArgs } from "./lib/script-args.ts";
 import {
   type ConfigLine,
   EXPORT_FORMAT,
@@ -196,27 +196,18 @@ const USAGE =
   "usage: bun scripts/registry-import.ts --url <registry> --in <file.jsonl> [--auth user:pass] [--force]";
 
 async function main(argv: string[]): Promise<number> {
-  let values: { url?: string; in?: string; auth?: string; force?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        url: { type: "string" },
-        in: { type: "string" },
-        auth: { type: "string" },
-        force: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.error(USAGE);
-    return 0;
-  }
+  const args = parseScriptArgs(
+    argv,
+    {
+      url: { type: "string" },
+      in: { type: "string" },
+      auth: { type: "string" },
+      force: { type: "boolean", default: false },
+    },
+    USAGE,
+  );
+  if ("exitCode" in args) return args.exitCode;
+  const { values } = args;
   if (!values.url || !values.in) {
     console.error(`--url and --in are required\n${USAGE}`);
     return 2;
