@@ -180,6 +180,15 @@ export interface RegisterResult extends RegisterOutcome {
   link: ContentLink | null;
 }
 
+/** What a register has checked and computed before it asks for a write slot. */
+interface PreparedRegister {
+  state: SchemaState;
+  metadata: ReturnType<typeof validateMetadata>;
+  references: SchemaReference[];
+  prepared: Awaited<ReturnType<typeof prepareContent>>;
+  candidate: Candidate;
+}
+
 export class RegistryService {
   readonly limits: Limits;
   private readonly storage: Pick<Storage, "schemas" | "search" | "reads" | "settings" | "identity" | "audit">;
@@ -224,11 +233,24 @@ export class RegistryService {
 
   // ---- write path ------------------------------------------------------
 
-  register(input: RegisterInput, context: WriteContext = SYSTEM_WRITE): Promise<RegisterResult> {
-    return this.writes.run(() => this.registerAdmitted(input, context));
+  /**
+   * Checks and prepares the content, then decides and commits under the
+   * write bound, then tells the caches. Only the middle part holds a slot of
+   * the bound: the slot stands for database work, and parsing the content or
+   * the invalidation's round trips held it for nothing while other writes
+   * queued behind them.
+   */
+  async register(input: RegisterInput, context: WriteContext = SYSTEM_WRITE): Promise<RegisterResult> {
+    const prepared = await this.prepareRegister(input);
+    const outcome = await this.writes.run(() => this.commitRegister(prepared, input, context));
+    this.observer.registered(input.schemaType, outcome.created);
+    if (outcome.created) await this.notify({ kind: "registered", schema: outcome.schema });
+    if (input.uploadId !== undefined) await this.discardUpload(input.uploadId);
+    return { ...outcome, link: await this.linkAfterWrite(outcome.schema) };
   }
 
-  private async registerAdmitted(input: RegisterInput, context: WriteContext): Promise<RegisterResult> {
+  /** The register's checks that need no slot: the input, the references, the content parsed and hashed. */
+  private async prepareRegister(input: RegisterInput): Promise<PreparedRegister> {
     if (input.uploadId !== undefined && input.content !== undefined) {
       throw RegistryError.invalidRequest("give either content or upload_id, not both", {
         field: "upload_id",
@@ -270,9 +292,21 @@ export class RegistryService {
       references,
       resolved,
     };
+    return { state, metadata, references, prepared, candidate };
+  }
 
+  /**
+   * The verdict against the subject's versions and the commit, retried when
+   * another register of the subject committed in between; an existing schema
+   * with the same content is answered as it is (created false).
+   */
+  private async commitRegister(
+    { state, metadata, references, prepared, candidate }: PreparedRegister,
+    input: RegisterInput,
+    context: WriteContext,
+  ): Promise<RegisterOutcome> {
     let decision = await this.decideRegister(candidate, input);
-    if (decision.existing) return this.alreadyRegistered(decision.existing, input);
+    if (decision.existing) return { schema: decision.existing, created: false };
 
     const placed = await this.content.place(prepared);
     let outcome: RegisterOutcome;
@@ -307,7 +341,7 @@ export class RegistryService {
           decision = await this.decideRegister(candidate, input);
           if (decision.existing) {
             await this.discard(placed);
-            return this.alreadyRegistered(decision.existing, input);
+            return { schema: decision.existing, created: false };
           }
         }
       }
@@ -317,10 +351,7 @@ export class RegistryService {
     }
     // Already registered with its content held elsewhere (inline, say): what was placed for it may go.
     if (!outcome.created && outcome.schema.contentKey !== placed.contentKey) await this.discard(placed);
-    this.observer.registered(input.schemaType, outcome.created);
-    if (outcome.created) await this.notify({ kind: "registered", schema: outcome.schema });
-    if (input.uploadId !== undefined) await this.discardUpload(input.uploadId);
-    return { ...outcome, link: await this.linkAfterWrite(outcome.schema) };
+    return outcome;
   }
 
   /**
@@ -388,13 +419,6 @@ export class RegistryService {
     }
     if (version !== undefined) this.evolution.enforcePolicy(decision, version);
     return decision;
-  }
-
-  /** The content is already live under the subject: that schema, created nothing. */
-  private async alreadyRegistered(schema: SchemaRecord, input: RegisterInput): Promise<RegisterResult> {
-    this.observer.registered(input.schemaType, false);
-    if (input.uploadId !== undefined) await this.discardUpload(input.uploadId);
-    return { schema, created: false, link: await this.linkAfterWrite(schema) };
   }
 
   /** A presigned PUT for a direct upload; `not_found` when this instance has no object store. */
