@@ -33,6 +33,7 @@ import {
   type AdmissionBounds,
   type AdmissionGates,
   createAdmissionGates,
+  DEFAULT_QUEUE_PER_SLOT,
   defaultAdmission,
 } from "../registry/admission.ts";
 import type { ConfluentRegistry } from "../registry/confluent-registry.ts";
@@ -441,7 +442,11 @@ export function admissionFrom(
   const bounds = (concurrency: number, queue: number | undefined): AdmissionBounds | undefined =>
     concurrency <= 0
       ? undefined
-      : { concurrency, queue: queue ?? 4 * concurrency, queueTimeoutMs: config.queueTimeoutMs };
+      : {
+          concurrency,
+          queue: queue ?? DEFAULT_QUEUE_PER_SLOT * concurrency,
+          queueTimeoutMs: config.queueTimeoutMs,
+        };
   const search = bounds(config.searchConcurrency ?? defaults.search, config.searchQueue);
   const write = bounds(config.writeConcurrency ?? defaults.write, config.writeQueue);
   return { ...(search ? { search } : {}), ...(write ? { write } : {}) };

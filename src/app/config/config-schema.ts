@@ -457,13 +457,13 @@ const compatibilitySection = section({
  * concurrency of 0 leaves the class unbounded.
  */
 const admissionSection = section({
-  /** Searches, subject and version lists and stats running at once; default pool / 6, 1 to 8. */
+  /** Searches, subject and version lists and stats running at once; default pool / 6, 1 to 4. */
   search_concurrency: fromEnv("SEARCH_CONCURRENCY", v.optional(integer(0, 10_000))),
-  /** Searches waiting for a slot; beyond it 503 at once. Default 4 × search_concurrency. */
+  /** Searches waiting for a slot; beyond it 503 at once. Default 32 × search_concurrency. */
   search_queue: fromEnv("SEARCH_QUEUE", v.optional(integer(0, 1_000_000))),
-  /** Registers, state changes and deletes running at once; default pool / 2. */
+  /** Registers, state changes and deletes running at once; default pool / 4, 1 to 4. */
   write_concurrency: fromEnv("WRITE_CONCURRENCY", v.optional(integer(0, 10_000))),
-  /** Writes waiting for a slot; default 4 × write_concurrency. */
+  /** Writes waiting for a slot; default 32 × write_concurrency. */
   write_queue: fromEnv("WRITE_QUEUE", v.optional(integer(0, 1_000_000))),
   /** A request waiting longer than this for its slot is refused (503, Retry-After in whole seconds). */
   queue_timeout_ms: fromEnv("QUEUE_TIMEOUT_MS", v.optional(integer(1, 600_000), 1000)),
