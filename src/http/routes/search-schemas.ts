@@ -49,8 +49,8 @@ const searchResults = pageOf(searchHit, "SearchResults")
   .extend({
     total_exact: z.boolean().openapi({
       description:
-        "False when the matches were counted only up to `total` (1,000 by default) and there are more: " +
-        'show "at least total". Text searches rank the first 1,000 matches the index yields (and the ' +
+        "False when the matches were counted only up to `total` (250 by default) and there are more: " +
+        'show "at least total". Text searches rank the first 250 matches the index yields (and the ' +
         "schema whose subject is q): add words or filters to narrow a common word.",
     }),
   })
