@@ -31,6 +31,7 @@ import {
   cachedSchemaRecord,
   cacheInvalidationListener,
   createCachedSchemaReader,
+  refreshLatestAhead,
 } from "../cache/schema-cache.ts";
 import { type CacheReport, toCacheReport } from "../cache/stats-report.ts";
 import { RegistryError } from "../domain/errors.ts";
@@ -254,10 +255,13 @@ export async function createCacheTier(
           },
         ];
 
+  const reader = createCachedSchemaReader(cache, storage.schemas);
+  // An edge isolate does no work after its answer: it reads a subject's latest again when asked.
+  if (options.bus !== false) refreshLatestAhead(cache, reader);
   return {
     cache,
     bus,
-    reader: createCachedSchemaReader(cache, storage.schemas),
+    reader,
     changes: queries
       ? combineListeners(queries.listener(), cacheInvalidationListener(cache))
       : cacheInvalidationListener(cache),

@@ -50,6 +50,13 @@ export const cacheKeys = {
   schemaByContentId: (contentId: number) => `content-id:${contentId}`,
 };
 
+/** The subject of a `subjectLatest` key; null for any other key. */
+export function subjectOfLatestKey(key: string): string | null {
+  return key.startsWith(SUBJECT) && key.endsWith(LATEST)
+    ? key.slice(SUBJECT.length, key.length - LATEST.length)
+    : null;
+}
+
 /**
  * `key` as L2 stores it: a subject's keys with the subject in braces, others
  * as they are. A version has no `:` (it is a normalized semantic version), so

@@ -113,6 +113,7 @@ export class TieredCache {
   readonly #flights = new Map<string, Flight>();
   readonly #fences = new Map<string, Fence>();
   readonly #writes = new Set<Promise<unknown>>();
+  readonly #dropListeners = new Set<(keys: readonly string[]) => void>();
 
   #requests = 0;
   #l1Hits = 0;
@@ -286,7 +287,27 @@ export class TieredCache {
   async invalidate(keys: string | readonly string[], tx?: NotifySql): Promise<void> {
     const list = typeof keys === "string" ? [keys] : [...keys];
     if (this.#bus !== null) await this.#bus.publish(list, tx);
-    else await this.delete(list);
+    else {
+      await this.delete(list);
+      this.#dropped(list);
+    }
+  }
+
+  /**
+   * Calls `listener` with the keys of each invalidation once they are gone
+   * for good from L1 and L2: after `invalidate` without a bus, and after each
+   * bus message from another instance or the publisher's own echo (not at
+   * its local application: the echo drops the keys again, and would drop a
+   * value loaded in between). The place for a refresh-ahead of keys readers
+   * ask for again at once. Answers the unsubscribe.
+   */
+  onDropped(listener: (keys: readonly string[]) => void): () => void {
+    this.#dropListeners.add(listener);
+    return () => this.#dropListeners.delete(listener);
+  }
+
+  #dropped(keys: readonly string[]): void {
+    for (const listener of this.#dropListeners) listener(keys);
   }
 
   /** Waits for background L2 writes (fills on miss) to finish. */
@@ -459,5 +480,6 @@ export class TieredCache {
         else fence.count--;
       }
     }
+    if (event.source !== "local") this.#dropped(keys);
   }
 }

@@ -153,4 +153,32 @@ describe.skipIf(!available)("coherence across instances", () => {
     const late = await instance("D");
     expect(await late.read("4")).toBe("new");
   });
+
+  test("onDropped hears a key once it is gone on A (the echo) and on B, and a load then refills both", async () => {
+    await admin`insert into items values ('9', 'old')`;
+    const a = await instance("A");
+    const b = await instance("B");
+    const heard: string[] = [];
+    for (const [name, node] of [
+      ["A", a],
+      ["B", b],
+    ] as const) {
+      // What the registry's refresh-ahead does: read the dropped key again through the cache.
+      node.cache.onDropped((keys) => {
+        heard.push(`${name} ${keys.join(",")}`);
+        node.read("9").catch(() => {});
+      });
+    }
+    expect(await a.read("9")).toBe("old");
+    expect(await b.read("9")).toBe("old");
+    await admin`update items set body = 'new' where id = '9'`;
+    await a.cache.invalidate("item:9");
+    // Not at the local drop: the echo would drop again what a load stored in between.
+    expect(heard).toEqual([]);
+    await until(async () => (heard.length === 2 ? "both" : null), "both");
+    expect(heard.sort()).toEqual(["A item:9", "B item:9"]);
+    for (const node of [a, b]) {
+      await until(async () => node.cache.peek<string>("item:9")?.value ?? null, "new");
+    }
+  });
 });

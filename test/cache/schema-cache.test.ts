@@ -13,6 +13,7 @@ import {
   cacheInvalidationListener,
   createCachedSchemaReader,
   keysOf,
+  refreshLatestAhead,
 } from "../../src/cache/schema-cache.ts";
 import { decodeEntry, encodeEntry } from "../../src/cache/serializers/entry-codec.ts";
 import { jsonSerializer } from "../../src/cache/serializers/json-serializer.ts";
@@ -119,6 +120,31 @@ describe("cached reader", () => {
       "subject:com.acme.Prompt:latest",
       "subject:com.acme.Prompt:version:1.2.0",
     ]);
+  });
+});
+
+describe("refresh-ahead of a subject's latest", () => {
+  test("a change's invalidation reads the latest again, so its next reader hits L1; unsubscribed, it does not", async () => {
+    const first = record();
+    const rows = [first];
+    const { reader, calls } = countingReader(rows);
+    const cache = new TieredCache({ l1: { maxEntries: 100 } });
+    const cached = createCachedSchemaReader(cache, reader);
+    const stop = refreshLatestAhead(cache, cached);
+    expect(await cached.getLatest(first.subject)).toBe(first);
+
+    const next = record({ id: "5b0b6c07-54c5-4e69-9c4b-1f0f0b0c2f11", globalId: 8, version: "1.3.0" });
+    rows.unshift(next);
+    await cacheInvalidationListener(cache).schemaChanged({ kind: "registered", schema: next });
+    await Bun.sleep(0);
+    expect(calls.filter((call) => call.startsWith("latest"))).toHaveLength(2);
+    expect(cache.peek<SchemaRecord>(`subject:${first.subject}:latest`)?.value).toBe(next);
+
+    stop();
+    await cacheInvalidationListener(cache).schemaChanged({ kind: "state_changed", schema: next });
+    await Bun.sleep(0);
+    expect(calls.filter((call) => call.startsWith("latest"))).toHaveLength(2);
+    expect(cache.peek(`subject:${first.subject}:latest`)).toBeUndefined();
   });
 });
 
