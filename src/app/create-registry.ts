@@ -13,7 +13,11 @@
  *   no bus and no search pool; other nodes' writes reach L1 through a
  *   generation stamp in L2 (edge-coherence.ts); background work (access-log
  *   flushes, view refreshes, audit pruning) runs after responses through the
- *   host's waitUntil (runtime/timers.ts); no warm-up, no sweep.
+ *   host's waitUntil (runtime/timers.ts); no warm-up, no sweep. The app
+ *   (its routes, their zod schemas, the OpenAPI registry, the console) is
+ *   loaded and built on the first request the schema fast path passes on:
+ *   a new isolate's first read of a schema, the request an edge node exists
+ *   for, waits for none of it.
  */
 
 import { RedisTokenBuckets } from "../cache/rate-limit/redis-buckets.ts";
@@ -22,8 +26,8 @@ import type { ObjectContentStore } from "../content/object-content-store.ts";
 import { RegistryError } from "../domain/errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../domain/limits.ts";
 import { combineListeners } from "../domain/schema-changes.ts";
-import { bodyLimitFor, createApp } from "../http/app.ts";
-import type { RegistryApp } from "../http/app-env.ts";
+import type { AppDeps, RegistryApp } from "../http/app-env.ts";
+import { bodyLimitFor } from "../http/body-limit.ts";
 import type { RateLimiting } from "../http/rate-limit.ts";
 import { type FetchHandler, withSchemaFastPath } from "../http/schema-fast-path.ts";
 import type { HealthProbe } from "../observability/health.ts";
@@ -57,8 +61,11 @@ import { instrumentContentStore } from "./instrumented-content-store.ts";
 import { instrumentStorage } from "./instrumented-storage.ts";
 
 export interface Registry {
-  /** The Hono app (tests call `app.request()`). */
-  app: RegistryApp;
+  /**
+   * The Hono app (tests call `app.request()`). In edge mode it is built on the first request the
+   * fast path passes on, and reading it before then throws: an isolate serves through `fetch`.
+   */
+  readonly app: RegistryApp;
   /** What a server serves: the app behind the fast path of `GET /api/v1/schemas/{id}`. */
   fetch: FetchHandler["fetch"];
   /** The largest request body the app takes, bytes: a server's own cap must not cut in below it. */
@@ -312,7 +319,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   const auth = authTier.http;
   const { requestTimeoutMs } = config.server;
   const rateLimit = rateLimitingOf(config, cacheTier);
-  const app = createApp({
+  const appDeps: AppDeps = {
     ...(rateLimit ? { rateLimit } : {}),
     service,
     confluent,
@@ -321,7 +328,8 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     metrics,
     auth,
     requestTimeoutMs,
-  });
+  };
+  const app = edge ? lazyApp(appDeps) : builtApp((await import("../http/app.ts")).createApp(appDeps));
   // An isolate lives for requests, not for background work: the warm-up and the sweep are left to servers.
   if (!edge) {
     cacheTier?.startWarming();
@@ -330,8 +338,17 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
 
   let closing: Promise<void> | null = null;
   return {
-    app,
-    fetch: withSchemaFastPath(app, { service, metrics, logger, confluent, auth, requestTimeoutMs }).fetch,
+    get app() {
+      return app.built();
+    },
+    fetch: withSchemaFastPath(app.front, {
+      service,
+      metrics,
+      logger,
+      confluent,
+      auth,
+      requestTimeoutMs,
+    }).fetch,
     bodyLimit: bodyLimitFor(limits),
     service,
     confluent,
@@ -357,6 +374,54 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
         }
       })();
       return closing;
+    },
+  };
+}
+
+/** The app as the registry serves it: `front` goes behind the fast path, `built()` is the app itself. */
+interface ServedApp {
+  front: RegistryApp;
+  built(): RegistryApp;
+}
+
+function builtApp(app: RegistryApp): ServedApp {
+  return { front: app, built: () => app };
+}
+
+/**
+ * The app of an isolate, loaded by `import()` and built on the first request
+ * that reaches it: its module graph (the routes, their zod schemas, the
+ * OpenAPI registry, the console's pages) is most of the Worker's start-up
+ * work, and the fast path answers a schema read without it. `front` stands
+ * in for the app behind the fast path, which calls nothing of it but `fetch`.
+ */
+function lazyApp(deps: AppDeps): ServedApp {
+  let built: RegistryApp | null = null;
+  let loading: Promise<RegistryApp> | null = null;
+  const load = () => {
+    if (!loading) {
+      loading = import("../http/app.ts").then(({ createApp }) => {
+        built = createApp(deps);
+        return built;
+      });
+      // A load that failed (a module the host refused) is tried again by the next request.
+      loading.catch(() => {
+        loading = null;
+      });
+    }
+    return loading;
+  };
+  const fetch: RegistryApp["fetch"] = (request, env, executionContext) =>
+    built
+      ? built.fetch(request, env, executionContext)
+      : load().then((app) => app.fetch(request, env, executionContext));
+  return {
+    front: { fetch } as RegistryApp,
+    built() {
+      if (!built) {
+        throw new Error("edge mode: the app is built on the first request it serves; serve through fetch");
+      }
+      return built;
     },
   };
 }

@@ -23,6 +23,7 @@ import type { AddRoute, AppDeps, AppEnv, RegistryApp } from "./app-env.ts";
 import { apiKeyRoutes } from "./auth/key-routes.ts";
 import { authentication } from "./auth/middleware.ts";
 import { describeSecurity } from "./auth/openapi.ts";
+import { bodyLimitFor } from "./body-limit.ts";
 import { addConfluentRoutes, isConfluentPath, refuseConfluent } from "./confluent/confluent-api.ts";
 import { addApiReference } from "./console/api-reference.ts";
 import { CONSOLE_BASE, createConsoleApp } from "./console/console-app.tsx";
@@ -65,16 +66,6 @@ import { validateSchemaData } from "./routes/validate-schema-data.ts";
 import { validateVersionData } from "./routes/validate-version-data.ts";
 
 export const API_VERSION = "1.0.0";
-
-/**
- * The largest request body: the content limit twice over (content is
- * measured in canonical form, and the JSON text a client sends may be pretty
- * printed, or a .proto source escaped inside a JSON string), plus the
- * metadata limit, plus 64 KiB for the rest of the envelope.
- */
-export function bodyLimitFor(limits: Limits): number {
-  return 2 * limits.maxSchemaBytes + limits.maxMetadataBytes + 64 * 1024;
-}
 
 /**
  * Routes in registration order. `versions/latest` comes before
