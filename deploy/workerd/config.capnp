@@ -12,6 +12,10 @@
 # Every setting is a text binding taken from the environment of the workerd process, named as the
 # registry's environment variables (the README's settings table); an unset variable is no binding.
 # UNSAFE_EVAL lets ajv and avsc compile validators while serving (deploy/workerd/worker.ts).
+# new_module_registry (an experimental flag, hence --experimental): workerd compiles a module when it is
+# first imported. Its default registry compiles every module listed at start-up, the chunks only
+# import() loads included (the engines, the S3 SDK, the HTTP app): tens of ms of a cold start spent on
+# code the first read never runs.
 using Workerd = import "/workerd/workerd.capnp";
 using Bundle = import "dist/modules.capnp";
 
@@ -27,7 +31,7 @@ const config :Workerd.Config = (
 const registry :Workerd.Worker = (
   modules = Bundle.modules,
   compatibilityDate = "2025-09-01",
-  compatibilityFlags = ["nodejs_compat"],
+  compatibilityFlags = ["nodejs_compat", "new_module_registry"],
   bindings = [
     (name = "UNSAFE_EVAL", unsafeEval = void),
     (name = "HOST", fromEnvironment = "HOST"),
