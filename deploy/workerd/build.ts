@@ -12,9 +12,12 @@
  * drivers an edge node never loads (ioredis over TCP, the embedded PGlite)
  * are replaced by a module that says so: Bun inlines what `await import()`
  * loads, and their Node-only code would otherwise stop the Worker at start-up.
+ * zod's locales are cut to English, the one the registry speaks (its default,
+ * which every validation message comes from): the other 60-odd are a fifth of
+ * zod's code, which workerd would otherwise read and compile at every start.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 const HERE = import.meta.dir;
 const DIST = join(HERE, "dist");
@@ -59,6 +62,20 @@ export async function buildWorker(): Promise<{ bytes: number; ms: number }> {
           }));
           build.onLoad({ filter: /.*/, namespace: "not-at-the-edge" }, () => ({
             contents: NOT_AT_THE_EDGE,
+            loader: "js",
+          }));
+        },
+      },
+      {
+        name: "zod-in-english",
+        setup(build) {
+          build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+            /[\\/]zod[\\/]v4[\\/]/.test(args.importer)
+              ? { path: join(dirname(args.importer), args.path), namespace: "zod-in-english" }
+              : undefined,
+          );
+          build.onLoad({ filter: /.*/, namespace: "zod-in-english" }, (args) => ({
+            contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), "en.js"))};`,
             loader: "js",
           }));
         },
