@@ -57,6 +57,7 @@ import type { AdmissionConfig, Config } from "./config/config-schema.ts";
 import { embeddedDatabaseRefused, isPermissionError } from "./config/host-permissions.ts";
 import { type S3ConfigInput, s3ConfigFromApp } from "./config/s3-config.ts";
 import { createEdgeCoherence, type EdgeCoherence } from "./edge-coherence.ts";
+import { type LazyObjectContent, lazyObjectContent } from "./edge-object-content.ts";
 import { instrumentContentStore } from "./instrumented-content-store.ts";
 import { instrumentStorage } from "./instrumented-storage.ts";
 
@@ -83,8 +84,11 @@ export interface Registry {
   metrics: RegistryMetrics;
   /** The bounds on searches and writes (their figures are in `/metrics`). */
   admission: AdmissionGates;
-  /** The object-store content store when S3_BUCKET is set (its sweep, stats and probe); null otherwise. */
-  objectContent: ObjectContentStore<SchemaRepository> | null;
+  /**
+   * The object-store content store when S3_BUCKET is set (its sweep, stats and probe); null otherwise.
+   * In edge mode, null until the first request that needs the bucket has loaded it.
+   */
+  readonly objectContent: ObjectContentStore<SchemaRepository> | null;
   /** "embedded PGlite in ./data", "PostgreSQL at host:5432/db", … for the start-up line. */
   storageMode: string;
   /** Flushes the access log, closes the pool, stops the embedded database. Safe to call twice. */
@@ -186,23 +190,27 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
   const extensions = options.extend ? await options.extend(metadataStore, limits) : {};
   const { health: extraProbes = [], metrics: sources = {}, ...seams } = extensions;
   // The object-store content store is built from configuration unless an extension brings a content
-  // store of its own; loaded only now, so a deployment without S3 never loads the SDK.
+  // store of its own; loaded only now, so a deployment without S3 never loads the SDK. An edge node
+  // loads it on the first request that needs the bucket (edge-object-content.ts).
   let objectContent: ObjectContentStore<SchemaRepository> | null = null;
+  let edgeObjectContent: LazyObjectContent | null = null;
   if (storage.s3 && !seams.content) {
     try {
-      const { createObjectContentStore } = await import("../content/object-content-store.ts");
-      objectContent = await createObjectContentStore(s3ConfigFromApp(config, options.objectStore), {
-        guard: contentKeyGuard(metadataStore),
-        logger,
-      });
+      const settings = s3ConfigFromApp(config, options.objectStore);
+      const load = async () => {
+        const { createObjectContentStore } = await import("../content/object-content-store.ts");
+        return createObjectContentStore(settings, { guard: contentKeyGuard(metadataStore), logger });
+      };
+      if (edge) edgeObjectContent = lazyObjectContent(load);
+      else objectContent = await load();
     } catch (error) {
       await metadataStore.close();
       await database.stop();
       throw error;
     }
-    const store = objectContent;
-    seams.content = store;
-    if (!sources.objectStore) metrics.watchObjectStore(() => store.stats());
+    const store = edgeObjectContent ?? objectContent;
+    seams.content = edgeObjectContent?.content ?? objectContent ?? undefined;
+    if (store && !sources.objectStore) metrics.watchObjectStore(() => store.stats());
   }
   if (sources.cache) metrics.watchCache(sources.cache);
   if (sources.objectStore) metrics.watchObjectStore(sources.objectStore);
@@ -294,6 +302,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     ...extraProbes,
     ...(cacheTier?.health ?? []),
     ...(objectContent ? [objectContent.healthProbe] : []),
+    ...(edgeObjectContent ? [edgeObjectContent.healthProbe] : []),
     ...replicaProbes(replicas),
   ];
   metrics.watchHealth(health);
@@ -311,7 +320,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     });
   } catch (error) {
     await cacheTier?.close();
-    await objectContent?.close();
+    await (edgeObjectContent ?? objectContent)?.close();
     await metadataStore.close();
     await database.stop();
     throw error;
@@ -358,7 +367,9 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
     limits,
     metrics,
     admission,
-    objectContent,
+    get objectContent() {
+      return edgeObjectContent ? edgeObjectContent.loaded() : objectContent;
+    },
     storageMode: describeStorage(config, database) + describeReplicas(replicas),
     coherence,
     close() {
@@ -367,7 +378,7 @@ export async function createRegistry(config: Config, options: RegistryOptions = 
           await authTier.close();
           await cacheTier?.close();
           // Before the storage: a sweep in progress asks it about references.
-          await objectContent?.close();
+          await (edgeObjectContent ?? objectContent)?.close();
           await metadataStore.close();
         } finally {
           await database.stop();
