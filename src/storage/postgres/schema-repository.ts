@@ -19,22 +19,20 @@ import type {
   SemverPolicy,
 } from "../../domain/compatibility/index.ts";
 import { RegistryError } from "../../domain/errors.ts";
-import { ALLOWED_TRANSITIONS, canTransition } from "../../domain/lifecycle.ts";
 import { isReadOnly, type Mode, readOnlyError } from "../../domain/modes.ts";
 import { referencesKey } from "../../domain/references.ts";
 import { invalidVersion, parseSemVer, versionKey, versionSortKey } from "../../domain/semver.ts";
-import {
-  type ListVersionsOptions,
-  type Page,
-  type PageRequest,
-  type ReadOptions,
-  SCHEMA_STATES,
-  type SchemaRecord,
-  type SchemaRef,
-  type SchemaState,
-  type StateTransition,
-  type StorageStats,
-  type SubjectSummary,
+import type {
+  ListVersionsOptions,
+  Page,
+  PageRequest,
+  ReadOptions,
+  SchemaRecord,
+  SchemaRef,
+  SchemaState,
+  StateTransition,
+  StorageStats,
+  SubjectSummary,
 } from "../../domain/types.ts";
 import type {
   EvolutionContext,
@@ -45,11 +43,17 @@ import type {
   SchemaRepository,
   SchemaTransaction,
 } from "../schema-repository.ts";
-import { insertAudit, lifecycleAudit, registerAudit, schemaEntry } from "./audit-store.ts";
+import { insertAudit, registerAudit, schemaEntry } from "./audit-store.ts";
 import { PostgresContentKeyLocks } from "./content-key-locks.ts";
 import { isDatabaseError, toRegistryError } from "./db-errors.ts";
 import { type DbHandles, primaryOnly } from "./handles.ts";
 import { referencedError, referencingIds } from "./identity-store.ts";
+import {
+  LifecycleBatcher,
+  type LifecycleRequest,
+  runLifecycleBatch,
+  runLifecycleWrite,
+} from "./lifecycle-batch.ts";
 import { atomic, type Db, isTransaction, type Tx } from "./pool.ts";
 import {
   type Columns,
@@ -85,10 +89,18 @@ interface ContextRow extends SchemaRow {
 }
 
 export class PostgresSchemaRepository implements SchemaRepository {
+  /** Group commit of state changes and soft deletes on the pool; null inside a transaction (they run in it). */
+  private readonly lifecycle: LifecycleBatcher | null;
+
   constructor(
     private readonly db: DbHandles,
     private readonly shared: RepositoryShared,
-  ) {}
+  ) {
+    const primary = db.primary;
+    this.lifecycle = isTransaction(primary)
+      ? null
+      : new LifecycleBatcher((requests) => runLifecycleBatch(primary, shared.columns, requests));
+  }
 
   // ---------------------------------------------------------------- writes
 
@@ -246,45 +258,13 @@ export class PostgresSchemaRepository implements SchemaRepository {
     options: LifecycleWriteOptions = {},
   ): Promise<SchemaRecord> {
     if (!isValidRef(ref)) return this.missing(ref, options);
-    // The states `to` may be reached from: the row must be in one of them when it is locked.
-    const from = SCHEMA_STATES.filter((state) => canTransition(state, to));
-    return this.write(async (db) => {
-      // One statement, one round trip: the row locked, the modes read, the
-      // update, its history row and its audit entry, all or nothing. The
-      // checks decide inside the statement (nothing is written when one
-      // refuses); the row that comes back says which one did.
-      const [row] = await db<LifecycleRow[]>`
-        WITH target AS MATERIALIZED (
-          SELECT id, subject, state, deleted_at FROM schemas WHERE ${where(db, ref)} FOR UPDATE
-        ), guard AS MATERIALIZED (
-          SELECT t.id AS target_id, t.subject AS target_subject, t.state AS current_state,
-                 t.deleted_at IS NOT NULL AS deleted, ${modeInForce(db, options)} AS mode
-          FROM (VALUES (1)) AS one (n) LEFT JOIN target AS t ON true
-        ), changed AS (
-          UPDATE schemas AS s SET state = ${to}
-          FROM guard AS g
-          WHERE s.id = g.target_id AND NOT g.deleted AND g.current_state = ANY(${from}::text[])
-            AND g.mode NOT IN ('READONLY', 'READONLY_OVERRIDE')
-          RETURNING ${this.shared.columns.record}, g.current_state AS from_state
-        ), logged AS (
-          INSERT INTO schema_state_history (schema_id, from_state, to_state, reason)
-          SELECT id, from_state, ${to}, ${reason} FROM changed
-        ) ${lifecycleAudit(db, audit, "schema.state_change", db`jsonb_build_object('from', c.from_state, 'to', ${to}::text, 'reason', ${reason}::text)`, false)}
-        SELECT g.target_subject, g.current_state, g.deleted, g.mode, c.*
-        FROM guard AS g LEFT JOIN changed AS c ON true`;
-      const changed = checkedLifecycle(row, ref);
-      if (changed === null) {
-        const current = row!.current_state!;
-        const allowed = ALLOWED_TRANSITIONS[current];
-        throw new RegistryError(
-          "invalid_transition",
-          `a schema cannot move from ${current} to ${to}` +
-            (allowed.length > 0 ? ` (allowed: ${allowed.join(", ")})` : ` (${current} is final)`),
-          { from: current, to, allowed: [...allowed] },
-        );
-      }
-      this.shared.changed();
-      return toSchemaRecord(changed);
+    return this.lifecycleWrite({
+      kind: "state",
+      ref,
+      to,
+      reason,
+      audit,
+      checkMode: options.checkMode === true,
     });
   }
 
@@ -294,38 +274,22 @@ export class PostgresSchemaRepository implements SchemaRepository {
     options: LifecycleWriteOptions = {},
   ): Promise<SchemaRecord> {
     if (!isValidRef(ref)) return this.missing(ref, options);
+    return this.lifecycleWrite({ kind: "delete", ref, audit, checkMode: options.checkMode === true });
+  }
+
+  /**
+   * A state change or soft delete: one statement with the row lock, the mode,
+   * the checks, the update, its history row and its audit entry
+   * (lifecycle-batch.ts); on the pool it joins the other requests of its
+   * group commit, inside a transaction it runs there alone.
+   */
+  private lifecycleWrite(request: LifecycleRequest): Promise<SchemaRecord> {
     return this.write(async (db) => {
-      // One statement, as updateState: the row locked, the modes read, the
-      // versions that reference it found (it stays while live rows do), the
-      // update and its audit entry.
-      const [row] = await db<LifecycleRow[]>`
-        WITH target AS MATERIALIZED (
-          SELECT id, subject, subject_version, state, deleted_at FROM schemas WHERE ${where(db, ref)} FOR UPDATE
-        ), guard AS MATERIALIZED (
-          SELECT t.id AS target_id, t.subject AS target_subject, t.subject_version AS target_version,
-                 t.state AS current_state, t.deleted_at IS NOT NULL AS deleted, ${modeInForce(db, options)} AS mode,
-                 -- Called after the lock, with a snapshot of its own (migration 009 says why).
-                 CASE WHEN t.deleted_at IS NULL THEN registry_live_referrers(t.subject, t.subject_version) END AS referrers
-          FROM (VALUES (1)) AS one (n) LEFT JOIN target AS t ON true
-        ), changed AS (
-          UPDATE schemas AS s SET deleted_at = now()
-          FROM guard AS g
-          WHERE s.id = g.target_id AND NOT g.deleted AND cardinality(g.referrers) = 0
-            AND g.mode NOT IN ('READONLY', 'READONLY_OVERRIDE')
-          RETURNING ${this.shared.columns.record}
-        ) ${lifecycleAudit(db, audit, "schema.delete", db`'{}'::jsonb`, true)}
-        SELECT g.target_subject, g.target_version, g.current_state, g.deleted, g.mode, g.referrers, c.*
-        FROM guard AS g LEFT JOIN changed AS c ON true`;
-      const deleted = checkedLifecycle(row, ref);
-      if (deleted === null) {
-        throw referencedError(
-          row!.target_subject!,
-          row!.target_version!,
-          (row!.referrers ?? []).map((id) => Number(id)),
-        );
-      }
+      const record = this.lifecycle
+        ? await this.lifecycle.submit(request)
+        : await runLifecycleWrite(db, this.shared.columns, request);
       this.shared.changed();
-      return toSchemaRecord(deleted);
+      return record;
     });
   }
 
@@ -615,29 +579,6 @@ function auditDelete(
   return insertAudit(tx, audit, [
     schemaEntry(operation, record, { before: record.contentHash, after: null }),
   ]);
-}
-
-/** What a state change's or soft delete's one statement answers: the checks' inputs, and the row if it changed. */
-type LifecycleRow = Partial<SchemaRow> & {
-  target_subject: string | null;
-  target_version?: number | null;
-  current_state: SchemaState | null;
-  deleted: boolean | null;
-  mode: Mode;
-  /** Content ids of the live versions that reference the target (int8 arrives as a string). */
-  referrers?: string[] | null;
-};
-
-/**
- * The refusals a lifecycle statement decided, in the order the API answers
- * them: a read-only mode, then a missing or soft-deleted row. Answers the
- * changed row, or null when the row's own rule refused (the caller names it).
- */
-function checkedLifecycle(row: LifecycleRow | undefined, ref: SchemaRef): SchemaRow | null {
-  if (!row) throw new RegistryError("internal", "a lifecycle write produced no outcome");
-  if (isReadOnly(row.mode)) throw readOnlyError(row.target_subject, row.mode);
-  if (row.target_subject === null || row.deleted) throw refNotFound(ref);
-  return typeof row.id === "string" ? (row as SchemaRow) : null;
 }
 
 /**
