@@ -116,9 +116,19 @@ try {
     pending.push(
       request
         .then(async (response) => {
-          await response.arrayBuffer();
+          const body = await response.text();
           if (response.status !== 200 && response.status !== 204) {
-            errors[`${op} ${response.status}`] = (errors[`${op} ${response.status}`] ?? 0) + 1;
+            // The envelope's reason (queue_full, queue_timeout, timeout, …) says which bound refused.
+            let reason = "";
+            try {
+              const details = (JSON.parse(body) as { error?: { details?: { reason?: unknown } } }).error
+                ?.details;
+              if (typeof details?.reason === "string") reason = ` ${details.reason}`;
+            } catch {
+              // Not the envelope: the status alone.
+            }
+            const key = `${op} ${response.status}${reason}`;
+            errors[key] = (errors[key] ?? 0) + 1;
           }
         })
         .catch((error: unknown) => {
