@@ -31,7 +31,8 @@
 
 // @ts-expect-error: workerd's own module, resolved by the runtime (the bundle leaves cloudflare:* as imports).
 import { env as bindings } from "cloudflare:workers";
-import { z } from "zod";
+// zod's global configuration alone: the app, and zod with it, loads on the first request that needs it.
+import { config as configureZod } from "zod/v4/core";
 import { ConfigError, loadConfig } from "../../src/app/config/load-config.ts";
 import { createRegistry, type Registry } from "../../src/app/create-registry.ts";
 import { ERROR_STATUS, errorEnvelope } from "../../src/domain/errors.ts";
@@ -62,7 +63,7 @@ const DEFAULT_L1_BYTES = 32 * 1024 * 1024;
 driveBackgroundWorkByRequests();
 // The Worker validates requests with zod's interpreter: its JIT would compile each schema through
 // UNSAFE_EVAL on the first request that meets it, time a cold isolate spends before answering.
-z.config({ jitless: true });
+configureZod({ jitless: true });
 
 let starting: Promise<Registry> | null = null;
 let maxBodyBytes = DEFAULT_MAX_BODY_BYTES;

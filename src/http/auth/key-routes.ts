@@ -10,7 +10,7 @@ import { type ApiKey, generateKey, hashSecret, isKeyId } from "../../domain/api-
 import { RegistryError } from "../../domain/errors.ts";
 import { ROLES } from "../../domain/principal.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { API_PREFIX, errorResponses, requestIdHeader } from "../contract.ts";
+import { API_PREFIX, errorResponses, requestIdHeader } from "../contract-schemas.ts";
 import { writeContext } from "../write-context.ts";
 
 /** At most this many prefixes per key: a key is for a team, not a catalogue. */

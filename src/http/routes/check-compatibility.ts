@@ -18,7 +18,7 @@ import {
   requireContentOrUpload,
   schemaReference,
   version,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 
 const checkBody = z
   .strictObject({

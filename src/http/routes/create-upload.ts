@@ -8,7 +8,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { type Limits, uploadLimitFor } from "../../domain/limits.ts";
 import { SCHEMA_TYPES } from "../../domain/types.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { API_PREFIX, errorResponses, requestIdHeader } from "../contract.ts";
+import { API_PREFIX, errorResponses, requestIdHeader } from "../contract-schemas.ts";
 
 const uploadTicket = z
   .object({

@@ -5,7 +5,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { parseSchemaRef } from "../../registry/schema-ref.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { API_PREFIX, booleanFlag, errorResponses, requestIdHeader, schemaIdParam } from "../contract.ts";
+import {
+  API_PREFIX,
+  booleanFlag,
+  errorResponses,
+  requestIdHeader,
+  schemaIdParam,
+} from "../contract-schemas.ts";
 import { writeContext } from "../write-context.ts";
 
 const route = createRoute({

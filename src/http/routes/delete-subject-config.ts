@@ -11,7 +11,7 @@ import {
   limitedSchemas,
   requestIdHeader,
   toSettingsResource,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { writeContext } from "../write-context.ts";
 
 export function deleteSubjectConfig(app: RegistryApp, { service }: AppDeps): void {

@@ -10,7 +10,7 @@ import { AUDIT_OPERATIONS, type AuditEntry } from "../../domain/audit.ts";
 import { RegistryError } from "../../domain/errors.ts";
 import { roleAtLeast } from "../../domain/principal.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { API_PREFIX, errorResponses, requestIdHeader } from "../contract.ts";
+import { API_PREFIX, errorResponses, requestIdHeader } from "../contract-schemas.ts";
 import { principalOf } from "../write-context.ts";
 
 export const DEFAULT_AUDIT_PAGE = 50;

@@ -10,7 +10,7 @@ import {
   errorResponses,
   requestIdHeader,
   toEffectiveResource,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 
 const route = createRoute({
   method: "get",

@@ -8,7 +8,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { OPEN_ACCESS, ROLES } from "../../domain/principal.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { API_PREFIX, errorResponses, requestIdHeader } from "../contract.ts";
+import { API_PREFIX, errorResponses, requestIdHeader } from "../contract-schemas.ts";
 
 const identity = z
   .object({

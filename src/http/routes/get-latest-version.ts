@@ -12,7 +12,7 @@ import {
   limitedSchemas,
   requestIdHeader,
   schemaResource,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { toSchemaResource } from "../schema-representation.ts";
 
 export function getLatestVersion(app: RegistryApp, { service }: AppDeps): void {

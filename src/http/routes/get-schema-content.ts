@@ -12,7 +12,7 @@ import { CONTENT_MEDIA_TYPES } from "../../domain/media-types.ts";
 import type { SchemaRecord, SchemaType } from "../../domain/types.ts";
 import { parseSchemaRef } from "../../registry/schema-ref.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { API_PREFIX, errorResponses, requestIdHeader, schemaIdParam } from "../contract.ts";
+import { API_PREFIX, errorResponses, requestIdHeader, schemaIdParam } from "../contract-schemas.ts";
 import { etagMatches } from "../http-caching.ts";
 
 /** A day: long enough to spare the registry, short enough that a permanent delete is forgotten. */

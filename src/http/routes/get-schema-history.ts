@@ -7,7 +7,7 @@ import type { StateTransition } from "../../domain/types.ts";
 import { SCHEMA_STATES } from "../../domain/types.ts";
 import { parseSchemaRef } from "../../registry/schema-ref.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { API_PREFIX, errorResponses, requestIdHeader, schemaIdParam } from "../contract.ts";
+import { API_PREFIX, errorResponses, requestIdHeader, schemaIdParam } from "../contract-schemas.ts";
 
 const transition = z
   .object({

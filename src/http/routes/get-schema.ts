@@ -14,7 +14,7 @@ import {
   requestIdHeader,
   schemaIdParam,
   schemaResource,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { schemaResponse } from "../schema-representation.ts";
 
 const route = createRoute({

@@ -5,7 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { RegistryStats } from "../../registry/registry-service.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { API_PREFIX, errorResponses, requestIdHeader } from "../contract.ts";
+import { API_PREFIX, errorResponses, requestIdHeader } from "../contract-schemas.ts";
 
 const cacheTier = z.object({
   hits: z.number().int(),

@@ -13,7 +13,7 @@ import {
   limitedSchemas,
   requestIdHeader,
   toSettingsResource,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 
 export function getSubjectConfig(app: RegistryApp, { service }: AppDeps): void {
   const route = createRoute({

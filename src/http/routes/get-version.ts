@@ -13,7 +13,7 @@ import {
   requestIdHeader,
   schemaResource,
   version,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { toSchemaResource } from "../schema-representation.ts";
 
 export function getVersion(app: RegistryApp, { service }: AppDeps): void {

@@ -11,7 +11,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { isRegistryError } from "../../domain/errors.ts";
 import type { HealthProbe } from "../../observability/health.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { requestIdHeader } from "../contract.ts";
+import { requestIdHeader } from "../contract-schemas.ts";
 
 /** The components `/health` always lists; one that is not configured shows as such. */
 export const KNOWN_COMPONENTS = ["postgres", "redis", "object_store"] as const;

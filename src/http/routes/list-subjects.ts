@@ -6,7 +6,7 @@ import { LATEST_ELIGIBLE_STATES } from "../../domain/lifecycle.ts";
 import type { SubjectSummary } from "../../domain/types.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
 import { scopedPage } from "../auth/scope.ts";
-import { API_PREFIX, errorResponses, page, pageOf, requestIdHeader } from "../contract.ts";
+import { API_PREFIX, errorResponses, page, pageOf, requestIdHeader } from "../contract-schemas.ts";
 
 const subjectResource = z
   .object({

@@ -15,7 +15,7 @@ import {
   requestIdHeader,
   schemaResource,
   stateList,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { toSchemaResource } from "../schema-representation.ts";
 
 export function listVersions(app: RegistryApp, { service }: AppDeps): void {

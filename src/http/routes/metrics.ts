@@ -6,7 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PROMETHEUS_CONTENT_TYPE } from "../../observability/metrics-registry.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { requestIdHeader } from "../contract.ts";
+import { requestIdHeader } from "../contract-schemas.ts";
 
 export function metrics(app: RegistryApp, deps: AppDeps): void {
   const catalogue = deps.metrics.registry

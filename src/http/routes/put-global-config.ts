@@ -12,7 +12,7 @@ import {
   requestIdHeader,
   settingsChange,
   toEffectiveResource,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { writeContext } from "../write-context.ts";
 
 const route = createRoute({

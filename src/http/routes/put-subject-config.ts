@@ -13,7 +13,7 @@ import {
   requestIdHeader,
   settingsChange,
   toSettingsResource,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { writeContext } from "../write-context.ts";
 
 export function putSubjectConfig(app: RegistryApp, { service }: AppDeps): void {

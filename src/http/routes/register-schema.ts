@@ -20,7 +20,7 @@ import {
   schemaReference,
   schemaResource,
   version,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { toSchemaResource } from "../schema-representation.ts";
 import { writeContext } from "../write-context.ts";
 

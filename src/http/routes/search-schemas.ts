@@ -18,7 +18,7 @@ import {
   requestIdHeader,
   schemaResource,
   stateList,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { toSchemaResource } from "../schema-representation.ts";
 
 /** Longest `q`. */

@@ -7,7 +7,13 @@ import { ALLOWED_TRANSITIONS } from "../../domain/lifecycle.ts";
 import { SCHEMA_STATES } from "../../domain/types.ts";
 import { parseSchemaRef } from "../../registry/schema-ref.ts";
 import type { AppDeps, RegistryApp } from "../app-env.ts";
-import { API_PREFIX, errorResponses, requestIdHeader, schemaIdParam, schemaResource } from "../contract.ts";
+import {
+  API_PREFIX,
+  errorResponses,
+  requestIdHeader,
+  schemaIdParam,
+  schemaResource,
+} from "../contract-schemas.ts";
 import { toSchemaResource } from "../schema-representation.ts";
 import { writeContext } from "../write-context.ts";
 

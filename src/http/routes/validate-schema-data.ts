@@ -14,7 +14,7 @@ import {
   requestIdHeader,
   schemaIdParam,
   validationBody,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { VALIDATION_DESCRIPTION, validateBody } from "../data-validation.ts";
 
 const route = createRoute({

@@ -15,7 +15,7 @@ import {
   messageQuery,
   requestIdHeader,
   validationBody,
-} from "../contract.ts";
+} from "../contract-schemas.ts";
 import { VALIDATION_DESCRIPTION, validateBody } from "../data-validation.ts";
 
 const versionOrLatest = z
