@@ -18,7 +18,7 @@ import type {
   EffectiveSettings,
   SemverPolicy,
 } from "../../domain/compatibility/index.ts";
-import { RegistryError } from "../../domain/errors.ts";
+import { isRegistryError, RegistryError } from "../../domain/errors.ts";
 import { isReadOnly, type Mode, readOnlyError } from "../../domain/modes.ts";
 import { referencesKey } from "../../domain/references.ts";
 import { invalidVersion, parseSemVer, versionKey, versionSortKey } from "../../domain/semver.ts";
@@ -51,8 +51,9 @@ import { referencedError, referencingIds } from "./identity-store.ts";
 import {
   LifecycleBatcher,
   type LifecycleRequest,
+  modeInForce,
   runLifecycleBatch,
-  runLifecycleWrite,
+  runLifecycleOne,
 } from "./lifecycle-batch.ts";
 import { atomic, type Db, isTransaction, type Tx } from "./pool.ts";
 import {
@@ -99,7 +100,16 @@ export class PostgresSchemaRepository implements SchemaRepository {
     const primary = db.primary;
     this.lifecycle = isTransaction(primary)
       ? null
-      : new LifecycleBatcher((requests) => runLifecycleBatch(primary, shared.columns, requests));
+      : new LifecycleBatcher(async (requests) => {
+          // A batch of one runs the one-request statement: its plan is simpler and cheaper.
+          if (requests.length > 1) return runLifecycleBatch(primary, shared.columns, requests);
+          try {
+            return [await runLifecycleOne(primary, shared.columns, requests[0]!)];
+          } catch (error) {
+            if (isRegistryError(error)) return [error];
+            throw error;
+          }
+        });
   }
 
   // ---------------------------------------------------------------- writes
@@ -287,7 +297,7 @@ export class PostgresSchemaRepository implements SchemaRepository {
     return this.write(async (db) => {
       const record = this.lifecycle
         ? await this.lifecycle.submit(request)
-        : await runLifecycleWrite(db, this.shared.columns, request);
+        : await runLifecycleOne(db, this.shared.columns, request);
       this.shared.changed();
       return record;
     });
@@ -526,7 +536,7 @@ export class PostgresSchemaRepository implements SchemaRepository {
         (db) =>
           db<
             { mode: Mode }[]
-          >`SELECT ${modeInForce(db, options)} AS mode FROM (VALUES (NULL::text)) AS t (subject)`,
+          >`SELECT ${modeInForce(db, options.checkMode === true)} AS mode FROM (VALUES (NULL::text)) AS t (subject)`,
       );
       if (row && isReadOnly(row.mode)) throw readOnlyError(null, row.mode);
     }
@@ -579,20 +589,6 @@ function auditDelete(
   return insertAudit(tx, audit, [
     schemaEntry(operation, record, { before: record.contentHash, after: null }),
   ]);
-}
-
-/**
- * The mode in force for the subject `t.subject` (its own, else the
- * registry's, READONLY_OVERRIDE set globally winning, as modeInForce in the
- * registry), or READWRITE when the caller asked for no mode check.
- */
-function modeInForce(db: Db, options: LifecycleWriteOptions) {
-  if (!options.checkMode) return db`'READWRITE'::text`;
-  return db`(
-    SELECT CASE WHEN gc.mode = 'READONLY_OVERRIDE' THEN gc.mode
-                ELSE coalesce((SELECT sc.mode FROM subject_config AS sc WHERE sc.subject = t.subject),
-                              gc.mode, 'READWRITE') END
-    FROM (VALUES (1)) AS g1 (n) LEFT JOIN global_config AS gc ON gc.singleton)`;
 }
 
 function isNull(value: unknown): boolean {
