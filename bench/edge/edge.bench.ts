@@ -5,14 +5,16 @@
  * 1. Cold start of the workerd Worker to its first answered read (target
  *    under 50 ms): a schema registered and read through a Bun origin (so
  *    Upstash holds it, as it would for a new edge node), then COLD times a
- *    fresh `workerd serve`: spawn → its socket accepts (workerd's own start,
- *    the bundle's evaluation included), and the first `GET
- *    /api/v1/schemas/{id}` sent → answered (the registry's start in the
- *    isolate, the generation check and the L2 read); and the first read of a
- *    fresh process sent once its isolate has loaded (workerd accepts before
- *    it evaluates the Worker's module). The median of the runs. Beside it,
- *    the same start of a one-line Worker under the same settings (flags,
- *    compatibility date): workerd's own start, which no bundle goes below.
+ *    fresh `workerd serve -b deploy/workerd/dist/config.bin` (build.ts
+ *    encodes it): spawn → its socket accepts (workerd's own start and the
+ *    reading of the config and its modules), and the first `GET
+ *    /api/v1/schemas/{id}` sent → answered (the isolate loading the Worker's
+ *    module, the registry's start in it, the generation check and the L2
+ *    read); and the first read of a fresh process sent once its isolate has
+ *    loaded (workerd accepts before it evaluates the Worker's module). The
+ *    median of the runs. Beside it, the same start of a one-line Worker
+ *    under the same settings (flags, compatibility date): workerd's own
+ *    start, which no bundle goes below.
  * 2. An L1 hit in a warm isolate against the same read on Bun (target within
  *    2×): the same `GET` sent sequentially over keep-alive, rounds alternating
  *    between Bun, Deno with edge permissions and workerd so drift hits all
@@ -28,7 +30,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildWorker } from "../../deploy/workerd/build.ts";
+import { buildWorker, WORKER_BINARY_CONFIG } from "../../deploy/workerd/build.ts";
 import { freePort } from "../../scripts/lib/free-port.ts";
 import {
   type HostName,
@@ -91,11 +93,11 @@ try {
   const floorConfig = writeFloorWorker("{}");
   const floorTotal: number[] = [];
   for (let run = 0; run < COLD; run++) {
-    const cold = await coldStart(WORKER_CONFIG, env, path);
+    const cold = await coldStart(WORKER_BINARY_CONFIG, env, path);
     listening.push(cold.listeningMs);
     firstRead.push(cold.firstReadMs);
     total.push(cold.listeningMs + cold.firstReadMs);
-    loadedRead.push((await coldStart(WORKER_CONFIG, env, path, SETTLE_MS)).firstReadMs);
+    loadedRead.push((await coldStart(WORKER_BINARY_CONFIG, env, path, SETTLE_MS)).firstReadMs);
     const floor = await coldStart(floorConfig, {}, "/");
     floorTotal.push(floor.listeningMs + floor.firstReadMs);
   }
@@ -243,12 +245,19 @@ function cpuMs(pid: number): number {
   return ns / 1e6;
 }
 
-/** A fresh workerd on `config`: spawn → TCP accept, then the first read's round trip. */
+/** A fresh workerd on `config` (an encoded one when it ends in .bin): spawn → TCP accept, then the first read's round trip. */
 async function coldStart(config: string, settings: Record<string, string>, path: string, settleMs = 0) {
   const port = freePort();
   const spawned = performance.now();
   const child = Bun.spawn(
-    [WORKERD, "serve", config, `--socket-addr=http=127.0.0.1:${port}`, "--experimental"],
+    [
+      WORKERD,
+      "serve",
+      ...(config.endsWith(".bin") ? ["-b"] : []),
+      config,
+      `--socket-addr=http=127.0.0.1:${port}`,
+      "--experimental",
+    ],
     { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...settings }, stdout: "ignore", stderr: "ignore" },
   );
   try {

@@ -2,10 +2,14 @@
 #
 #   npx bun deploy/workerd/build.ts
 #   DATABASE_URL=postgres://… UPSTASH_REDIS_REST_URL=… UPSTASH_REDIS_REST_TOKEN=… \
-#     npx workerd serve deploy/workerd/config.capnp --socket-addr=http=127.0.0.1:8787 --experimental
+#     npx workerd serve -b deploy/workerd/dist/config.bin --socket-addr=http=127.0.0.1:8787 --experimental
+#
+# dist/config.bin is this file encoded with the modules inside (build.ts runs `workerd compile
+# --config-only`): the same Worker, without parsing this text and reading each module at every start.
+# `workerd serve deploy/workerd/config.capnp …` serves it from the text.
 #
 # The bundle (deploy/workerd/dist/, git-ignored) is embedded from its path beside this file: an entry
-# module and the chunks it loads by import() (the schema engines, the S3 SDK), which build.ts lists in
+# module and the chunks it loads by import() (the schema engines, the S3 SDK, the HTTP app), which build.ts lists in
 # dist/modules.capnp, imported here.
 # postgres.js is bundled with the "workerd" condition: it then connects over cloudflare:sockets
 # (build.ts says what else the bundle step does).

@@ -9,14 +9,15 @@
  * - deno-edge: `deno run --allow-net --allow-env src/server.ts`, the
  *              permissions Deno Deploy grants and nothing more
  * - workerd:   deploy/workerd/build.ts bundles deploy/workerd/worker.ts into
- *              a git-ignored directory, then `workerd serve deploy/workerd/config.capnp`
+ *              a git-ignored directory and encodes deploy/workerd/config.capnp
+ *              with it, then `workerd serve -b deploy/workerd/dist/config.bin`
  *              (the binary from the npm package `workerd`)
  *
  * Each host gets the same settings; a host's process is stopped by its PID.
  */
 import { join } from "node:path";
 import postgres from "postgres";
-import { buildWorker } from "../../deploy/workerd/build.ts";
+import { buildWorker, WORKER_BINARY_CONFIG } from "../../deploy/workerd/build.ts";
 import { migrate } from "../../src/storage/postgres/migrator.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { REDIS_TEST_URL } from "../support/redis.ts";
@@ -111,7 +112,14 @@ function commandOf(host: HostName, port: number): string[] {
     case "deno-edge":
       return [DENO, "run", "--allow-net", "--allow-env", "src/server.ts"];
     case "workerd":
-      return [WORKERD, "serve", WORKER_CONFIG, `--socket-addr=http=127.0.0.1:${port}`, "--experimental"];
+      return [
+        WORKERD,
+        "serve",
+        "-b",
+        WORKER_BINARY_CONFIG,
+        `--socket-addr=http=127.0.0.1:${port}`,
+        "--experimental",
+      ];
   }
 }
 
