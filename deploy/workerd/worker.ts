@@ -10,7 +10,9 @@
  *   environment variables, `env` of cloudflare:workers), read once while the
  *   isolate loads; the registry is built then too (CPU only: it opens no
  *   connection until a request needs one, since an isolate may do no I/O
- *   outside a request). Should that fail, the first request builds it.
+ *   outside a request), all but the HTTP app and the S3 store, which edge
+ *   mode loads on the first request that needs them, so the first read of a
+ *   schema waits for neither. Should that fail, the first request builds it.
  * - Each request runs in a request context (src/runtime/request-context.ts):
  *   its PostgreSQL connections (postgres.js over cloudflare:sockets) are its
  *   own and close once it is done, inside `ctx.waitUntil`, after the
