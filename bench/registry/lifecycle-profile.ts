@@ -119,8 +119,10 @@ try {
               }),
             )
           : await live.fetch(new Request(`http://registry/api/v1/schemas/${row.id}`, { method: "DELETE" }));
-      await response.arrayBuffer();
-      if (response.status !== 200 && response.status !== 204) throw new Error(`answered ${response.status}`);
+      const body = await response.text();
+      if (response.status !== 200 && response.status !== 204) {
+        throw new Error(`answered ${response.status}: ${body.slice(0, 300)}`);
+      }
     },
   };
   let offset = 0;

@@ -70,6 +70,7 @@ import {
   type UploadTicket,
 } from "./content-store.ts";
 import { type Candidate, type EvolutionDecision, preparedFormsCache, SchemaEvolution } from "./evolution.ts";
+import { LifecycleBatcher } from "./lifecycle-batcher.ts";
 import type { SchemaReader } from "./schema-reader.ts";
 import { describeRef } from "./schema-ref.ts";
 
@@ -205,6 +206,8 @@ export class RegistryService {
   private readonly queries: QueryResults;
   private readonly searches: Admission;
   private readonly writes: Admission;
+  /** State changes and soft deletes, grouped: each batch is one statement and takes one write slot. */
+  private readonly lifecycle: LifecycleBatcher;
 
   constructor(options: RegistryServiceOptions) {
     this.storage = options.storage;
@@ -218,6 +221,9 @@ export class RegistryService {
     this.queries = options.queries ?? passThroughQueries;
     this.searches = options.admission?.search ?? unbounded;
     this.writes = options.admission?.write ?? unbounded;
+    this.lifecycle = new LifecycleBatcher((requests) =>
+      this.writes.run(() => this.storage.schemas.applyLifecycle(requests)),
+    );
     this.engine = createCompatibilityEngine({ prepared: preparedFormsCache() });
     this.evolution = new SchemaEvolution({
       engine: this.engine,
@@ -433,9 +439,14 @@ export class RegistryService {
     context: WriteContext = SYSTEM_WRITE,
   ): Promise<SchemaView> {
     // The mode is checked in the write's own statement: one round trip, and no window between check and write.
-    const schema = await this.writes.run(() =>
-      this.storage.schemas.updateState(ref, to, reason, context, MODE_CHECKED),
-    );
+    const schema = await this.lifecycle.submit({
+      kind: "state",
+      ref,
+      to,
+      reason,
+      audit: context,
+      checkMode: true,
+    });
     await this.notify({ kind: "state_changed", schema });
     return this.present(schema, {});
   }
@@ -452,7 +463,7 @@ export class RegistryService {
       await this.deleted(schema, true);
       return schema;
     }
-    const schema = await this.writes.run(() => this.storage.schemas.softDelete(ref, context, MODE_CHECKED));
+    const schema = await this.lifecycle.submit({ kind: "delete", ref, audit: context, checkMode: true });
     await this.deleted(schema, false);
     return schema;
   }
@@ -970,9 +981,6 @@ export class RegistryService {
     }
   }
 }
-
-/** A state change's or soft delete's mode check, made by the storage inside the write's statement. */
-const MODE_CHECKED = { checkMode: true } as const;
 
 function refDetails(ref: SchemaRef): Record<string, unknown> {
   return "id" in ref ? { id: ref.id } : { global_id: ref.globalId };

@@ -15,6 +15,7 @@
 
 import type { WriteContext } from "../domain/audit.ts";
 import type { EffectiveSettings } from "../domain/compatibility/index.ts";
+import type { RegistryError } from "../domain/errors.ts";
 import type { Mode } from "../domain/modes.ts";
 import type {
   ListVersionsOptions,
@@ -41,6 +42,22 @@ export interface LifecycleWriteOptions {
    */
   checkMode?: boolean;
 }
+
+/** A state change or a soft delete of one schema, as `applyLifecycle` takes them. */
+export type LifecycleRequest = {
+  ref: SchemaRef;
+  audit?: WriteContext | undefined;
+  /** Refuse with `read_only` under a read-only mode (see LifecycleWriteOptions). */
+  checkMode: boolean;
+} & ({ kind: "state"; to: SchemaState; reason: string | null } | { kind: "delete" });
+
+/**
+ * One request's outcome: the changed row, or its refusal (a RegistryError);
+ * `again` when another request of the same call took its row (send it in a
+ * later call), `alone` when another transaction holds its row (send it in a
+ * call of its own, which waits for the lock).
+ */
+export type LifecycleOutcome = SchemaRecord | RegistryError | "again" | "alone";
 
 /**
  * A row to register: the record's fields that the caller decides. `content`
@@ -162,6 +179,14 @@ export interface SchemaRepository {
   stateHistory(ref: SchemaRef): Promise<StateTransition[]>;
   /** Sets `deleted_at`. Throws `not_found` when missing or already deleted. */
   softDelete(ref: SchemaRef, audit?: WriteContext, options?: LifecycleWriteOptions): Promise<SchemaRecord>;
+  /**
+   * State changes and soft deletes, several at once: one statement and one
+   * commit for all of them (a group commit), one outcome per request, in
+   * order, each as `updateState` or `softDelete` would have answered it. It
+   * throws only when the statement failed as a whole, and then nothing of it
+   * stays.
+   */
+  applyLifecycle(requests: readonly LifecycleRequest[]): Promise<LifecycleOutcome[]>;
   /** Removes a soft-deleted schema for good. Throws `conflict` when it is not soft-deleted. */
   permanentDelete(ref: SchemaRef, audit?: WriteContext): Promise<SchemaRecord>;
 

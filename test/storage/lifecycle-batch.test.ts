@@ -11,16 +11,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { WriteContext } from "../../src/domain/audit.ts";
 import { isRegistryError, RegistryError } from "../../src/domain/errors.ts";
 import type { SchemaRecord, SchemaState } from "../../src/domain/types.ts";
-import {
-  LifecycleBatcher,
-  type LifecycleOutcome,
-  type LifecycleRequest,
-  runLifecycleBatch,
-} from "../../src/storage/postgres/lifecycle-batch.ts";
+import { LifecycleBatcher } from "../../src/registry/lifecycle-batcher.ts";
+import { runLifecycleBatch } from "../../src/storage/postgres/lifecycle-batch.ts";
 import { migrate } from "../../src/storage/postgres/migrator.ts";
 import { closePool, createPool, type Pool } from "../../src/storage/postgres/pool.ts";
 import { createPostgresStorage, type PostgresStorage } from "../../src/storage/postgres/postgres-storage.ts";
 import { columnsOf } from "../../src/storage/postgres/schema-rows.ts";
+import type { LifecycleOutcome, LifecycleRequest } from "../../src/storage/schema-repository.ts";
 import { createTestDatabase, postgresAvailable, type TestDatabase } from "../support/database.ts";
 import { quiet } from "./open-storage.ts";
 
@@ -263,7 +260,7 @@ describe.skipIf(!available)("lifecycle group commit on PostgreSQL", () => {
       const b = await registered("active");
       const c = await registered("deprecated");
       // One batch in flight at a time, holding the three requests that arrive together.
-      const batcher = new LifecycleBatcher((requests) => runLifecycleBatch(pool, columnsOf(pool), requests), {
+      const batcher = new LifecycleBatcher((requests) => storage.schemas.applyLifecycle(requests), {
         maxInFlight: 1,
       });
       const blocker = await registered("active");
@@ -291,7 +288,7 @@ describe.skipIf(!available)("lifecycle group commit on PostgreSQL", () => {
 
   test("the batcher sends requests that arrive while a batch is in flight together, each with its own outcome", async () => {
     const targets = await Promise.all(Array.from({ length: 40 }, () => registered("active")));
-    const batcher = new LifecycleBatcher((requests) => runLifecycleBatch(pool, columnsOf(pool), requests), {
+    const batcher = new LifecycleBatcher((requests) => storage.schemas.applyLifecycle(requests), {
       maxInFlight: 1,
       maxBatch: 16,
     });
@@ -309,9 +306,11 @@ describe.skipIf(!available)("lifecycle group commit on PostgreSQL", () => {
           : batcher.submit({ kind: "delete", ref: { id: target.id }, checkMode: true }),
       ),
       batcher.submit({ kind: "delete", ref: { id: missing }, checkMode: true }),
+      // No row can have this id: answered without failing the batch it shares.
+      batcher.submit({ kind: "delete", ref: { id: "not-a-uuid" }, checkMode: true }),
     ]);
     // The first goes alone; the rest wait for it, then go at most 16 at a time.
-    expect(batcher.figures.requests).toBe(41);
+    expect(batcher.figures.requests).toBe(42);
     expect(batcher.figures.batches).toBeLessThanOrEqual(5);
     expect(batcher.figures.batches).toBeGreaterThanOrEqual(4);
     results.slice(0, 40).forEach((result, i) => {
@@ -324,6 +323,7 @@ describe.skipIf(!available)("lifecycle group commit on PostgreSQL", () => {
     const last = results[40] as PromiseRejectedResult;
     expect(last.status).toBe("rejected");
     expect(last.reason).toMatchObject({ code: "not_found", details: { id: missing } });
+    expect(results[41]).toMatchObject({ status: "rejected", reason: { code: "not_found" } });
   });
 
   test("a row another transaction holds does not hold up the rest of its batch: its request waits alone", async () => {
@@ -334,7 +334,7 @@ describe.skipIf(!available)("lifecycle group commit on PostgreSQL", () => {
     const holder = await pool.reserve();
     await holder`BEGIN`;
     await holder`SELECT id FROM schemas WHERE id = ${held.id} FOR SHARE`;
-    const batcher = new LifecycleBatcher((requests) => runLifecycleBatch(pool, columnsOf(pool), requests), {
+    const batcher = new LifecycleBatcher((requests) => storage.schemas.applyLifecycle(requests), {
       maxInFlight: 1,
     });
     let heldDone = false;
@@ -362,7 +362,7 @@ describe.skipIf(!available)("lifecycle group commit on PostgreSQL", () => {
 
   test("two requests for one row submitted together run one after the other, in order", async () => {
     const target = await registered("active");
-    const batcher = new LifecycleBatcher((requests) => runLifecycleBatch(pool, columnsOf(pool), requests), {
+    const batcher = new LifecycleBatcher((requests) => storage.schemas.applyLifecycle(requests), {
       maxInFlight: 1,
     });
     const other = await registered("active");

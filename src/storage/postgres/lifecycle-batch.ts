@@ -1,158 +1,40 @@
 /**
- * State changes and soft deletes with group commit.
+ * The statements of state changes and soft deletes, several at once or one.
  *
- * Each of these writes is small (lock a row, check it, update it, add a
- * history row and an audit entry), so at a high rate PostgreSQL spends most
- * of its time on what every statement and every commit costs, not on the
- * rows: measured at 1,000/s on the development machine, about 0.7 ms of
- * backend CPU per operation, one commit each. `LifecycleBatcher` therefore
- * sends the requests that arrive while earlier batches are in flight together,
- * as one statement (`runLifecycleBatch`, arrays through unnest) and so one
- * transaction and one commit. A request that finds a free slot goes at once,
- * so at a low rate nothing waits and a batch is one request; the repository
- * runs such a batch as the one-request statement (`runLifecycleOne`), whose
- * plan is much cheaper than the batch statement's for one row.
+ * `runLifecycleBatch` is the group commit's statement (see
+ * registry/lifecycle-batcher.ts): the requests as arrays through unnest, one
+ * statement and so one transaction and one commit for all of them. Measured
+ * on this machine, a state change or soft delete costs PostgreSQL about
+ * 0.3 ms of CPU in its rows (the lock, the update and its search trigger,
+ * the history row and the audit entry) and as much again in what every
+ * statement and commit costs, which a batch pays once. `runLifecycleOne` is
+ * the one-request statement: what a batch of one and a write inside a
+ * transaction run, as its plan is much cheaper than the batch's for one row.
  *
- * Every request keeps its own outcome: its own changed row, or its own error
+ * Every request keeps its own outcome: its changed row, or its own error
  * (read-only mode, not found, invalid transition, referenced), its own
- * history row and audit entry. The statement is all or nothing: when it fails
- * as a whole (a deadlock, a lost connection, one item the database refuses),
- * nothing of it stays, and each of its requests is sent again alone, so only
- * the one that causes the failure fails.
+ * history row and audit entry; the checks decide inside the statement, in the
+ * order the API answers them, and nothing is written for a request one of
+ * them refuses. The statement is all or nothing: when it fails as a whole,
+ * nothing of it stays.
  *
- * Two requests for the same row never share a batch (the second waits for the
- * next one), as one UPDATE cannot change a row twice; the statement also
- * answers `again` for such a pair reached through different references (an id
- * and a global id), and the request is queued again. A batch skips a row that
+ * One UPDATE cannot change a row twice: of two requests reaching one row, the
+ * first takes it and the other is answered `again`. A batch skips a row that
  * another transaction holds locked (a register referencing it, say) instead
- * of waiting with every other request behind it: that request is then sent
- * alone, and waits for the lock by itself.
+ * of waiting with every other request behind it, and answers that request
+ * `alone`. Rows are locked in id order, so concurrent batches cannot deadlock
+ * on each other.
  */
-import type { WriteContext } from "../../domain/audit.ts";
+
 import { RegistryError } from "../../domain/errors.ts";
 import { ALLOWED_TRANSITIONS, canTransition } from "../../domain/lifecycle.ts";
 import { isReadOnly, type Mode, readOnlyError } from "../../domain/modes.ts";
 import { SCHEMA_STATES, type SchemaRecord, type SchemaRef, type SchemaState } from "../../domain/types.ts";
+import type { LifecycleOutcome, LifecycleRequest } from "../schema-repository.ts";
 import { lifecycleAudit } from "./audit-store.ts";
-import { toRegistryError } from "./db-errors.ts";
 import { referencedError } from "./identity-store.ts";
 import type { Db } from "./pool.ts";
 import { type Columns, refNotFound, type SchemaRow, toSchemaRecord } from "./schema-rows.ts";
-
-/** A state change or a soft delete of one schema, by a reference `isValidRef` accepted. */
-export type LifecycleRequest = {
-  ref: SchemaRef;
-  audit?: WriteContext | undefined;
-  /** Refuse with `read_only` under a read-only mode (see LifecycleWriteOptions). */
-  checkMode: boolean;
-} & ({ kind: "state"; to: SchemaState; reason: string | null } | { kind: "delete" });
-
-/**
- * One request's outcome: the changed row, or its refusal; `again` when another
- * request of the batch took its row (it goes in a later batch), `alone` when
- * another transaction holds its row (it goes by itself and waits there).
- */
-export type LifecycleOutcome = SchemaRecord | RegistryError | "again" | "alone";
-
-export interface LifecycleBatchOptions {
-  /** Most requests in one statement. Default 64. */
-  maxBatch?: number;
-  /** Batches in flight at once (each holds a connection). Default 2. */
-  maxInFlight?: number;
-}
-
-/** What the batcher runs: one statement for `requests`, one outcome each, in order. */
-export type LifecycleRunner = (requests: readonly LifecycleRequest[]) => Promise<LifecycleOutcome[]>;
-
-interface Pending {
-  request: LifecycleRequest;
-  resolve(record: SchemaRecord): void;
-  reject(error: unknown): void;
-}
-
-export class LifecycleBatcher {
-  readonly #run: LifecycleRunner;
-  readonly #maxBatch: number;
-  readonly #maxInFlight: number;
-  readonly #queue: Pending[] = [];
-  #inFlight = 0;
-  /** Batches sent and requests in them since start (for tests and the profile). */
-  readonly figures = { batches: 0, requests: 0 };
-
-  constructor(run: LifecycleRunner, options: LifecycleBatchOptions = {}) {
-    this.#run = run;
-    this.#maxBatch = options.maxBatch ?? 64;
-    this.#maxInFlight = options.maxInFlight ?? 2;
-    if (this.#maxBatch < 1 || this.#maxInFlight < 1)
-      throw new RangeError("batch size and in-flight must be at least 1");
-  }
-
-  /** The changed row, or the request's own error. */
-  submit(request: LifecycleRequest): Promise<SchemaRecord> {
-    return new Promise<SchemaRecord>((resolve, reject) => {
-      this.#queue.push({ request, resolve, reject });
-      this.#pump();
-    });
-  }
-
-  #pump(): void {
-    while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
-      const batch = this.#take();
-      this.#inFlight++;
-      this.figures.batches++;
-      this.figures.requests += batch.length;
-      void this.#send(batch).finally(() => {
-        this.#inFlight--;
-        this.#pump();
-      });
-    }
-  }
-
-  /** Up to maxBatch queued requests, first come first served, one per row reference. */
-  #take(): Pending[] {
-    const batch: Pending[] = [];
-    const refs = new Set<string>();
-    const rest: Pending[] = [];
-    for (const pending of this.#queue) {
-      const key = refKey(pending.request.ref);
-      if (batch.length < this.#maxBatch && !refs.has(key)) {
-        refs.add(key);
-        batch.push(pending);
-      } else rest.push(pending);
-    }
-    this.#queue.splice(0, this.#queue.length, ...rest);
-    return batch;
-  }
-
-  async #send(batch: Pending[]): Promise<void> {
-    let outcomes: LifecycleOutcome[];
-    try {
-      outcomes = await this.#run(batch.map((pending) => pending.request));
-    } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(toRegistryError(error));
-        return;
-      }
-      // Nothing of the statement stayed: each request alone, so only the one that fails fails.
-      await Promise.all(batch.map((pending) => this.#send([pending])));
-      return;
-    }
-    batch.forEach((pending, i) => {
-      const outcome = outcomes[i];
-      if (outcome === "again") this.#queue.unshift(pending);
-      // Outside the in-flight bound: only this request waits for the lock, no batch behind it.
-      else if (outcome === "alone") void this.#send([pending]);
-      else if (outcome instanceof RegistryError) pending.reject(outcome);
-      else if (outcome === undefined)
-        pending.reject(new RegistryError("internal", "a lifecycle batch lost a request"));
-      else pending.resolve(outcome);
-    });
-  }
-}
-
-function refKey(ref: SchemaRef): string {
-  return "id" in ref ? `id:${ref.id.toLowerCase()}` : `global:${ref.globalId}`;
-}
 
 /** What the batch statement answers per request: the checks' inputs, and the row if it changed. */
 type BatchRow = Partial<SchemaRow> & {

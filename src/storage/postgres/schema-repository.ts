@@ -36,6 +36,8 @@ import type {
 } from "../../domain/types.ts";
 import type {
   EvolutionContext,
+  LifecycleOutcome,
+  LifecycleRequest,
   LifecycleWriteOptions,
   NewSchema,
   RegisterOptions,
@@ -48,13 +50,7 @@ import { PostgresContentKeyLocks } from "./content-key-locks.ts";
 import { isDatabaseError, toRegistryError } from "./db-errors.ts";
 import { type DbHandles, primaryOnly } from "./handles.ts";
 import { referencedError, referencingIds } from "./identity-store.ts";
-import {
-  LifecycleBatcher,
-  type LifecycleRequest,
-  modeInForce,
-  runLifecycleBatch,
-  runLifecycleOne,
-} from "./lifecycle-batch.ts";
+import { modeInForce, runLifecycleBatch, runLifecycleOne } from "./lifecycle-batch.ts";
 import { atomic, type Db, isTransaction, type Tx } from "./pool.ts";
 import {
   type Columns,
@@ -90,27 +86,10 @@ interface ContextRow extends SchemaRow {
 }
 
 export class PostgresSchemaRepository implements SchemaRepository {
-  /** Group commit of state changes and soft deletes on the pool; null inside a transaction (they run in it). */
-  private readonly lifecycle: LifecycleBatcher | null;
-
   constructor(
     private readonly db: DbHandles,
     private readonly shared: RepositoryShared,
-  ) {
-    const primary = db.primary;
-    this.lifecycle = isTransaction(primary)
-      ? null
-      : new LifecycleBatcher(async (requests) => {
-          // A batch of one runs the one-request statement: its plan is simpler and cheaper.
-          if (requests.length > 1) return runLifecycleBatch(primary, shared.columns, requests);
-          try {
-            return [await runLifecycleOne(primary, shared.columns, requests[0]!)];
-          } catch (error) {
-            if (isRegistryError(error)) return [error];
-            throw error;
-          }
-        });
-  }
+  ) {}
 
   // ---------------------------------------------------------------- writes
 
@@ -287,17 +266,40 @@ export class PostgresSchemaRepository implements SchemaRepository {
     return this.lifecycleWrite({ kind: "delete", ref, audit, checkMode: options.checkMode === true });
   }
 
-  /**
-   * A state change or soft delete: one statement with the row lock, the mode,
-   * the checks, the update, its history row and its audit entry
-   * (lifecycle-batch.ts); on the pool it joins the other requests of its
-   * group commit, inside a transaction it runs there alone.
-   */
+  async applyLifecycle(requests: readonly LifecycleRequest[]): Promise<LifecycleOutcome[]> {
+    // A reference no row can have is answered here: the batch statement casts every id to uuid.
+    const valid = requests.filter((request) => isValidRef(request.ref));
+    const outcomes = new Map<LifecycleRequest, LifecycleOutcome>();
+    for (const request of requests) {
+      if (valid.includes(request)) continue;
+      outcomes.set(
+        request,
+        await this.missing(request.ref, request).catch((error: unknown) => error as RegistryError),
+      );
+    }
+    if (valid.length > 0) {
+      const answered = await this.write(async (db) => {
+        if (valid.length > 1) return runLifecycleBatch(db, this.shared.columns, valid);
+        // One request alone: the one-request statement, whose plan is cheaper.
+        try {
+          return [await runLifecycleOne(db, this.shared.columns, valid[0]!)];
+        } catch (error) {
+          if (isRegistryError(error)) return [error];
+          throw error;
+        }
+      });
+      for (const [i, request] of valid.entries()) outcomes.set(request, answered[i]!);
+      if (answered.some((outcome) => typeof outcome === "object" && !(outcome instanceof RegistryError))) {
+        this.shared.changed();
+      }
+    }
+    return requests.map((request) => outcomes.get(request)!);
+  }
+
+  /** One state change or soft delete, as a statement of its own. */
   private lifecycleWrite(request: LifecycleRequest): Promise<SchemaRecord> {
     return this.write(async (db) => {
-      const record = this.lifecycle
-        ? await this.lifecycle.submit(request)
-        : await runLifecycleOne(db, this.shared.columns, request);
+      const record = await runLifecycleOne(db, this.shared.columns, request);
       this.shared.changed();
       return record;
     });
