@@ -15,6 +15,14 @@
  *
  * Targets: l1 ≥ 0.85x bare; l2 ≥ 1.0x redis; confluent ≥ 0.95x l1; pg ≥ 0.9x naive.
  *
+ * The naive route selects the columns the registry's read selects (the same
+ * statement work in PostgreSQL and in the driver), with a pool of the same
+ * size and prepared statements, so pg / naive is the registry's own cost
+ * (its body, `c.json` of the row, is about 1.5 KB against the registry's 1.3).
+ * Beside req/s each server's CPU per request is printed (Linux: utime + stime
+ * of its process over each round): wrk, the servers and PostgreSQL share this
+ * machine's cores, and CPU per request moves less with the load of others.
+ *
  *   ./node_modules/.bin/bun bench/http/get-schema.bench.ts
  *   DURATION=5 ROUNDS=3 CONNECTIONS=64 ./node_modules/.bin/bun bench/http/get-schema.bench.ts
  *   KINDS=naive,pg ./node_modules/.bin/bun bench/http/get-schema.bench.ts   (some of them)
@@ -28,6 +36,7 @@ import { Redis } from "ioredis";
 import postgres from "postgres";
 import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createRegistry } from "../../src/app/create-registry.ts";
+import { RECORD_COLUMNS } from "../../src/storage/postgres/schema-rows.ts";
 import { createTestDatabase } from "../../test/support/database.ts";
 import { deleteByPrefix, REDIS_TEST_URL } from "../../test/support/redis.ts";
 import { drive, WRK } from "./load-driver.ts";
@@ -75,12 +84,11 @@ async function serve(kind: Kind): Promise<void> {
   } else if (kind === "naive") {
     // The registry's pool settings where they matter: the same size (POOL_SIZE), prepared statements.
     const sql = postgres(env.DATABASE_URL!, { max: POOL_SIZE, prepare: true, onnotice: () => {} });
+    // The registry's read selects every column of a record (three of them jsonb, three timestamps): so does this.
+    const columns = sql.unsafe(RECORD_COLUMNS);
     const app = new Hono();
     app.get("/api/v1/schemas/:id", async (c) => {
-      const [row] = await sql`
-        SELECT id, global_id, subject, version, schema_type, state, content_text, content_hash, metadata,
-               created_at, updated_at
-        FROM schemas WHERE id = ${c.req.param("id")}`;
+      const [row] = await sql`SELECT ${columns} FROM schemas WHERE id = ${c.req.param("id")}`;
       return row ? c.json(row) : c.notFound();
     });
     fetch = app.fetch;
@@ -141,6 +149,21 @@ async function spawnServer(kind: Kind, env: Record<string, string>): Promise<Chi
 }
 
 // ---------------------------------------------------------------- load
+
+/** CPU seconds (user + system) a process has used so far; null where /proc is not there. */
+async function cpuSeconds(pid: number): Promise<number | null> {
+  try {
+    const stat = await Bun.file(`/proc/${pid}/stat`).text();
+    // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: what /proc counts CPU time in (100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
 
 // ---------------------------------------------------------------- run
 
@@ -209,15 +232,28 @@ async function main(): Promise<void> {
     for (const kind of kinds) await drive(urlOf(kind), 1, connections);
 
     const rates = Object.fromEntries(KINDS.map((kind) => [kind, [] as number[]])) as Record<Kind, number[]>;
+    // Microseconds of the server process's CPU per request, per round (confluent shares l1's process).
+    const cpu = Object.fromEntries(KINDS.map((kind) => [kind, [] as number[]])) as Record<Kind, number[]>;
+    const pidOf = (kind: Kind) => byKind.get(kind === "confluent" ? "l1" : kind)!.process.pid;
     for (let round = 0; round < rounds; round++) {
-      for (const kind of kinds) rates[kind].push(await drive(urlOf(kind), seconds, connections));
+      for (const kind of kinds) {
+        const before = await cpuSeconds(pidOf(kind));
+        const rate = await drive(urlOf(kind), seconds, connections);
+        const after = await cpuSeconds(pidOf(kind));
+        rates[kind].push(rate);
+        if (before !== null && after !== null) cpu[kind].push(((after - before) * 1e6) / (rate * seconds));
+      }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     console.log("");
     for (const kind of kinds) {
       const each = rates[kind].map((r) => Math.round(r).toLocaleString("en")).join(" / ");
+      const perRequest =
+        cpu[kind].length > 0
+          ? `; server CPU median ${median(cpu[kind]).toFixed(0)} µs/request (${cpu[kind].map((us) => us.toFixed(0)).join(" / ")})`
+          : "";
       console.log(
-        `${LABELS[kind].padEnd(30)} median ${Math.round(median(rates[kind])).toLocaleString("en").padStart(7)} req/s  (${each})`,
+        `${LABELS[kind].padEnd(30)} median ${Math.round(median(rates[kind])).toLocaleString("en").padStart(7)} req/s  (${each})${perRequest}`,
       );
     }
     const perRound = (a: Kind, b: Kind) => rates[a].map((rate, i) => rate / rates[b][i]!);
