@@ -16,8 +16,8 @@
 # Every setting is a text binding taken from the environment of the workerd process, named as the
 # registry's environment variables (the README's settings table); an unset variable is no binding.
 # UNSAFE_EVAL lets ajv and avsc compile validators while serving (deploy/workerd/worker.ts).
-# new_module_registry (an experimental flag, hence --experimental): workerd compiles a module when it is
-# first imported. Its default registry compiles every module listed at start-up, the chunks only
+# new_module_registry (no default date: a Worker names it to get it): workerd compiles a module when it
+# is first imported. Its default registry compiles every module listed at start-up, the chunks only
 # import() loads included (the engines, the S3 SDK, the HTTP app): tens of ms of a cold start spent on
 # code the first read never runs.
 using Workerd = import "/workerd/workerd.capnp";
