@@ -131,18 +131,3 @@ function timedOut(
   });
   return responseForError(error, request, logger);
 }
-
-/**
- * `read` or the deadline's error, whichever comes first: for the fast path
- * in front of the app (schema-fast-path.ts), which answers reads only.
- */
-export function withinDeadline<T>(read: Promise<T>, timeoutMs: number): Promise<T> {
-  const timer = later(timeoutMs);
-  return Promise.race([
-    read.finally(timer.cancel),
-    timer.promise.then(() => {
-      read.catch(() => {});
-      throw requestTimedOut(timeoutMs);
-    }),
-  ]);
-}

@@ -267,11 +267,17 @@ describe("fast path with a stand-in service", () => {
   const elsewhere: SchemaRecord = { ...row, content: null, contentLocation: "object_store", contentKey: "k" };
 
   /** The app and its fast path over a service whose `getSchema` answers `read()`. */
-  const start = (read: () => SchemaView | Promise<SchemaView>) => {
+  const start = (read: () => SchemaView | Promise<SchemaView>, requestTimeoutMs?: number) => {
     const service = { limits: DEFAULT_LIMITS, getSchema: read } as unknown as RegistryService;
     const logged: Record<string, unknown>[] = [];
     const logger = createLogger("info", (line) => logged.push(JSON.parse(line)));
-    const deps = { service, health: [], logger, metrics: new RegistryMetrics() };
+    const deps = {
+      service,
+      health: [],
+      logger,
+      metrics: new RegistryMetrics(),
+      ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+    };
     const app = createApp(deps);
     const appFetch = app.fetch;
     return { app, appFetch, handler: withSchemaFastPath(app, deps), logged };
@@ -326,6 +332,25 @@ describe("fast path with a stand-in service", () => {
       expect(problems[0]).toEqual(problems[1]!);
       expect(problems[0]).toMatchObject({ request_id: "fail-1" });
     }
+  });
+
+  test("a read that outlasts the deadline: 503 timeout within it, as the route answers; a late answer is dropped", async () => {
+    const timeoutMs = 300;
+    let late: (view: SchemaView) => void = () => {};
+    const { handler } = start(() => new Promise<SchemaView>((resolve) => (late = resolve)), timeoutMs);
+    const started = performance.now();
+    const { fast, routed } = await both(handler, { "X-Request-Id": "slow-1" });
+    // Both were answered by their deadline, one after the other.
+    expect(performance.now() - started).toBeLessThan(2 * timeoutMs + 400);
+    expect([fast.status, routed.status]).toEqual([503, 503]);
+    const body = (await fast.json()) as { error: { code: string; details: Record<string, unknown> } };
+    expect(body.error.code).toBe("unavailable");
+    expect(body.error.details).toMatchObject({ reason: "timeout", timeout_ms: timeoutMs });
+    expect(fast.headers.get("X-Request-Id")).toBe("slow-1");
+    expect(fast.headers.get("Retry-After")).toBe(routed.headers.get("Retry-After"));
+    // The read's answer after the deadline changes nothing and throws nowhere.
+    late({ schema: row, link: null });
+    await Bun.sleep(10);
   });
 
   test("request ids: kept or replaced by one rule on both paths", async () => {
