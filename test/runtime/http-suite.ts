@@ -91,6 +91,31 @@ export const HTTP_SUITE: readonly HttpCase[] = [
     },
   },
   {
+    // A Worker builds the app on the first request its schema fast path passes on (create-registry.ts):
+    // the pages and the answers that come from the app itself, not from a route's handler.
+    name: "serves the OpenAPI document, the docs page and the console; 404 and 405 in the envelope",
+    async run(url) {
+      const document = await call(`${url}/openapi.json`);
+      expect(document.status).toBe(200);
+      expect(document.body.openapi).toBe("3.1.0");
+      expect(Object.keys(document.body.paths)).toContain("/api/v1/schemas/{id}");
+      expect(document.body.components.schemas.Schema.properties.content_id).toBeDefined();
+      for (const page of ["/docs", "/ui"]) {
+        const html = await call(`${url}${page}`);
+        expect(html.status).toBe(200);
+        expect(html.headers.get("content-type")).toContain("text/html");
+      }
+      expect(String((await call(`${url}/ui`)).body)).toContain("· Schema Registry</title>");
+      const missing = await call(`${url}/no/such/path`);
+      expect(missing.status).toBe(404);
+      expect(missing.body.error.code).toBe("not_found");
+      const wrongMethod = await call(`${url}/api/v1/subjects`, "DELETE");
+      expect(wrongMethod.status).toBe(405);
+      expect(wrongMethod.body.error.code).toBe("method_not_allowed");
+      expect(wrongMethod.headers.get("allow")).toContain("GET");
+    },
+  },
+  {
     name: "registers a JSON schema (201), and the same content again answers the existing one (200)",
     async run(url, state) {
       const subject = `edge.${state.tag}.Order`;
