@@ -17,6 +17,7 @@
  *   RATE=2000 DURATION=10 COUNT=40000 ./node_modules/.bin/bun bench/registry/lifecycle.bench.ts
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { freePort } from "../../scripts/lib/free-port.ts";
@@ -33,6 +34,17 @@ const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 512);
 const ROOT = join(import.meta.dir, "../..");
 
 type Op = "state" | "delete";
+
+/** CPU seconds (user + system) of process `pid` so far, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
 
 function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -87,6 +99,7 @@ try {
   // PATCH and DELETE of one schema, as the server's histogram names them.
   const lifecycle = (method: string) => (method === "PATCH" || method === "DELETE" ? "lifecycle" : null);
   const metricsBefore = parseDurationBuckets(await (await fetch(`${base}/metrics`)).text(), lifecycle);
+  const serverCpuBefore = cpuSeconds(server.pid);
   const latencies: Record<Op, number[]> = { state: [], delete: [] };
   const errors: Record<string, number> = {};
   let inFlight = 0;
@@ -143,6 +156,7 @@ try {
   }
   await Promise.all(pending);
   const elapsed = (performance.now() - started) / 1000;
+  const serverCpuAfter = cpuSeconds(server.pid);
   const metricsAfter = parseDurationBuckets(await (await fetch(`${base}/metrics`)).text(), lifecycle);
 
   console.log(
@@ -162,6 +176,12 @@ try {
   console.log(
     `  server side (its /metrics histogram, both kinds): p95 ${server95 === null ? "n/a" : `${server95.toFixed(1)} ms`}`,
   );
+  if (serverCpuBefore !== null && serverCpuAfter !== null) {
+    // The registry is one event loop: near 100 % of a core, it is the ceiling whatever PostgreSQL does.
+    console.log(
+      `  registry process CPU: ${(((serverCpuAfter - serverCpuBefore) / elapsed) * 100).toFixed(0)} % of one core; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+    );
+  }
   const all = [...latencies.state, ...latencies.delete].sort((a, b) => a - b);
   const p95 = percentile(all, 95);
   console.log(
