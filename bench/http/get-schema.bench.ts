@@ -20,8 +20,10 @@
  * size and prepared statements, so pg / naive is the registry's own cost
  * (its body, `c.json` of the row, is about 1.5 KB against the registry's 1.3).
  * Beside req/s each server's CPU per request is printed (Linux: utime + stime
- * of its process over each round): wrk, the servers and PostgreSQL share this
- * machine's cores, and CPU per request moves less with the load of others.
+ * of its process over each round), and PostgreSQL's (every backend of the
+ * bench database over the round: only the server driven then uses it): wrk,
+ * the servers and PostgreSQL share this machine's cores, and CPU per request
+ * moves less with the load of others.
  *
  *   ./node_modules/.bin/bun bench/http/get-schema.bench.ts
  *   DURATION=5 ROUNDS=3 CONNECTIONS=64 ./node_modules/.bin/bun bench/http/get-schema.bench.ts
@@ -37,7 +39,7 @@ import postgres from "postgres";
 import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createRegistry } from "../../src/app/create-registry.ts";
 import { RECORD_COLUMNS } from "../../src/storage/postgres/schema-rows.ts";
-import { createTestDatabase } from "../../test/support/database.ts";
+import { ADMIN_URL, createTestDatabase } from "../../test/support/database.ts";
 import { deleteByPrefix, REDIS_TEST_URL } from "../../test/support/redis.ts";
 import { drive, WRK } from "./load-driver.ts";
 
@@ -165,6 +167,28 @@ async function cpuSeconds(pid: number): Promise<number | null> {
 /** USER_HZ: what /proc counts CPU time in (100 on every Linux this runs on). */
 const CLOCK_TICKS = 100;
 
+/**
+ * CPU seconds used so far by each backend PostgreSQL runs for `database`, by
+ * pid; null when the server's processes cannot be read (another machine).
+ */
+async function backendSeconds(admin: postgres.Sql, database: string): Promise<Map<number, number> | null> {
+  const rows = await admin<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = ${database}`;
+  const seconds = new Map<number, number>();
+  for (const { pid } of rows) {
+    const used = await cpuSeconds(pid);
+    if (used === null) return null;
+    seconds.set(pid, used);
+  }
+  return seconds;
+}
+
+/** CPU seconds the backends used between two readings; one that came meanwhile counts whole. */
+function backendDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, used] of after) total += used - (before.get(pid) ?? 0);
+  return total;
+}
+
 // ---------------------------------------------------------------- run
 
 async function main(): Promise<void> {
@@ -174,6 +198,7 @@ async function main(): Promise<void> {
   const run = crypto.randomUUID().slice(0, 8);
   const keyPrefix = `bench:http:${run}`;
   const database = await createTestDatabase();
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
   const children: Child[] = [];
   const tmp = `/tmp/get-schema-bench-${run}.body`;
   try {
@@ -232,26 +257,34 @@ async function main(): Promise<void> {
     for (const kind of kinds) await drive(urlOf(kind), 1, connections);
 
     const rates = Object.fromEntries(KINDS.map((kind) => [kind, [] as number[]])) as Record<Kind, number[]>;
-    // Microseconds of the server process's CPU per request, per round (confluent shares l1's process).
-    const cpu = Object.fromEntries(KINDS.map((kind) => [kind, [] as number[]])) as Record<Kind, number[]>;
+    // Microseconds of CPU per request, per round: the server process's (confluent shares l1's) and PostgreSQL's.
+    const perKind = () =>
+      Object.fromEntries(KINDS.map((kind) => [kind, [] as number[]])) as Record<Kind, number[]>;
+    const cpu = perKind();
+    const dbCpu = perKind();
     const pidOf = (kind: Kind) => byKind.get(kind === "confluent" ? "l1" : kind)!.process.pid;
     for (let round = 0; round < rounds; round++) {
       for (const kind of kinds) {
         const before = await cpuSeconds(pidOf(kind));
+        const dbBefore = await backendSeconds(admin, database.name);
         const rate = await drive(urlOf(kind), seconds, connections);
         const after = await cpuSeconds(pidOf(kind));
+        const dbAfter = await backendSeconds(admin, database.name);
         rates[kind].push(rate);
-        if (before !== null && after !== null) cpu[kind].push(((after - before) * 1e6) / (rate * seconds));
+        const requests = rate * seconds;
+        if (before !== null && after !== null) cpu[kind].push(((after - before) * 1e6) / requests);
+        if (dbBefore && dbAfter) dbCpu[kind].push((backendDelta(dbBefore, dbAfter) * 1e6) / requests);
       }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     console.log("");
     for (const kind of kinds) {
       const each = rates[kind].map((r) => Math.round(r).toLocaleString("en")).join(" / ");
-      const perRequest =
-        cpu[kind].length > 0
-          ? `; server CPU median ${median(cpu[kind]).toFixed(0)} µs/request (${cpu[kind].map((us) => us.toFixed(0)).join(" / ")})`
+      const figures = (label: string, values: number[]) =>
+        values.length > 0
+          ? `; ${label} CPU median ${median(values).toFixed(0)} µs/request (${values.map((us) => us.toFixed(0)).join(" / ")})`
           : "";
+      const perRequest = figures("server", cpu[kind]) + figures("PostgreSQL", dbCpu[kind]);
       console.log(
         `${LABELS[kind].padEnd(30)} median ${Math.round(median(rates[kind])).toLocaleString("en").padStart(7)} req/s  (${each})${perRequest}`,
       );
@@ -273,6 +306,7 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.process.kill("SIGTERM");
     await Promise.all(children.map((child) => child.process.exited));
+    await admin.end({ timeout: 1 });
     await database.drop();
     await deleteByPrefix(keyPrefix);
     await Bun.file(tmp)
