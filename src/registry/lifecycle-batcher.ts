@@ -49,7 +49,7 @@ export class LifecycleBatcher {
   readonly #maxInFlight: number;
   readonly #queue: Pending[] = [];
   #inFlight = 0;
-  /** Batches sent and requests in them since start (for tests and the profile). */
+  /** Batches the pump sent and the requests in them since start (the tests read them). */
   readonly figures = { batches: 0, requests: 0 };
 
   constructor(run: LifecycleRunner, options: LifecycleBatchOptions = {}) {
