@@ -176,6 +176,11 @@ export default {
       }
       const check = registry.coherence?.fresh();
       if (check) await check;
+      else {
+        // A check this request does not wait for (no stamp known yet) must outlive the response.
+        const running = registry.coherence?.pending();
+        if (running) context.defer(() => running);
+      }
       const address = request.headers.get("cf-connecting-ip");
       const response = await registry.fetch(request, address ? { clientAddress: address } : {});
       if (backgroundWorkDue()) context.defer(() => runDueBackgroundWork());

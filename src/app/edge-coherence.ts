@@ -8,6 +8,13 @@
  * after another node's write committed (plus the L2 round trip), and an L1
  * hit between two checks costs no I/O at all.
  *
+ * While no stamp is known (an isolate's first requests, or the last check
+ * could not read it) requests do not wait for the check: L1 then holds
+ * nothing a stamp vouches for, so the check runs beside them and drops what
+ * they cached once the stamp is known, since that may predate a write the
+ * stamp already counts. A new isolate's first read thus costs one L2 round
+ * trip, not two.
+ *
  * L2 itself needs no stamp: a write deletes the keys it changed there, which
  * every node reads. When L2 does not answer, the node cannot tell, and drops
  * its L1: reads go to PostgreSQL until the stamp can be read again.
@@ -24,10 +31,13 @@ export interface EdgeCoherence {
   /** Stamps a new generation after each committed change. */
   readonly changes: SchemaChangeListener;
   /**
-   * Called before each request: undefined when the last check is recent
-   * enough (nothing to wait for), else the check to await first.
+   * Called before each request: undefined when the request need not wait
+   * (the last check is recent enough, or no stamp is known yet), else the
+   * check to await first.
    */
   fresh(): Promise<void> | undefined;
+  /** The check in flight, if any: a host that ends work with its response keeps it alive. */
+  pending(): Promise<void> | null;
   /** Checks done and L1 drops they caused, for tests and /metrics. */
   stats(): { checks: number; drops: number };
 }
@@ -52,8 +62,10 @@ export function createEdgeCoherence(options: {
     const stamp = await options.remote.get(options.key);
     checks++;
     const known = typeof stamp === "string" || stamp === null;
-    // The first check of an isolate has nothing cached from before it; later, a moved or unreadable stamp drops L1.
-    if (seen !== undefined && (!known || stamp !== seen)) {
+    if (seen === undefined) {
+      // What requests cached while no stamp was known is vouched for by none.
+      options.drop();
+    } else if (!known || stamp !== seen) {
       options.drop();
       drops++;
     }
@@ -74,8 +86,9 @@ export function createEdgeCoherence(options: {
       running ??= check().finally(() => {
         running = null;
       });
-      return running;
+      return seen === undefined ? undefined : running;
     },
+    pending: () => running,
     stats: () => ({ checks, drops }),
   };
 }

@@ -6,7 +6,6 @@
  * stops start-up with a ConfigError naming the setting as the operator wrote
  * it (the environment variable or the TOML key) and where it came from.
  */
-import { parse as parseToml } from "smol-toml";
 import * as v from "valibot";
 import { type Config, ConfigSchema } from "./config-schema.ts";
 import { CONFIG_FILE_ENV, ENV_BINDINGS } from "./environment.ts";
@@ -131,6 +130,8 @@ async function readToml(
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError(`${setting}: cannot read ${file.path}: ${reason} (${source})`, setting, source);
   }
+  // Loaded only here: an edge isolate, which has no file, never evaluates the TOML parser.
+  const { parse: parseToml } = await import("smol-toml");
   try {
     return parseToml(text) as Tree;
   } catch (error) {
