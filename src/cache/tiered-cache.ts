@@ -114,6 +114,8 @@ export class TieredCache {
   readonly #fences = new Map<string, Fence>();
   readonly #writes = new Set<Promise<unknown>>();
   readonly #dropListeners = new Set<(keys: readonly string[]) => void>();
+  /** Keys L1 held when this instance's own message dropped them, told of at its echo. */
+  readonly #heldUntilEcho = new Set<string>();
 
   #requests = 0;
   #l1Hits = 0;
@@ -288,18 +290,20 @@ export class TieredCache {
     const list = typeof keys === "string" ? [keys] : [...keys];
     if (this.#bus !== null) await this.#bus.publish(list, tx);
     else {
+      const held = this.#held(list);
       await this.delete(list);
-      this.#dropped(list);
+      this.#dropped(held);
     }
   }
 
   /**
-   * Calls `listener` with the keys of each invalidation once they are gone
-   * for good from L1 and L2: after `invalidate` without a bus, and after each
-   * bus message from another instance or the publisher's own echo (not at
-   * its local application: the echo drops the keys again, and would drop a
-   * value loaded in between). The place for a refresh-ahead of keys readers
-   * ask for again at once. Answers the unsubscribe.
+   * Calls `listener` with the keys of each invalidation that L1 held, once
+   * they are gone for good from L1 and L2: after `invalidate` without a bus,
+   * and after each bus message from another instance or the publisher's own
+   * echo (not at its local application: the echo drops the keys again, and
+   * would drop a value loaded in between). The place for a refresh-ahead of
+   * keys readers ask for: a key nobody read here is not loaded again. Answers
+   * the unsubscribe.
    */
   onDropped(listener: (keys: readonly string[]) => void): () => void {
     this.#dropListeners.add(listener);
@@ -307,7 +311,14 @@ export class TieredCache {
   }
 
   #dropped(keys: readonly string[]): void {
+    if (keys.length === 0) return;
     for (const listener of this.#dropListeners) listener(keys);
+  }
+
+  /** The keys of `keys` that L1 holds; none when nobody listens for drops. */
+  #held(keys: readonly string[]): string[] {
+    if (this.#dropListeners.size === 0 || this.#l1 === null) return [];
+    return keys.filter((key) => this.#l1!.has(key));
   }
 
   /** Waits for background L2 writes (fills on miss) to finish. */
@@ -458,9 +469,16 @@ export class TieredCache {
   async #onInvalidation(event: InvalidationEvent): Promise<void> {
     if (event.keys === "all") {
       this.clearLocal();
+      this.#heldUntilEcho.clear();
       return;
     }
     const keys = event.keys;
+    const held = this.#held(keys);
+    if (event.source === "local") {
+      // A rolled-back write's message never echoes: the set must not grow with them.
+      if (this.#heldUntilEcho.size > 10_000) this.#heldUntilEcho.clear();
+      for (const key of held) this.#heldUntilEcho.add(key);
+    }
     if (event.source === "local" && event.transactional) {
       const until = performance.now() + this.#fenceTimeoutMs;
       for (const key of keys) {
@@ -480,6 +498,9 @@ export class TieredCache {
         else fence.count--;
       }
     }
-    if (event.source !== "local") this.#dropped(keys);
+    if (event.source === "echo") {
+      // Held when the local application dropped it, or loaded again since: either way read here.
+      this.#dropped(keys.filter((key) => this.#heldUntilEcho.delete(key) || held.includes(key)));
+    } else if (event.source !== "local") this.#dropped(held);
   }
 }

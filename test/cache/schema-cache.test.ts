@@ -124,7 +124,7 @@ describe("cached reader", () => {
 });
 
 describe("refresh-ahead of a subject's latest", () => {
-  test("a change's invalidation reads the latest again, so its next reader hits L1; unsubscribed, it does not", async () => {
+  test("a change's invalidation reads a held latest again, so its next reader hits L1; a cold one or unsubscribed, it does not", async () => {
     const first = record();
     const rows = [first];
     const { reader, calls } = countingReader(rows);
@@ -139,6 +139,16 @@ describe("refresh-ahead of a subject's latest", () => {
     await Bun.sleep(0);
     expect(calls.filter((call) => call.startsWith("latest"))).toHaveLength(2);
     expect(cache.peek<SchemaRecord>(`subject:${first.subject}:latest`)?.value).toBe(next);
+
+    // A subject nobody read here is not loaded again.
+    const cold = record({
+      id: "7d1f6a3e-2b7c-4c55-9a43-0e3f1f2c9b10",
+      globalId: 9,
+      subject: "com.acme.Cold",
+    });
+    await cacheInvalidationListener(cache).schemaChanged({ kind: "registered", schema: cold });
+    await Bun.sleep(0);
+    expect(calls.filter((call) => call.startsWith("latest"))).toHaveLength(2);
 
     stop();
     await cacheInvalidationListener(cache).schemaChanged({ kind: "state_changed", schema: next });

@@ -157,6 +157,11 @@ export class MemoryCache {
     this.#lru.delete(key);
   }
 
+  /** Whether an entry (live or not yet purged) is held under `key`; no recency, no frequency counted. */
+  has(key: string): boolean {
+    return this.#lru.has(key, { updateAgeOnHas: false });
+  }
+
   /**
    * A key already held is always replaced; a new one must have been read more
    * often lately than every entry it would push out (with no reads on either
