@@ -85,13 +85,13 @@ describe("the admission gate", () => {
   });
 
   test("defaults follow the pool; a concurrency of 0 leaves a class unbounded", () => {
-    expect(defaultAdmission(50)).toEqual({ search: 4, write: 4 });
+    expect(defaultAdmission(50)).toEqual({ search: 4, write: 25 });
     expect(defaultAdmission(1)).toEqual({ search: 1, write: 1 });
-    expect(defaultAdmission(12)).toEqual({ search: 2, write: 3 });
-    expect(defaultAdmission(1000)).toEqual({ search: 4, write: 4 });
+    expect(defaultAdmission(12)).toEqual({ search: 2, write: 6 });
+    expect(defaultAdmission(1000)).toEqual({ search: 4, write: 500 });
     expect(admissionFrom({ queueTimeoutMs: 1000 }, 50)).toEqual({
       search: { concurrency: 4, queue: 128, queueTimeoutMs: 1000 },
-      write: { concurrency: 4, queue: 128, queueTimeoutMs: 1000 },
+      write: { concurrency: 25, queue: 800, queueTimeoutMs: 1000 },
     });
     expect(
       admissionFrom({ searchConcurrency: 0, writeConcurrency: 2, writeQueue: 0, queueTimeoutMs: 300 }, 50),

@@ -461,7 +461,7 @@ const admissionSection = section({
   search_concurrency: fromEnv("SEARCH_CONCURRENCY", v.optional(integer(0, 10_000))),
   /** Searches waiting for a slot; beyond it 503 at once. Default 32 × search_concurrency. */
   search_queue: fromEnv("SEARCH_QUEUE", v.optional(integer(0, 1_000_000))),
-  /** Registers, state changes and deletes running at once; default pool / 4, 1 to 4. */
+  /** Registers, state changes and deletes running at once; default pool / 2. */
   write_concurrency: fromEnv("WRITE_CONCURRENCY", v.optional(integer(0, 10_000))),
   /** Writes waiting for a slot; default 32 × write_concurrency. */
   write_queue: fromEnv("WRITE_QUEUE", v.optional(integer(0, 1_000_000))),
