@@ -23,8 +23,12 @@ export interface InFlightCounter {
   finished(): void;
 }
 
-/** Not operations of the metadata store: closing the pools is no query. */
-const UNTIMED = new Set<PropertyKey>(["close", "constructor"]);
+/**
+ * Not operations of the metadata store: closing the pools is no query, and
+ * `recordRead` counts a read in memory for the access log's next flush (every
+ * single-schema read calls it, so it costs no clock reading either).
+ */
+const UNTIMED = new Set<PropertyKey>(["close", "constructor", "recordRead"]);
 
 export function instrumentStorage<S extends Storage>(
   storage: S,
@@ -44,9 +48,9 @@ function instrument<T extends object>(target: T, observe: QueryObserver, inFligh
       if (known !== undefined) return known;
       let result: unknown;
       if (typeof value === "function") {
-        if (UNTIMED.has(property)) return value.bind(object);
-        result =
-          property === "transaction"
+        result = UNTIMED.has(property)
+          ? value.bind(object)
+          : property === "transaction"
             ? (work: (tx: object) => Promise<unknown>) =>
                 (value as (work: (tx: object) => Promise<unknown>) => Promise<unknown>).call(object, (tx) =>
                   work(instrument(tx, observe, inFlight)),

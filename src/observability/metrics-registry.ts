@@ -98,6 +98,11 @@ export class Counter extends Instrument<{ value: number }> {
     return this.child(labels).value;
   }
 
+  /** The value cell of these labels, resolved once: for hot paths (`cell.value += 1`, never down). */
+  bind(labels: LabelValues): { value: number } {
+    return this.child(labels);
+  }
+
   render(): string[] {
     return [...this.entries()].map(
       ({ values, child }) => `${this.name}${labelText(this.labelNames, values)} ${formatValue(child.value)}`,

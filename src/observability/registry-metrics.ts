@@ -98,6 +98,8 @@ export class RegistryMetrics implements RegistryObserver {
   private readonly registeredTotal: Counter;
   private readonly rejectedTotal: Counter;
   private readonly fetchedTotal: Counter;
+  /** fetchedTotal's cell per kind, resolved once: every single-schema read counts one. */
+  private readonly fetchedCells: Record<FetchKind, { value: number }>;
   private readonly deletedTotal: Counter;
   private readonly queryDuration: Histogram;
   private readonly httpDuration: Histogram;
@@ -158,7 +160,9 @@ export class RegistryMetrics implements RegistryObserver {
       for (const result of ["created", "existing"]) this.registeredTotal.inc([type, result], 0);
       this.rejectedTotal.inc([type], 0);
     }
-    for (const kind of FETCH_KINDS) this.fetchedTotal.inc([kind], 0);
+    this.fetchedCells = Object.fromEntries(
+      FETCH_KINDS.map((kind) => [kind, this.fetchedTotal.bind([kind])]),
+    ) as Record<FetchKind, { value: number }>;
     for (const mode of DELETE_MODES) this.deletedTotal.inc([mode], 0);
 
     r.observe(
@@ -382,7 +386,7 @@ export class RegistryMetrics implements RegistryObserver {
   }
 
   fetched(kind: FetchKind): void {
-    this.fetchedTotal.inc([kind]);
+    this.fetchedCells[kind].value++;
   }
 
   deleted(mode: DeleteMode): void {

@@ -57,8 +57,6 @@ export class PostgresAccessLog implements AccessLog {
   }
 
   recordRead(schemaId: string): void {
-    // An id that is not a UUID would make the whole batch fail its cast.
-    if (!isUuid(schemaId)) return;
     this.pending.set(schemaId, (this.pending.get(schemaId) ?? 0) + 1);
     if (this.pending.size >= this.maxPending) void this.flush();
   }
@@ -104,7 +102,9 @@ export class PostgresAccessLog implements AccessLog {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const entries = [...batch];
+    // An id that is not a UUID would make the whole batch fail its cast: checked here, once per id and
+    // flush, rather than on every read (each single-schema read, L1 hits included, records one).
+    const entries = [...batch].filter(([id]) => isUuid(id));
     let written = 0;
     try {
       for (let start = 0; start < entries.length; start += this.batchSize) {
