@@ -6,6 +6,10 @@
  * registry is held to:
  *
  *   bare      a bare `Bun.serve` answering the registry's response bytes
+ *   http      `Bun.serve` doing the read's HTTP work alone: the URL and two
+ *             request headers read (request id, If-None-Match), the same bytes
+ *             answered with the registry's four response headers; what no
+ *             registry can skip, so l1 / http is the registry's own cost
  *   redis     a Hono route answering with one raw ioredis GET of those bytes
  *   l1        the registry, answered from L1
  *   l2        the registry with L1 off (CACHE_L1_MAX_ENTRIES=0), answered from L2
@@ -50,10 +54,11 @@ import { drive, WRK } from "./load-driver.ts";
  */
 const POOL_SIZE = 16;
 
-type Kind = "bare" | "redis" | "l1" | "l2" | "confluent" | "naive" | "pg";
-const KINDS: Kind[] = ["bare", "redis", "l1", "l2", "confluent", "naive", "pg"];
+type Kind = "bare" | "http" | "redis" | "l1" | "l2" | "confluent" | "naive" | "pg";
+const KINDS: Kind[] = ["bare", "http", "redis", "l1", "l2", "confluent", "naive", "pg"];
 const LABELS: Record<Kind, string> = {
   bare: "bare Bun.serve, same bytes",
+  http: "Bun.serve, the read's HTTP work",
   redis: "Hono + one raw ioredis GET",
   l1: "registry, L1 hit",
   l2: "registry, L1 off, L2 hit",
@@ -72,6 +77,26 @@ async function serve(kind: Kind): Promise<void> {
     const body = await Bun.file(env.BODY_FILE!).bytes();
     const headers = { "Content-Type": env.CONTENT_TYPE! };
     fetch = () => new Response(body, { headers });
+  } else if (kind === "http") {
+    const body = await Bun.file(env.BODY_FILE!).bytes();
+    const contentType = env.CONTENT_TYPE!;
+    const etag = `W/"sha256:${"0".repeat(64)};updated=1764460800000"`;
+    let sequence = 0;
+    fetch = (request) => {
+      // What the fast path reads of every request, and the headers every answer of it carries.
+      if (!request.url.includes("/schemas/")) return new Response(null, { status: 404 });
+      const requestId = request.headers.get("x-request-id") ?? `request-${sequence++}`;
+      if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304 });
+      return new Response(body, {
+        status: 200,
+        headers: {
+          "X-Request-Id": requestId,
+          ETag: etag,
+          "Cache-Control": "no-cache",
+          "Content-Type": contentType,
+        },
+      });
+    };
   } else if (kind === "redis") {
     const redis = new Redis(env.REDIS_URL!);
     const key = env.REDIS_KEY!;
@@ -236,6 +261,7 @@ async function main(): Promise<void> {
     children.push(await spawnServer("pg", base));
     children.push(await spawnServer("naive", base));
     children.push(await spawnServer("bare", { BODY_FILE: tmp, CONTENT_TYPE: contentType }));
+    children.push(await spawnServer("http", { BODY_FILE: tmp, CONTENT_TYPE: contentType }));
     children.push(
       await spawnServer("redis", {
         REDIS_URL: REDIS_TEST_URL,
@@ -299,6 +325,12 @@ async function main(): Promise<void> {
       );
     };
     console.log("");
+    if (kinds.includes("http") && kinds.includes("bare")) {
+      const of = (a: Kind, b: Kind) => median(perRound(a, b)).toFixed(2);
+      console.log(`http / bare: median ${of("http", "bare")}x (the read's HTTP work alone, no target)`);
+      if (kinds.includes("l1"))
+        console.log(`l1 / http: median ${of("l1", "http")}x (the registry's own cost)`);
+    }
     show("l1", "bare", 0.85);
     show("l2", "redis", 1.0);
     show("confluent", "l1", 0.95);
