@@ -44,11 +44,12 @@
  * tool for the machine it runs on, not for someone else's server.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort } from "./lib/free-port.ts";
+import { processCpuSeconds } from "./lib/process-cpu.ts";
 
 // ---------------------------------------------------------------- options
 
@@ -711,19 +712,6 @@ async function durationBuckets(api: Api): Promise<DurationBuckets | null> {
     const response = await fetch(`${api.base}/metrics`);
     if (response.status !== 200) return null;
     return parseDurationBuckets(await response.text());
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds of a process from /proc (Linux); null elsewhere or when it is gone. */
-function processCpuSeconds(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return ticks / 100;
   } catch {
     return null;
   }

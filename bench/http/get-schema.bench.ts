@@ -40,6 +40,7 @@
 import { Hono } from "hono";
 import { Redis } from "ioredis";
 import postgres from "postgres";
+import { processCpuSeconds } from "../../scripts/lib/process-cpu.ts";
 import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createRegistry } from "../../src/app/create-registry.ts";
 import { RECORD_COLUMNS } from "../../src/storage/postgres/schema-rows.ts";
@@ -177,21 +178,6 @@ async function spawnServer(kind: Kind, env: Record<string, string>): Promise<Chi
 
 // ---------------------------------------------------------------- load
 
-/** CPU seconds (user + system) a process has used so far; null where /proc is not there. */
-async function cpuSeconds(pid: number): Promise<number | null> {
-  try {
-    const stat = await Bun.file(`/proc/${pid}/stat`).text();
-    // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
-
-/** USER_HZ: what /proc counts CPU time in (100 on every Linux this runs on). */
-const CLOCK_TICKS = 100;
-
 /**
  * CPU seconds used so far by each backend PostgreSQL runs for `database`, by
  * pid; null when the server's processes cannot be read (another machine).
@@ -200,7 +186,7 @@ async function backendSeconds(admin: postgres.Sql, database: string): Promise<Ma
   const rows = await admin<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = ${database}`;
   const seconds = new Map<number, number>();
   for (const { pid } of rows) {
-    const used = await cpuSeconds(pid);
+    const used = processCpuSeconds(pid);
     if (used === null) return null;
     seconds.set(pid, used);
   }
@@ -291,10 +277,10 @@ async function main(): Promise<void> {
     const pidOf = (kind: Kind) => byKind.get(kind === "confluent" ? "l1" : kind)!.process.pid;
     for (let round = 0; round < rounds; round++) {
       for (const kind of kinds) {
-        const before = await cpuSeconds(pidOf(kind));
+        const before = processCpuSeconds(pidOf(kind));
         const dbBefore = await backendSeconds(admin, database.name);
         const rate = await drive(urlOf(kind), seconds, connections);
-        const after = await cpuSeconds(pidOf(kind));
+        const after = processCpuSeconds(pidOf(kind));
         const dbAfter = await backendSeconds(admin, database.name);
         rates[kind].push(rate);
         const requests = rate * seconds;

@@ -27,6 +27,7 @@
  */
 import { readFileSync } from "node:fs";
 import postgres from "postgres";
+import { processCpuSeconds, totalCpuSeconds } from "../../scripts/lib/process-cpu.ts";
 import { seedDatabase } from "../../scripts/seed.ts";
 import { loadConfig } from "../../src/app/config/load-config.ts";
 import { createRegistry } from "../../src/app/create-registry.ts";
@@ -39,21 +40,8 @@ const OPS = Number(process.env.OPS ?? 6000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
 const REDIS_URL = process.env.REDIS_URL ?? REDIS_TEST_URL;
 
-function ticks(stat: string): number {
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 function cpu(backends: number[]): { bun: number; postgres: number } {
-  let total = 0;
-  for (const pid of backends) {
-    try {
-      total += ticks(readFileSync(`/proc/${pid}/stat`, "utf8"));
-    } catch {
-      // The backend ended in between.
-    }
-  }
-  return { bun: ticks(readFileSync("/proc/self/stat", "utf8")), postgres: total };
+  return { bun: processCpuSeconds("self") ?? 0, postgres: totalCpuSeconds(backends) };
 }
 
 const database = await createTestDatabase();

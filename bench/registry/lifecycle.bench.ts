@@ -21,6 +21,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { freePort } from "../../scripts/lib/free-port.ts";
+import { processCpuSeconds } from "../../scripts/lib/process-cpu.ts";
 import { bucketPercentile, parseDurationBuckets } from "../../scripts/load-test.ts";
 import { seedDatabase } from "../../scripts/seed.ts";
 import { migrate } from "../../src/storage/postgres/migrator.ts";
@@ -34,17 +35,6 @@ const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 512);
 const ROOT = join(import.meta.dir, "../..");
 
 type Op = "state" | "delete";
-
-/** CPU seconds (user + system) of process `pid` so far, from /proc (Linux); null elsewhere. */
-function cpuSeconds(pid: number | undefined): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
 
 function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -99,7 +89,7 @@ try {
   // PATCH and DELETE of one schema, as the server's histogram names them.
   const lifecycle = (method: string) => (method === "PATCH" || method === "DELETE" ? "lifecycle" : null);
   const metricsBefore = parseDurationBuckets(await (await fetch(`${base}/metrics`)).text(), lifecycle);
-  const serverCpuBefore = cpuSeconds(server.pid);
+  const serverCpuBefore = processCpuSeconds(server.pid);
   const latencies: Record<Op, number[]> = { state: [], delete: [] };
   const errors: Record<string, number> = {};
   let inFlight = 0;
@@ -156,7 +146,7 @@ try {
   }
   await Promise.all(pending);
   const elapsed = (performance.now() - started) / 1000;
-  const serverCpuAfter = cpuSeconds(server.pid);
+  const serverCpuAfter = processCpuSeconds(server.pid);
   const metricsAfter = parseDurationBuckets(await (await fetch(`${base}/metrics`)).text(), lifecycle);
 
   console.log(

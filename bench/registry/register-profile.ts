@@ -24,6 +24,7 @@
  */
 import { resolve } from "node:path";
 import postgres from "postgres";
+import { processCpuSeconds, totalCpuSeconds } from "../../scripts/lib/process-cpu.ts";
 
 // TREE: another checkout to profile the same way (register.bench.ts's baseline worktree, say).
 const TREE = resolve(process.env.TREE ?? resolve(import.meta.dir, "../.."));
@@ -40,21 +41,8 @@ const PRIOR_VERSIONS = 5;
  * database's PostgreSQL processes), from /proc: other work on the machine is
  * not counted.
  */
-async function cpuSeconds(backends: number[]): Promise<{ bun: number; postgres: number }> {
-  const { readFileSync } = await import("node:fs");
-  const ticks = (stat: string) => {
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
-  let postgresTotal = 0;
-  for (const pid of backends) {
-    try {
-      postgresTotal += ticks(readFileSync(`/proc/${pid}/stat`, "utf8"));
-    } catch {
-      // The backend ended in between.
-    }
-  }
-  return { bun: ticks(readFileSync("/proc/self/stat", "utf8")), postgres: postgresTotal };
+function cpuSeconds(backends: number[]): { bun: number; postgres: number } {
+  return { bun: processCpuSeconds("self") ?? 0, postgres: totalCpuSeconds(backends) };
 }
 
 const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
