@@ -4,7 +4,7 @@
  * Each of these writes is small (lock a row, check it, update it, add a
  * history row and an audit entry), so at a high rate the database spends most
  * of its time on what each statement and each commit costs, and the write
- * admission bound (a few writes at once) caps them at a few per round trip.
+ * admission bound (its slots of writes at once) caps them at so many per round trip.
  * The batcher sends the requests that arrive while earlier batches are in
  * flight together, through `SchemaRepository.applyLifecycle` (one statement,
  * one commit), and the runner the service gives it takes one write slot per
